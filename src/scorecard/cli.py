@@ -1,0 +1,171 @@
+"""The `scorecard` command line (SPEC section 4). Every error is one sentence on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .errors import ScorecardError
+from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings
+
+EXIT_BAD_INPUT = 2
+
+
+def _store(args, read_only: bool = False):
+    from .store.db import Store
+
+    return Store(db_path(args.db), read_only=read_only,
+                 settings=engine_settings(config_dir(getattr(args, "config", None))))
+
+
+def cmd_ingest(args) -> int:
+    from .store.ingest import ingest_file
+    from .store.mapping import load_map
+    from .store.pricing import Pricing
+
+    cmap = load_map(args.map)
+    pricing = Pricing.load(config_dir(args.config) / "pricing.yaml")
+    failed = False
+    with _store(args) as store:
+        for file in args.files:
+            try:
+                result = ingest_file(store, file, kind=args.kind, cmap=cmap, pricing=pricing,
+                                     via="cli")
+            except ScorecardError as exc:
+                print(str(exc), file=sys.stderr)
+                failed = True
+                continue
+            print(json.dumps(result.public()), flush=True)
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def cmd_sample(args) -> int:
+    from .demo import write_sample
+
+    for path in write_sample(Path(args.out)):
+        print(path)
+    return 0
+
+
+def cmd_metrics(args) -> int:
+    from .metrics.report import metrics_report, render_table
+
+    with _store(args, read_only=True) as store:
+        report = metrics_report(store, as_of=args.as_of, window_days=args.window_days,
+                                baseline_days=args.baseline_days,
+                                thresholds_path=args.thresholds, cfg_dir=config_dir(args.config))
+    print(json.dumps(report, default=str) if args.format == "json" else render_table(report))
+    return 0
+
+
+def cmd_trends(args) -> int:
+    from .metrics.report import render_trend_table, trend_report
+
+    with _store(args, read_only=True) as store:
+        series = trend_report(store, metric=args.metric, period=args.period, system=args.system,
+                              thresholds_path=args.thresholds, cfg_dir=config_dir(args.config))
+    print(json.dumps(series, default=str) if args.format == "json"
+          else render_trend_table(args.metric, series))
+    return 0
+
+
+def cmd_users(args) -> int:
+    from .users import add_user
+
+    password = sys.stdin.readline().rstrip("\n")
+    add_user(config_dir(args.config), args.username, args.role, password, name=args.name)
+    print(f"User {args.username} saved with role {args.role}.")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .demo import ensure_demo_store
+
+    env = dict(os.environ)
+    env["SCORECARD_CONFIG"] = str(config_dir(args.config))
+    if args.db:
+        env["SCORECARD_DB"] = str(Path(args.db).resolve())
+    else:
+        env["SCORECARD_DB"] = str(ensure_demo_store(db_path(None)))
+    app = PROJECT_ROOT / "app" / "streamlit_app.py"
+    if not app.exists():
+        raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
+           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    return subprocess.call(cmd, env=env, cwd=PROJECT_ROOT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scorecard",
+                                     description="Executive scorecard for AI systems in production.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_store(p):
+        p.add_argument("--db", help="store file (default $SCORECARD_DB, then the embedded store)")
+        p.add_argument("--config", help="config directory (default $SCORECARD_CONFIG, then config/)")
+
+    p = sub.add_parser("ingest", help="load log extracts into the store")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    with_store(p)
+    p.add_argument("--kind", choices=["events", "incidents"], default="events")
+    p.add_argument("--map", help="map file: columns, constants and values")
+    p.set_defaults(func=cmd_ingest)
+
+    for name, func, helptext in (("metrics", cmd_metrics, "the leadership metrics"),
+                                 ("trends", cmd_trends, "one metric per period")):
+        p = sub.add_parser(name, help=helptext)
+        with_store(p)
+        p.add_argument("--thresholds", help="thresholds file (default config/thresholds.yaml)")
+        p.add_argument("--format", choices=["json", "table"], default="table")
+        p.set_defaults(func=func)
+        if name == "metrics":
+            p.add_argument("--as-of", help="YYYY-MM-DD (default: the newest event's date)")
+            p.add_argument("--window-days", type=int, default=7)
+            p.add_argument("--baseline-days", type=int, default=28)
+        else:
+            p.add_argument("--metric", required=True)
+            p.add_argument("--period", choices=["day", "week", "month"], default="week")
+            p.add_argument("--system")
+
+    p = sub.add_parser("sample", help="write the demo extracts")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("users", help="manage sign-ins")
+    users = p.add_subparsers(dest="action", required=True)
+    add = users.add_parser("add", help="add or update a sign-in; the password is read from stdin")
+    add.add_argument("username")
+    add.add_argument("--role", required=True,
+                     choices=["executive", "product_manager", "analyst", "admin"])
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--config")
+    add.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("serve", help="start the web app")
+    p.add_argument("--db")
+    p.add_argument("--config")
+    p.add_argument("--port", type=int, default=8501)
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ScorecardError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one sentence, never a traceback
+        print(f"scorecard failed unexpectedly ({type(exc).__name__}: {exc}).", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The DuckDB store: one connection per process, a cursor per thread, one writer at a time.
+
+All SQL the product runs goes through `Store.query`/`Store.transaction`, so another engine can
+later stand where DuckDB stands.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from ..errors import ScorecardError, StoreBusy
+from .schema import MIGRATIONS, SCHEMA_VERSION
+
+_LOCK_WORDS = ("lock", "conflicting")
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return isinstance(exc, duckdb.IOException) and any(w in str(exc).lower() for w in _LOCK_WORDS)
+
+
+class Store:
+    """A DuckDB file holding the scorecard's tables.
+
+    Readers take a per-thread cursor; writers go through `transaction()`, which serialises writes
+    inside the process. Another process holding the file makes the open wait up to `wait_seconds`,
+    then fail with one sentence.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        read_only: bool = False,
+        wait_seconds: float = 30.0,
+        settings: dict | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.read_only = read_only
+        if read_only and not self.path.exists():
+            raise ScorecardError(f"There is no store at {self.path}; ingest a file into it first.")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = self._connect(wait_seconds, settings or {})
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._check_or_migrate()
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _connect(self, wait_seconds: float, settings: dict) -> duckdb.DuckDBPyConnection:
+        config: dict[str, Any] = {}
+        if settings.get("memory_limit"):
+            config["memory_limit"] = str(settings["memory_limit"])
+        if settings.get("threads"):
+            config["threads"] = int(settings["threads"])
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                conn = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+                conn.execute("SET TimeZone = 'UTC'")
+                return conn
+            except duckdb.Error as exc:
+                if _is_lock_error(exc) and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                if _is_lock_error(exc):
+                    raise StoreBusy(
+                        f"The store {self.path} is in use by another program and stayed busy for "
+                        f"{wait_seconds:g} seconds; try again when it has finished."
+                    ) from None
+                raise ScorecardError(f"The store {self.path} could not be opened: {exc}.") from None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's cursor (DuckDB connections are not shared across threads)."""
+        cur = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._conn.cursor()
+            self._local.cursor = cur
+        return cur
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def query(self, sql: str, params: list | dict | None = None) -> list[tuple]:
+        """Rows of a query as tuples."""
+        return self.cursor().execute(sql, params or []).fetchall()
+
+    def query_dicts(self, sql: str, params: list | dict | None = None) -> list[dict]:
+        """Rows of a query as dicts keyed by column name (for small, aggregated results)."""
+        cur = self.cursor().execute(sql, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def query_df(self, sql: str, params: list | dict | None = None):
+        """A small, aggregated result as a pandas DataFrame (never a whole table)."""
+        return self.cursor().execute(sql, params or []).df()
+
+    def scalar(self, sql: str, params: list | dict | None = None) -> Any:
+        row = self.cursor().execute(sql, params or []).fetchone()
+        return row[0] if row else None
+
+    def data_version(self) -> int:
+        """A number that grows with every committed write; caches key on it."""
+        value = self.scalar("SELECT value FROM store_meta WHERE key = 'data_version'")
+        return int(value or 0)
+
+    # -- writing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One atomic write: everything inside commits together or not at all."""
+        if self.read_only:
+            raise ScorecardError(f"The store {self.path} was opened read-only.")
+        with self._write_lock:
+            cur = self._conn.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                cur.execute(
+                    "INSERT OR REPLACE INTO store_meta VALUES ('data_version', "
+                    "CAST(coalesce((SELECT CAST(value AS BIGINT) FROM store_meta "
+                    "WHERE key = 'data_version'), 0) + 1 AS VARCHAR))"
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                try:
+                    cur.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise
+            finally:
+                cur.close()
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'store_meta'"
+        )
+        if not exists:
+            return 0
+        value = self.scalar("SELECT value FROM store_meta WHERE key = 'schema_version'")
+        return int(value or 0)
+
+    def _check_or_migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise ScorecardError(
+                f"The store {self.path} has schema version {current}, newer than this program's "
+                f"{SCHEMA_VERSION}; upgrade scorecard to read it."
+            )
+        if current == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise ScorecardError(
+                f"The store {self.path} has schema version {current} and needs an upgrade to "
+                f"{SCHEMA_VERSION}; open it once for writing (for example with `scorecard ingest`)."
+            )
+        with self.transaction() as cur:
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                for statement in statements:
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT OR REPLACE INTO store_meta VALUES ('schema_version', ?)", [str(version)]
+                )

@@ -1,0 +1,69 @@
+"""Map files: how an extract from another tool is put onto the contract columns (SPEC section 4)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from ..errors import BadInput
+from .schema import KINDS
+
+
+class ColumnMap(BaseModel):
+    """`columns` renames (contract name: source name), `constants` fills, `values` translates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    columns: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    values: dict[str, dict[str, str]] = {}
+
+    @field_validator("constants", mode="before")
+    @classmethod
+    def _constants_as_text(cls, value: dict | None) -> dict:
+        return {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+                for k, v in (value or {}).items()}
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _values_as_text(cls, value: dict | None) -> dict:
+        return {col: {str(k): str(v) for k, v in (table or {}).items()}
+                for col, table in (value or {}).items()}
+
+    def check_against(self, kind: str) -> None:
+        """Every name the map uses must be a contract column of this kind."""
+        known = {c.name for c in KINDS[kind].columns}
+        for section in ("columns", "constants", "values"):
+            unknown = sorted(set(getattr(self, section)) - known)
+            if unknown:
+                raise BadInput(
+                    f"The map's {section} names {', '.join(unknown)}, which "
+                    f"{'is not a' if len(unknown) == 1 else 'are not'} {kind} column"
+                    f"{'' if len(unknown) == 1 else 's'} of the contract."
+                )
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(exclude_defaults=True), sort_keys=False)
+
+
+def load_map(path: str | Path | None) -> ColumnMap:
+    """Read a map file; a missing path gives the identity map."""
+    if path is None:
+        return ColumnMap()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise BadInput(f"The map file {path} could not be read ({exc.strerror}).") from None
+    except yaml.YAMLError:
+        raise BadInput(f"The map file {path} is not valid YAML.") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"The map file {path} must hold columns, constants and values sections.")
+    try:
+        return ColumnMap.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadInput(f"The map file {path} is malformed at '{where}': {first['msg']}.") from None

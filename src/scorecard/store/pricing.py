@@ -1,0 +1,41 @@
+"""List prices per model, used to price events that carry tokens but no cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import BadInput
+from ..settings import read_yaml
+
+
+@dataclass(frozen=True)
+class Pricing:
+    """USD per million input and output tokens, by model-name prefix (longest prefix wins)."""
+
+    models: dict[str, tuple[float, float]]
+
+    @classmethod
+    def load(cls, path: Path) -> "Pricing":
+        try:
+            raw = read_yaml(path).get("models") or {}
+            return cls({str(k): (float(v["input"]), float(v["output"])) for k, v in raw.items()})
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise BadInput(f"The pricing file {path} needs 'input' and 'output' numbers for every "
+                           "model.") from None
+
+    def price_of(self, model: str) -> tuple[float, float] | None:
+        matches = [key for key in self.models if model.startswith(key)]
+        return self.models[max(matches, key=len)] if matches else None
+
+    def register(self, cur, table: str, model_column: str) -> str:
+        """Create temp table `_prices` for the models in `table`; return the join clause to use."""
+        models = [r[0] for r in cur.execute(
+            f"SELECT DISTINCT {model_column} FROM {table} WHERE {model_column} IS NOT NULL"
+        ).fetchall()]
+        rows = [(m, *p) for m in models if (p := self.price_of(m))]
+        cur.execute("CREATE OR REPLACE TEMP TABLE _prices "
+                    "(model VARCHAR, input DOUBLE, output DOUBLE)")
+        if rows:
+            cur.executemany("INSERT INTO _prices VALUES (?, ?, ?)", rows)
+        return f"LEFT JOIN _prices p ON p.model = c.{model_column}"

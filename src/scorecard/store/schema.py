@@ -1,0 +1,136 @@
+"""The store's tables: the contract columns (SPEC sections 1-2) and the migrations that build them.
+
+Each contract column is declared once; the DDL and the ingestion rules are both derived from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+STATUSES = ("ok", "error", "timeout", "fallback")
+OUTCOMES = ("success", "failure")
+DETECTORS = ("system", "reviewer", "customer", "regulator")
+SEVERITIES = ("sev1", "sev2", "sev3", "sev4")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One contract column: its SQL type, whether it is required and the rule its values follow."""
+
+    name: str
+    kind: str  # text | timestamp | float | int | bool | choice
+    required: bool = False
+    choices: tuple[str, ...] = field(default=())
+    non_negative: bool = False
+    unit_interval: bool = False
+
+    @property
+    def sql_type(self) -> str:
+        return {
+            "text": "VARCHAR",
+            "choice": "VARCHAR",
+            "timestamp": "TIMESTAMP",
+            "float": "DOUBLE",
+            "int": "BIGINT",
+            "bool": "BOOLEAN",
+        }[self.kind]
+
+
+EVENT_COLUMNS: tuple[Column, ...] = (
+    Column("event_id", "text", required=True),
+    Column("timestamp", "timestamp", required=True),
+    Column("system", "text", required=True),
+    Column("model", "text", required=True),
+    Column("status", "choice", required=True, choices=STATUSES),
+    Column("latency_ms", "float", non_negative=True),
+    Column("cost_usd", "float", non_negative=True),
+    Column("input_tokens", "int", non_negative=True),
+    Column("output_tokens", "int", non_negative=True),
+    Column("outcome", "choice", choices=OUTCOMES),
+    Column("confidence", "float", unit_interval=True),
+    Column("human_reviewed", "bool"),
+    Column("human_overridden", "bool"),
+    Column("review_cost_usd", "float", non_negative=True),
+    Column("has_explanation", "bool"),
+    Column("segment", "text"),
+    Column("detected_by", "choice", choices=DETECTORS),
+    Column("input_ref", "text"),
+    Column("output_ref", "text"),
+)
+
+INCIDENT_COLUMNS: tuple[Column, ...] = (
+    Column("incident_id", "text", required=True),
+    Column("system", "text", required=True),
+    Column("severity", "choice", required=True, choices=SEVERITIES),
+    Column("started_at", "timestamp", required=True),
+    Column("detected_at", "timestamp", required=True),
+    Column("resolved_at", "timestamp"),
+    Column("detected_by", "choice", choices=DETECTORS),
+    Column("summary", "text"),
+)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of extract: the table it lands in, its key and its columns."""
+
+    name: str
+    table: str
+    key: str
+    columns: tuple[Column, ...]
+    order_by: str
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+KINDS = {
+    "events": Kind("events", "inference_events", "event_id", EVENT_COLUMNS, "timestamp"),
+    "incidents": Kind("incidents", "incidents", "incident_id", INCIDENT_COLUMNS, "started_at"),
+}
+
+
+def _create_table(kind: Kind) -> str:
+    cols = ",\n  ".join(
+        f'"{c.name}" {c.sql_type}' + (" NOT NULL" if c.required else "") for c in kind.columns
+    )
+    # No PRIMARY KEY: uniqueness is enforced by ingestion's anti-join under the write lock, which
+    # keeps loads fast and memory flat at tens of millions of rows (an ART index would not).
+    return f"CREATE TABLE IF NOT EXISTS {kind.table} (\n  {cols}\n)"
+
+
+# Each migration is (version, statements). Never edit a released migration: append a new one.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (
+        1,
+        [
+            "CREATE TABLE IF NOT EXISTS store_meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+            _create_table(KINDS["events"]),
+            _create_table(KINDS["incidents"]),
+            """CREATE TABLE IF NOT EXISTS ingest_log (
+                 ingest_id VARCHAR PRIMARY KEY, recorded_at TIMESTAMP NOT NULL, actor VARCHAR, via VARCHAR,
+                 kind VARCHAR, file VARCHAR, size_bytes BIGINT, sha256 VARCHAR,
+                 rows_read BIGINT, inserted BIGINT, duplicates BIGINT, rejected BIGINT,
+                 status VARCHAR NOT NULL, message VARCHAR)""",
+            """CREATE TABLE IF NOT EXISTS rejected_rows (
+                 ingest_id VARCHAR NOT NULL, kind VARCHAR NOT NULL, file VARCHAR, row_number BIGINT,
+                 reason VARCHAR NOT NULL, raw VARCHAR)""",
+        ],
+    ),
+    (
+        2,
+        [
+            """CREATE TABLE IF NOT EXISTS threshold_changes (
+                 recorded_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, system VARCHAR, metric VARCHAR NOT NULL,
+                 old_value VARCHAR, new_value VARCHAR, reason VARCHAR NOT NULL)""",
+            """CREATE TABLE IF NOT EXISTS signoffs (
+                 recorded_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, question VARCHAR NOT NULL,
+                 system VARCHAR, status VARCHAR, note VARCHAR, as_of DATE)""",
+            """CREATE TABLE IF NOT EXISTS signins (
+                 recorded_at TIMESTAMP NOT NULL, username VARCHAR NOT NULL, role VARCHAR, event VARCHAR NOT NULL)""",
+        ],
+    ),
+]
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
