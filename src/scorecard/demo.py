@@ -1,0 +1,280 @@
+"""The demo: twelve weeks of three AI systems, generated deterministically, with known stories.
+
+Stories (each makes a metric of SPEC section 3 move; the README lists them):
+- support-assistant switches from gpt-4o to gpt-4o-mini on 2026-10-26: cheaper per request,
+  worse per outcome; usage doubles (cost creep); a latency regression from 2026-11-09 pushes
+  responses past the 2 s SLO and those answers fail more often.
+- credit-precheck sees input drift from 2026-11-02 (confidence shifts down), treats the
+  `south` region worse (disparity), and leaves most low-confidence decisions unreviewed.
+  Its extract comes from another tool, with other column names, and loads through a map file.
+- doc-summariser grows threefold with longer documents (cost per outcome creeps up), is
+  labelled only in part, and misses audit pointers on some events.
+- A dozen incidents, some found by customers and one by a regulator, with heavy-tailed times.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+START = datetime(2026, 8, 31, tzinfo=timezone.utc)  # a Monday
+DAYS = 84
+SEED = 20261122
+MODEL_SWITCH_DAY = 56  # 2026-10-26
+LATENCY_REGRESSION_DAY = 70  # 2026-11-09
+DRIFT_DAY = 63  # 2026-11-02
+
+CREDIT_MAP = """\
+# The credit pre-check service logs with its own names; this map puts them on the contract.
+columns:
+  event_id: decision_id
+  timestamp: decided_at
+  model: model_version
+  latency_ms: duration_ms
+  outcome: repaid_ok
+  confidence: score
+  human_reviewed: reviewed
+  human_overridden: overridden
+  review_cost_usd: review_cost
+  has_explanation: reason_codes_logged
+  segment: region
+  input_ref: application_ref
+  output_ref: decision_ref
+constants:
+  system: credit-precheck
+values:
+  outcome: {"1": success, "0": failure}
+"""
+
+
+def _timestamps(rng: np.random.Generator, per_day: np.ndarray) -> np.ndarray:
+    """Event times: `per_day[d]` events on day d, busier in working hours."""
+    days = np.repeat(np.arange(len(per_day)), per_day)
+    hours = np.clip(rng.normal(13.0, 3.5, len(days)), 0, 23.999)
+    seconds = days * 86400 + hours * 3600
+    return np.sort(seconds)
+
+
+def _iso(seconds: np.ndarray) -> pd.Series:
+    ts = pd.to_datetime(START) + pd.to_timedelta(np.round(seconds, 3), unit="s")
+    return pd.Series(ts).dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ").str.replace(r"\d{3}Z$", "Z", regex=True)
+
+
+def _status(rng, n, base_error, extra=None) -> np.ndarray:
+    u = rng.random(n)
+    extra = np.zeros(n) if extra is None else extra
+    error = base_error + extra
+    return np.where(u < error * 0.6, "error",
+                    np.where(u < error * 0.9, "timeout", np.where(u < error, "fallback", "ok")))
+
+
+def _outcome(rng, p_success, labelled_share, status) -> np.ndarray:
+    success = rng.random(len(p_success)) < np.clip(p_success, 0, 1)
+    labelled = rng.random(len(p_success)) < labelled_share
+    out = np.where(success, "success", "failure").astype(object)
+    out[status != "ok"] = "failure"
+    out[~labelled] = None
+    return out
+
+
+def _detected_by(rng, failed, weights) -> np.ndarray:
+    who = rng.choice(["system", "reviewer", "customer", "regulator"], size=len(failed), p=weights)
+    return np.where(failed, who, None)
+
+
+def support_assistant(rng) -> pd.DataFrame:
+    day_growth = np.linspace(700, 1400, DAYS)
+    per_day = rng.poisson(day_growth)
+    t = _timestamps(rng, per_day)
+    n, day = len(t), (t // 86400).astype(int)
+    new_model = day >= MODEL_SWITCH_DAY
+    model = np.where(new_model, "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06")
+    slow = day >= LATENCY_REGRESSION_DAY
+    latency = rng.lognormal(np.log(np.where(slow, 1500, 850)), 0.45, n)
+    confidence = rng.beta(np.where(new_model, 5, 8), 2, n)
+    p = np.where(new_model, 0.86, 0.935) + 0.25 * (confidence - 0.78) - np.where(latency > 2000, 0.12, 0)
+    incident = (day >= 38) & (day <= 39)
+    status = _status(rng, n, 0.009, np.where(incident, 0.06, 0) + np.where(slow, 0.006, 0))
+    outcome = _outcome(rng, p, 0.85, status)
+    failed = (status != "ok") | (outcome == "failure")
+    reviewed = (confidence < 0.55) & (rng.random(n) < 0.7)
+    return pd.DataFrame({
+        "event_id": [f"sa-{i:07d}" for i in range(n)],
+        "timestamp": _iso(t),
+        "system": "support-assistant",
+        "model": model,
+        "status": status,
+        "latency_ms": np.round(latency, 1),
+        "cost_usd": None,  # priced from config/pricing.yaml by tokens
+        "input_tokens": rng.poisson(np.where(new_model, 1500, 1400), n),
+        "output_tokens": rng.poisson(350, n),
+        "outcome": outcome,
+        "confidence": np.round(confidence, 4),
+        "human_reviewed": reviewed,
+        "human_overridden": reviewed & (rng.random(n) < 0.18),
+        "review_cost_usd": np.where(reviewed, 1.20, 0.0),
+        "has_explanation": rng.random(n) < 0.62,
+        "segment": rng.choice(["enterprise", "smb", "self-serve"], n, p=[0.3, 0.4, 0.3]),
+        "detected_by": _detected_by(rng, failed, [0.55, 0.15, 0.29, 0.01]),
+        "input_ref": [f"s3://support-logs/in/{i:07d}" for i in range(n)],
+        "output_ref": [f"s3://support-logs/out/{i:07d}" for i in range(n)],
+    })
+
+
+def credit_precheck(rng) -> pd.DataFrame:
+    """In the credit service's own column names (loaded through CREDIT_MAP)."""
+    per_day = rng.poisson(np.full(DAYS, 480))
+    t = _timestamps(rng, per_day)
+    n, day = len(t), (t // 86400).astype(int)
+    drift = day >= DRIFT_DAY
+    confidence = rng.beta(np.where(drift, 3.5, 7), np.where(drift, 2.5, 2), n)
+    region = rng.choice(["north", "east", "west", "south"], n, p=[0.3, 0.25, 0.25, 0.2])
+    p = 0.93 + 0.3 * (confidence - 0.78) - np.where(region == "south", 0.17, 0)
+    status = _status(rng, n, 0.004, np.where((day >= 20) & (day <= 20), 0.08, 0))
+    outcome = _outcome(rng, p, 0.92, status)
+    reviewed = np.where(confidence < 0.5, rng.random(n) < 0.35, rng.random(n) < 0.05)
+    repaid = np.where(outcome == "success", "1", np.where(outcome == "failure", "0", ""))
+    return pd.DataFrame({
+        "decision_id": [f"cp-{i:07d}" for i in range(n)],
+        "decided_at": _iso(t),
+        "model_version": np.where(day >= 28, "xgb-v13", "xgb-v12"),
+        "status": status,
+        "duration_ms": np.round(rng.lognormal(np.log(80), 0.3, n), 1),
+        "cost_usd": 0.0004,
+        "repaid_ok": repaid,
+        "score": np.round(confidence, 4),
+        "reviewed": np.where(reviewed, "yes", "no"),
+        "overridden": np.where(reviewed & (rng.random(n) < 0.22), "yes", "no"),
+        "review_cost": np.where(reviewed, 4.0, 0.0),
+        "reason_codes_logged": np.where(rng.random(n) < 0.97, "yes", "no"),
+        "region": region,
+        "detected_by": _detected_by(rng, outcome == "failure", [0.3, 0.5, 0.17, 0.03]),
+        "application_ref": [f"app-{i:07d}" for i in range(n)],
+        "decision_ref": [f"dec-{i:07d}" for i in range(n)],
+    })
+
+
+def doc_summariser(rng) -> pd.DataFrame:
+    per_day = rng.poisson(np.linspace(200, 600, DAYS))
+    t = _timestamps(rng, per_day)
+    n, day = len(t), (t // 86400).astype(int)
+    growth = day / DAYS
+    input_tokens = rng.poisson(4000 + 6000 * growth, n)
+    output_tokens = rng.poisson(500 + 500 * growth, n)
+    latency = rng.lognormal(np.log(2500 + 2000 * growth), 0.35, n)
+    status = _status(rng, n, 0.012, np.where((day >= 47) & (day <= 48), 0.05, 0))
+    confidence = rng.beta(6, 2, n)
+    outcome = _outcome(rng, 0.9 + 0.2 * (confidence - 0.75), 0.4, status)
+    reviewed = rng.random(n) < 0.2
+    cost = (input_tokens * 3.0 + output_tokens * 15.0) / 1e6
+    refs_missing = rng.random(n) < np.where(day >= 49, 0.12, 0.01)
+    return pd.DataFrame({
+        "event_id": [f"ds-{i:07d}" for i in range(n)],
+        "timestamp": _iso(t),
+        "system": "doc-summariser",
+        "model": "claude-3-5-sonnet-20241022",
+        "status": status,
+        "latency_ms": np.round(latency, 1),
+        "cost_usd": np.round(cost, 6),
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "outcome": outcome,
+        "confidence": np.round(confidence, 4),
+        "human_reviewed": reviewed,
+        "human_overridden": reviewed & (rng.random(n) < 0.15),
+        "review_cost_usd": np.where(reviewed, 2.5, 0.0),
+        "has_explanation": rng.random(n) < 0.35,
+        "segment": rng.choice(["legal", "finance", "operations"], n),
+        "detected_by": _detected_by(rng, (status != "ok") | (outcome == "failure"),
+                                    [0.4, 0.35, 0.25, 0.0]),
+        "input_ref": np.where(refs_missing, None, [f"doc-{i:07d}" for i in range(n)]),
+        "output_ref": [f"sum-{i:07d}" for i in range(n)],
+    })
+
+
+INCIDENTS = [
+    # id, system, severity, start day+hour, minutes to detect, minutes to recover, by, summary
+    ("INC-101", "credit-precheck", "sev2", 20.40, 12, 95, "system", "Feature store timeouts"),
+    ("INC-102", "support-assistant", "sev1", 38.35, 47, 380, "customer", "Upstream API outage"),
+    ("INC-103", "support-assistant", "sev3", 39.60, 8, 30, "system", "Retry storm after outage"),
+    ("INC-104", "doc-summariser", "sev2", 47.45, 180, 240, "reviewer", "Truncated summaries"),
+    ("INC-105", "doc-summariser", "sev3", 48.50, 25, 60, "system", "Queue backlog"),
+    ("INC-106", "credit-precheck", "sev2", 64.40, 2880, 1440, "regulator",
+     "Adverse-action reasons missing for a region"),
+    ("INC-107", "support-assistant", "sev2", 58.55, 600, 720, "customer",
+     "Wrong refund policy cited after model change"),
+    ("INC-108", "support-assistant", "sev3", 71.45, 95, None, "customer",
+     "Slow answers since gateway change"),
+    ("INC-109", "doc-summariser", "sev4", 60.40, 5, 15, "system", "Disk pressure alert"),
+    ("INC-110", "credit-precheck", "sev3", 75.50, 40, 180, "reviewer", "Score skew in new channel"),
+    ("INC-111", "support-assistant", "sev4", 12.60, 3, 10, "system", "Certificate rotation"),
+    ("INC-112", "doc-summariser", "sev2", 80.45, 300, None, "customer", "Summaries miss key terms"),
+]
+
+
+def incidents() -> pd.DataFrame:
+    rows = []
+    for iid, system, sev, start, ttd, ttr, by, summary in INCIDENTS:
+        started = START + timedelta(days=start)
+        detected = started + timedelta(minutes=ttd)
+        resolved = detected + timedelta(minutes=ttr) if ttr is not None else None
+        iso = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ") if d else ""  # noqa: E731
+        rows.append({"incident_id": iid, "system": system, "severity": sev,
+                     "started_at": iso(started), "detected_at": iso(detected),
+                     "resolved_at": iso(resolved), "detected_by": by, "summary": summary})
+    return pd.DataFrame(rows)
+
+
+def write_sample(out: Path) -> list[Path]:
+    """Write the demo extracts, one per system in a different format, plus incidents and a map."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(SEED)
+    support, credit, docs = support_assistant(rng), credit_precheck(rng), doc_summariser(rng)
+    paths = [out / "support-assistant.csv.gz", out / "credit-precheck.parquet",
+             out / "credit-precheck.map.yaml", out / "doc-summariser.jsonl.gz",
+             out / "incidents.csv"]
+    support.to_csv(paths[0], index=False, compression="gzip")
+    credit.to_parquet(paths[1], index=False)
+    paths[2].write_text(CREDIT_MAP, encoding="utf-8")
+    docs.to_json(paths[3], orient="records", lines=True, compression="gzip")
+    incidents().to_csv(paths[4], index=False)
+    return paths
+
+
+def load_demo(store, sample_dir: Path, pricing) -> list:
+    """Ingest the demo extracts into a store; returns the per-file results."""
+    from .store.ingest import ingest_file
+    from .store.mapping import load_map
+
+    results = []
+    for name in ("support-assistant.csv.gz", "doc-summariser.jsonl.gz"):
+        results.append(ingest_file(store, sample_dir / name, pricing=pricing, via="demo"))
+    results.append(ingest_file(store, sample_dir / "credit-precheck.parquet", pricing=pricing,
+                               cmap=load_map(sample_dir / "credit-precheck.map.yaml"), via="demo"))
+    results.append(ingest_file(store, sample_dir / "incidents.csv", kind="incidents", via="demo"))
+    return results
+
+
+def ensure_demo_store(path: Path) -> Path:
+    """Create and fill the embedded demo store on first start; return its path."""
+    import tempfile
+
+    from .settings import config_dir
+    from .store.db import Store
+    from .store.pricing import Pricing
+
+    if path.exists():
+        return path
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    print(f"Building the demo store at {path} (first start only)...", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        write_sample(Path(tmp))
+        with Store(partial) as store:
+            load_demo(store, Path(tmp), Pricing.load(config_dir() / "pricing.yaml"))
+            store.cursor().execute("CHECKPOINT")
+    partial.rename(path)
+    return path
