@@ -104,12 +104,13 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT line FROM read_csv({src}, "
                     "columns={'line': 'VARCHAR'}, delim='\x1f', quote='', escape='', "
                     "header=false, auto_detect=false, strict_mode=false)")
-        is_object = "json_valid(line) AND json_type(line) = 'OBJECT'"
+        is_object = "coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false)"
         keys = [r[0] for r in cur.execute(
-            f"SELECT k FROM (SELECT unnest(json_keys(line)) AS k, min(rowid) AS first FROM _raw "
+            f"SELECT k FROM (SELECT unnest(json_keys(CASE WHEN {is_object} THEN line END)) AS k, min(rowid) AS first FROM _raw "
             f"WHERE {is_object} GROUP BY k) ORDER BY first"
         ).fetchall()]
-        cols = "".join(f", json_extract_string(line, {_literal('$.' + _quote(k))}) AS {_quote(k)}"
+        obj = f"CASE WHEN {is_object} THEN line END"
+        cols = "".join(f", json_extract_string({obj}, {_literal('$.' + _quote(k))}) AS {_quote(k)}"
                        for k in keys)
         view = (f"SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS {ROW}, CASE WHEN {is_object} THEN NULL ELSE "
                 f"'line is not a JSON object' END AS __json_error{cols} FROM _raw "

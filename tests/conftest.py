@@ -1,0 +1,55 @@
+"""Shared fixtures: real DuckDB files in a temporary directory, real files to ingest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scorecard.settings import DEFAULT_CONFIG_DIR
+from scorecard.store.db import Store
+from scorecard.store.pricing import Pricing
+
+HEADER = ("event_id,timestamp,system,model,status,latency_ms,cost_usd,input_tokens,output_tokens,"
+          "outcome,confidence,human_reviewed,human_overridden,review_cost_usd,has_explanation,"
+          "segment,detected_by,input_ref,output_ref")
+
+
+def event_row(event_id="e1", timestamp="2026-11-01T10:00:00Z", system="sys", model="m1",
+              status="ok", **extra) -> dict:
+    row = {"event_id": event_id, "timestamp": timestamp, "system": system, "model": model,
+           "status": status}
+    row.update(extra)
+    return row
+
+
+def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> Path:
+    columns = columns or HEADER.split(",")
+    lines = [",".join(columns)]
+    for row in rows:
+        lines.append(",".join("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "store.duckdb") as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def pricing():
+    return Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml")
+
+
+def table_snapshot(store: Store) -> dict:
+    """Every row of the data tables, to compare a store before and after."""
+    return {t: store.query(f"SELECT * FROM {t} ORDER BY ALL")
+            for t in ("inference_events", "incidents", "rejected_rows")}

@@ -1,0 +1,259 @@
+"""Ingestion against real DuckDB files: every contract rule, formats, maps, duplicates, atomicity."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from conftest import event_row, table_snapshot, write_csv, write_jsonl
+from scorecard.errors import BadInput
+from scorecard.store import ingest as ingest_module
+from scorecard.store.ingest import ingest_file
+from scorecard.store.mapping import ColumnMap
+
+
+def reasons(store) -> list[str]:
+    return [r[0] for r in store.query("SELECT reason FROM rejected_rows ORDER BY row_number")]
+
+
+def test_valid_rows_are_stored_with_their_types(store, tmp_path, pricing):
+    path = write_csv(tmp_path / "ok.csv", [
+        event_row("a", "2026-11-01T10:00:00+02:00", status="OK", latency_ms="120.5",
+                  cost_usd="0.01", input_tokens="10", output_tokens="5", outcome="Success",
+                  confidence="0.75", human_reviewed="Yes", human_overridden="0",
+                  review_cost_usd="1", has_explanation="TRUE", segment="eu",
+                  detected_by="system", input_ref="in/1", output_ref="out/1"),
+    ])
+    result = ingest_file(store, path, pricing=pricing)
+    assert result.public() == {"file": "ok.csv", "rows_read": 1, "inserted": 1,
+                               "duplicates": 0, "rejected": 0}
+    row = store.query_dicts("SELECT * FROM inference_events")[0]
+    assert row["timestamp"] == datetime(2026, 11, 1, 8, 0)  # offset converted to UTC
+    assert row["status"] == "ok" and row["outcome"] == "success"
+    assert row["human_reviewed"] is True and row["human_overridden"] is False
+    assert row["latency_ms"] == 120.5 and row["input_tokens"] == 10
+    assert row["has_explanation"] is True
+
+
+@pytest.mark.parametrize("field,value,reason", [
+    ("event_id", "", "event_id is missing"),
+    ("timestamp", "", "timestamp is missing"),
+    ("timestamp", "yesterday", "timestamp 'yesterday' is not an ISO 8601 time"),
+    ("timestamp", "2026-13-01T00:00:00", "is not an ISO 8601 time"),
+    ("system", "", "system is missing"),
+    ("model", "  ", "model is missing"),
+    ("status", "", "status is missing"),
+    ("status", "crashed", "status 'crashed' is not one of ok, error, timeout, fallback"),
+    ("latency_ms", "-1", "latency_ms '-1' is negative"),
+    ("latency_ms", "fast", "latency_ms 'fast' is not a number"),
+    ("latency_ms", "inf", "latency_ms 'inf' is not a number"),
+    ("cost_usd", "-0.5", "cost_usd '-0.5' is negative"),
+    ("input_tokens", "1.5", "input_tokens '1.5' is not a whole number"),
+    ("output_tokens", "-3", "output_tokens '-3' is negative"),
+    ("outcome", "maybe", "outcome 'maybe' is not one of success, failure"),
+    ("confidence", "1.01", "confidence '1.01' is outside [0, 1]"),
+    ("confidence", "-0.1", "confidence '-0.1' is outside [0, 1]"),
+    ("human_reviewed", "perhaps", "human_reviewed 'perhaps' is not true/false, 1/0 or yes/no"),
+    ("human_overridden", "2", "human_overridden '2' is not true/false"),
+    ("has_explanation", "y", "has_explanation 'y' is not true/false"),
+    ("review_cost_usd", "-1", "review_cost_usd '-1' is negative"),
+    ("detected_by", "auditor", "detected_by 'auditor' is not one of system, reviewer"),
+])
+def test_each_rule_rejects_with_a_reason_and_keeps_the_row(store, tmp_path, field, value, reason):
+    bad = event_row("bad", **{field: value}) if field not in ("event_id",) else event_row(value)
+    if field in ("timestamp", "system", "model", "status"):
+        bad[field] = value
+    path = write_csv(tmp_path / "x.csv", [event_row("good"), bad])
+    result = ingest_file(store, path)
+    assert (result.inserted, result.rejected) == (1, 1)
+    row_number, got, raw = store.query("SELECT row_number, reason, raw FROM rejected_rows")[0]
+    assert row_number == 2
+    assert reason in got
+    assert json.loads(raw)[field] in (value, None if not value.strip() else value)
+
+
+def test_all_broken_rules_of_a_row_are_listed(store, tmp_path):
+    path = write_csv(tmp_path / "x.csv", [event_row("a", status="bad", confidence="7",
+                                                    latency_ms="-2")])
+    ingest_file(store, path)
+    assert reasons(store) == ["status 'bad' is not one of ok, error, timeout, fallback; "
+                              "latency_ms '-2' is negative; confidence '7' is outside [0, 1]"]
+
+
+def test_nanosecond_timestamps_are_accepted(store, tmp_path):
+    path = write_csv(tmp_path / "x.csv", [event_row("a", "2026-11-01T10:00:00.123456789Z")])
+    assert ingest_file(store, path).inserted == 1
+    assert store.scalar("SELECT timestamp FROM inference_events") == datetime(
+        2026, 11, 1, 10, 0, 0, 123456)
+
+
+def test_duplicates_inside_the_file_and_against_the_store(store, tmp_path):
+    first = write_csv(tmp_path / "a.csv", [event_row("a", model="first"), event_row("b")])
+    assert ingest_file(store, first).inserted == 2
+    second = write_csv(tmp_path / "b.csv", [event_row("a", model="second"), event_row("c"),
+                                             event_row("c", model="repeat")])
+    result = ingest_file(store, second)
+    assert (result.inserted, result.duplicates, result.rejected) == (1, 2, 0)
+    assert store.scalar("SELECT model FROM inference_events WHERE event_id = 'a'") == "first"
+    assert store.scalar("SELECT model FROM inference_events WHERE event_id = 'c'") == "m1"
+
+
+def test_reingesting_a_file_changes_nothing(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [event_row(f"e{i}") for i in range(20)])
+    ingest_file(store, path)
+    before = store.query("SELECT * FROM inference_events ORDER BY event_id")
+    again = ingest_file(store, path)
+    assert (again.inserted, again.duplicates) == (0, 20)
+    assert store.query("SELECT * FROM inference_events ORDER BY event_id") == before
+
+
+def test_formats_parquet_jsonl_and_gzip(store, tmp_path):
+    rows = [event_row(f"p{i}", latency_ms=10.0 * i, confidence=0.5) for i in range(3)]
+    pd.DataFrame(rows).to_parquet(tmp_path / "a.parquet")
+    write_jsonl(tmp_path / "b.jsonl", [event_row(f"j{i}", human_reviewed=True) for i in range(3)])
+    with gzip.open(tmp_path / "c.csv.gz", "wt") as fh:
+        fh.write("event_id,timestamp,system,model,status\ng1,2026-11-01,s,m,ok\n")
+    with gzip.open(tmp_path / "d.jsonl.gz", "wt") as fh:
+        fh.write(json.dumps(event_row("z1")) + "\n")
+    pd.DataFrame(rows).assign(event_id=["q1", "q2", "q3"]).to_parquet(tmp_path / "e.parquet")
+    with open(tmp_path / "e.parquet", "rb") as src, gzip.open(tmp_path / "e.parquet.gz", "wb") as dst:
+        dst.write(src.read())
+    counts = [ingest_file(store, tmp_path / f).inserted
+              for f in ("a.parquet", "b.jsonl", "c.csv.gz", "d.jsonl.gz", "e.parquet.gz")]
+    assert counts == [3, 3, 1, 1, 3]
+    assert store.scalar("SELECT count(*) FROM inference_events WHERE human_reviewed") == 3
+
+
+def test_parquet_with_native_timestamps(store, tmp_path):
+    frame = pd.DataFrame([event_row("a"), event_row("b")])
+    frame["timestamp"] = pd.to_datetime(["2026-11-01T10:00:00.123456789Z", "2026-11-02T00:00:00.000000000Z"], format="ISO8601")
+    frame.to_parquet(tmp_path / "t.parquet")
+    assert ingest_file(store, tmp_path / "t.parquet").inserted == 2
+    assert store.scalar("SELECT max(timestamp) FROM inference_events") == datetime(2026, 11, 2)
+
+
+def test_jsonl_bad_lines_are_rejected_not_fatal(store, tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps(event_row("a")) + "\n\nnot json\n[1, 2]\n"
+                    + json.dumps(event_row("b", confidence=0.3)) + "\n")
+    result = ingest_file(store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (4, 2, 2)
+    assert store.query("SELECT row_number FROM rejected_rows ORDER BY 1") == [(3,), (4,)]
+
+
+def test_csv_lines_with_the_wrong_shape_are_rejected(store, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("event_id,timestamp,system,model,status\n"
+                    "a,2026-11-01,s,m,ok\nb,2026-11-01,s,m,ok,extra\nc,2026-11-01,s,m,ok\n")
+    result = ingest_file(store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
+    assert "too many columns" in reasons(store)[0]
+
+
+def test_map_file_renames_sets_constants_and_translates(store, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("id,ts,result,score\nx1,2026-11-01T00:00:00Z,1,0.9\nx2,2026-11-01,0,0.4\n"
+                    "x3,2026-11-01,,0.1\n")
+    cmap = ColumnMap.model_validate({
+        "columns": {"event_id": "id", "timestamp": "ts", "outcome": "result",
+                    "confidence": "score"},
+        "constants": {"system": "car-loan", "model": "loan-v3", "status": "ok"},
+        "values": {"outcome": {1: "success", "0": "failure"}},
+    })
+    assert ingest_file(store, path, cmap=cmap).inserted == 3
+    assert store.query("SELECT event_id, system, model, outcome FROM inference_events "
+                       "ORDER BY 1") == [("x1", "car-loan", "loan-v3", "success"),
+                                          ("x2", "car-loan", "loan-v3", "failure"),
+                                          ("x3", "car-loan", "loan-v3", None)]
+
+
+def test_map_naming_an_absent_source_column_is_refused(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [event_row("a")])
+    cmap = ColumnMap(columns={"latency_ms": "duration"})
+    with pytest.raises(BadInput, match="does not have"):
+        ingest_file(store, path, cmap=cmap)
+
+
+def test_missing_cost_is_priced_from_tokens(store, tmp_path, pricing):
+    path = write_csv(tmp_path / "a.csv", [
+        event_row("a", model="gpt-4o-2024-08-06", input_tokens=1_000_000, output_tokens=100_000),
+        event_row("b", model="gpt-4o-mini-2024-07-18", input_tokens=1_000_000, output_tokens=0),
+        event_row("c", model="unknown-model", input_tokens=5, output_tokens=5),
+        event_row("d", model="gpt-4o", cost_usd=0.5, input_tokens=10, output_tokens=10),
+    ])
+    ingest_file(store, path, pricing=pricing)
+    costs = dict(store.query("SELECT event_id, cost_usd FROM inference_events"))
+    assert costs["a"] == pytest.approx(2.50 + 1.00)
+    assert costs["b"] == pytest.approx(0.15)
+    assert costs["c"] is None
+    assert costs["d"] == 0.5
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("a.txt", "x", "extension scorecard does not read"),
+    ("a.csv", "", "is empty"),
+    ("a.parquet", "this is not parquet", "could not be read"),
+    ("a.csv.gz", "not gzip at all", "could not be read"),
+    ("a.csv", "id,ts\n1,2\n", "has no event_id, timestamp, system, model, status columns"),
+])
+def test_unusable_files_store_nothing_and_say_why(store, tmp_path, name, content, message):
+    write_csv(tmp_path / "seed.csv", [event_row("seed")])
+    ingest_file(store, tmp_path / "seed.csv")
+    before = table_snapshot(store)
+    (tmp_path / name).write_text(content)
+    with pytest.raises(BadInput) as info:
+        ingest_file(store, tmp_path / name)
+    assert message in str(info.value)
+    assert "\n" not in str(info.value)
+    assert table_snapshot(store) == before
+    assert store.scalar("SELECT status FROM ingest_log ORDER BY recorded_at DESC LIMIT 1") == "failed"
+
+
+def test_incidents_rules(store, tmp_path):
+    path = tmp_path / "inc.csv"
+    path.write_text(
+        "incident_id,system,severity,started_at,detected_at,resolved_at,detected_by,summary\n"
+        "i1,s,sev1,2026-11-01T00:00:00Z,2026-11-01T00:10:00Z,2026-11-01T01:00:00Z,customer,x\n"
+        "i2,s,sev5,2026-11-01T00:00:00Z,2026-11-01T00:10:00Z,,system,bad severity\n"
+        "i3,s,sev2,2026-11-01T00:10:00Z,2026-11-01T00:00:00Z,,system,detected first\n"
+        "i4,s,sev2,2026-11-01T00:00:00Z,2026-11-01T00:10:00Z,2026-11-01T00:05:00Z,,early fix\n"
+        "i1,s,sev1,2026-11-01T00:00:00Z,2026-11-01T00:10:00Z,,customer,duplicate\n")
+    result = ingest_file(store, path, kind="incidents")
+    assert (result.inserted, result.rejected, result.duplicates) == (1, 3, 1)
+    assert reasons(store) == ["severity 'sev5' is not one of sev1, sev2, sev3, sev4",
+                              "detected_at is before started_at",
+                              "resolved_at is before detected_at"]
+
+
+def test_a_fault_mid_file_leaves_the_store_exactly_as_before(store, tmp_path, monkeypatch):
+    ingest_file(store, write_csv(tmp_path / "seed.csv", [event_row("seed")]))
+    before = table_snapshot(store)
+    version = store.data_version()
+    path = write_csv(tmp_path / "big.csv", [event_row(f"e{i}", confidence="2" if i % 7 == 0 else
+                                                      "0.5") for i in range(500)])
+    real_structural = ingest_module._structural_rejects
+
+    def crash_after_inserts(cur, fmt):  # events and rejects are written by now
+        assert cur.execute("SELECT count(*) FROM inference_events").fetchone()[0] > 1
+        raise RuntimeError("disk unplugged")
+
+    monkeypatch.setattr(ingest_module, "_structural_rejects", crash_after_inserts)
+    with pytest.raises(RuntimeError):
+        ingest_file(store, path)
+    assert table_snapshot(store) == before
+    assert store.data_version() == version
+    monkeypatch.setattr(ingest_module, "_structural_rejects", real_structural)
+    assert ingest_file(store, path).inserted == 500 - 72
+
+
+def test_ingest_log_records_each_upload(store, tmp_path):
+    path = write_csv(tmp_path / "a.csv", [event_row("a"), event_row("b", status="bad")])
+    ingest_file(store, path, actor="alice", via="app")
+    log = store.query_dicts("SELECT * FROM ingest_log")[0]
+    assert log["actor"] == "alice" and log["via"] == "app" and log["file"] == "a.csv"
+    assert log["size_bytes"] == path.stat().st_size and len(log["sha256"]) == 64
+    assert (log["rows_read"], log["inserted"], log["rejected"], log["status"]) == (2, 1, 1, "ok")
