@@ -1,0 +1,1 @@
+"""The metrics layer: registry, thresholds, computation, trends and questions for leaders."""

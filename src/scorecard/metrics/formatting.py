@@ -1,0 +1,26 @@
+"""Numbers formatted for people, by the metric's declared format."""
+
+from __future__ import annotations
+
+from .registry import Metric
+
+
+def format_value(metric: Metric, value: float | None) -> str:
+    if value is None:
+        return "no data"
+    fmt = metric.format
+    if fmt == "percent":
+        return f"{value * 100:.1f}%"
+    if fmt == "pp":
+        return f"{value:+.1f} pts"
+    if fmt == "usd":
+        return f"${value:,.4f}" if abs(value) < 0.1 else f"${value:,.2f}"
+    if fmt == "ms":
+        return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+    if fmt == "minutes":
+        if value >= 120:
+            return f"{value / 60:.1f} h"
+        return f"{value:.0f} min"
+    if fmt == "count":
+        return f"{value:,.0f}"
+    return f"{value:.2f}"

@@ -1,0 +1,77 @@
+"""What `scorecard metrics` and `scorecard trends` print: JSON for programs, tables for people."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..store.db import Store
+from .compute import OVERALL, compute_scorecard
+from .formatting import format_value
+from .registry import registry
+from .thresholds import load_thresholds
+from .trends import trend_series
+
+
+def thresholds_file(thresholds_path: str | None, cfg_dir: Path) -> Path:
+    return Path(thresholds_path) if thresholds_path else cfg_dir / "thresholds.yaml"
+
+
+def metrics_report(store: Store, *, as_of=None, window_days=7, baseline_days=28,
+                   thresholds_path=None, cfg_dir: Path) -> dict:
+    thresholds = load_thresholds(thresholds_file(thresholds_path, cfg_dir))
+    card = compute_scorecard(store, thresholds, as_of=as_of, window_days=window_days,
+                             baseline_days=baseline_days)
+    w = card.window
+
+    def scope(name: str) -> dict:
+        return {mid: mv.as_json() for mid, mv in card.values[name].items()}
+
+    return {
+        "as_of": w.as_of.isoformat(),
+        "window": {"start": w.start.isoformat(), "end": w.end.isoformat(),
+                   "days": w.window_days},
+        "baseline_days": w.baseline_days,
+        "overall": scope(OVERALL),
+        "systems": {s: scope(s) for s in card.systems},
+    }
+
+
+def trend_report(store: Store, *, metric: str, period: str = "week", system: str | None = None,
+                 thresholds_path=None, cfg_dir: Path) -> list[dict]:
+    thresholds = load_thresholds(thresholds_file(thresholds_path, cfg_dir))
+    return [p.as_json() for p in trend_series(store, thresholds, metric, period, system)]
+
+
+STATUS_WORD = {"green": "OK", "amber": "WATCH", "red": "ACT", "unknown": "n/a"}
+
+
+def render_table(report: dict) -> str:
+    """A plain-text table: metric by scope, value and status word."""
+    scopes = [("All systems", report["overall"])] + list(report["systems"].items())
+    lines = [f"Scorecard as of {report['as_of']} (window {report['window']['start'][:10]} to "
+             f"{report['window']['end'][:10]}, exclusive)", ""]
+    width = 34
+    header = f"{'metric':<{width}}" + "".join(f"{name[:22]:>24}" for name, _ in scopes)
+    lines += [header, "-" * len(header)]
+    for metric in registry().metrics:
+        cells = []
+        for _, values in scopes:
+            v = values[metric.id]
+            mark = STATUS_WORD[v["status"]] + ("?" if v["insufficient"] else "")
+            cells.append(f"{format_value(metric, v['value']) + ' ' + mark:>24}")
+        lines.append(f"{metric.title[:width - 1]:<{width}}" + "".join(cells))
+    lines += ["", "OK = meets target, WATCH = between target and limit, ACT = beyond limit, "
+              "? = too few events to trust"]
+    return "\n".join(lines)
+
+
+def render_trend_table(metric_id: str, series: list[dict]) -> str:
+    metric = registry().get(metric_id)
+    lines = [f"{metric.title} ({metric_id})", f"{'period start':<22}{'value':>14}{'95% interval':>26}"
+             f"{'n':>10}"]
+    for p in series:
+        interval = ("" if p["ci_low"] is None else
+                    f"{format_value(metric, p['ci_low'])} - {format_value(metric, p['ci_high'])}")
+        lines.append(f"{p['start'][:19]:<22}{format_value(metric, p['value']):>14}{interval:>26}"
+                     f"{p['n'] if p['n'] is not None else '':>10}")
+    return "\n".join(lines)

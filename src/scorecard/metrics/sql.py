@@ -1,0 +1,380 @@
+"""The metric queries, built from the registry. Text only: `Store` runs them.
+
+Every query returns one row per scope: a system's name, or '' for all systems together.
+Time bounds are bound parameters; per-system settings (SLO, floor, targets, pinned baselines)
+enter as small VALUES tables, so one query serves every system at once.
+"""
+
+from __future__ import annotations
+
+from .registry import Metric, registry
+from .thresholds import Thresholds
+
+Z95 = 1.959964
+OVERALL = ""
+WEEK_US = 7 * 86400 * 1_000_000
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def lit(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, (int, float)):
+        return repr(float(value))
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def wilson(num: str, den: str, z: float = Z95) -> tuple[str, str, str]:
+    """SQL for (value, ci_low, ci_high) of num/den with the Wilson score interval."""
+    p = f"({num})::DOUBLE / NULLIF({den}, 0)"
+    n = f"NULLIF({den}, 0)::DOUBLE"
+    z2 = z * z
+    centre = f"(({p}) + {z2} / (2 * {n})) / (1 + {z2} / {n})"
+    half = f"({z} * sqrt(({p}) * (1 - ({p})) / {n} + {z2} / (4 * {n} * {n})) / (1 + {z2} / {n}))"
+    return p, f"greatest(0.0, {centre} - {half})", f"least(1.0, {centre} + {half})"
+
+
+def two_sided_p(z: str) -> str:
+    """SQL for the two-sided normal p-value of z: erfc(|z|/sqrt 2), Abramowitz-Stegun 7.1.26."""
+    x = f"(abs({z}) / sqrt(2))"
+    t = f"(1 / (1 + 0.3275911 * {x}))"
+    poly = (f"({t} * (0.254829592 + {t} * (-0.284496736 + {t} * (1.421413741 + {t} * "
+            f"(-1.453152027 + {t} * 1.061405429)))))")
+    return f"least(1.0, {poly} * exp(-{x} * {x}))"
+
+
+def params_table(thresholds: Thresholds, systems: list[str]) -> str:
+    """VALUES (system, slo, floor, success target, failure target) for every system."""
+    rows = ["(NULL::VARCHAR, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE, NULL::DOUBLE)"]
+    for s in [OVERALL, *systems]:
+        name = s or None
+        rows.append(f"({lit(s)}, {lit(thresholds.slo_ms(name))}, {lit(thresholds.floor(name))}, "
+                    f"{lit(thresholds.for_metric('success_rate', name).target)}, "
+                    f"{lit(thresholds.for_metric('failure_rate', name).target)})")
+    return (f"params(system, slo, floor, sr_target, fr_target) AS (VALUES {', '.join(rows)})")
+
+
+def _fill(sql: str) -> str:
+    return sql.replace("{slo}", "__slo").replace("{floor}", "__floor")
+
+
+def _window_aggregates(metrics: list[Metric]) -> list[str]:
+    cols = []
+    for m in metrics:
+        if m.family in ("rate", "ratio"):
+            cols += [f"{_fill(m.numerator)} AS {q(m.id + '__num')}",
+                     f"{_fill(m.denominator)} AS {q(m.id + '__den')}"]
+        elif m.family == "count":
+            cols.append(f"{_fill(m.expression)} AS {q(m.id + '__num')}")
+        elif m.family == "quantile":
+            cols += [f"quantile_cont(latency_ms, {m.quantile}) AS {q(m.id + '__num')}",
+                     f"count(latency_ms) AS {q(m.id + '__den')}"]
+        elif m.family == "gap":
+            for side, cond in (("in", "latency_ms <= __slo"), ("out", "latency_ms > __slo")):
+                cols += [f"count(*) FILTER (WHERE {cond} AND outcome = 'success') AS "
+                         f"{q(m.id + '__s_' + side)}",
+                         f"count(*) FILTER (WHERE {cond} AND outcome IN ('success', 'failure')) "
+                         f"AS {q(m.id + '__l_' + side)}"]
+    return cols
+
+
+def _window_results(metrics: list[Metric]) -> list[str]:
+    """Outer SELECT list: value, ci_low, ci_high, n for each windowed metric."""
+    cols = []
+    for m in metrics:
+        num, den = q(m.id + "__num"), q(m.id + "__den")
+        if m.family == "rate":
+            value, low, high = wilson(num, den)
+            n = den
+        elif m.family == "ratio":
+            value, low, high, n = f"{num}::DOUBLE / NULLIF({den}, 0)", "NULL", "NULL", "count_all"
+        elif m.family == "count":
+            value, low, high, n = f"{num}::DOUBLE", "NULL", "NULL", num
+        elif m.family == "quantile":
+            value, low, high, n = num, "NULL", "NULL", den
+        elif m.family == "gap":
+            s_in, l_in = q(m.id + "__s_in"), q(m.id + "__l_in")
+            s_out, l_out = q(m.id + "__s_out"), q(m.id + "__l_out")
+            value = (f"100 * ({s_in}::DOUBLE / NULLIF({l_in}, 0) - "
+                     f"{s_out}::DOUBLE / NULLIF({l_out}, 0))")
+            low, high, n = "NULL", "NULL", f"least({l_in}, {l_out})"
+        else:
+            continue
+        cols += [f"{value} AS {q(m.id + ':value')}", f"{low} AS {q(m.id + ':ci_low')}",
+                 f"{high} AS {q(m.id + ':ci_high')}", f"{n} AS {q(m.id + ':n')}"]
+    return cols
+
+
+WINDOW_FAMILIES = ("rate", "ratio", "count", "quantile", "gap")
+
+
+def window_query(thresholds: Thresholds, systems: list[str], period: str | None = None) -> str:
+    """All windowed metrics per scope over [$start, $end); per period too when `period` is set."""
+    metrics = registry().of_family(*WINDOW_FAMILIES)
+    key = "period_start, " if period else ""
+    sets = ("GROUPING SETS ((system, period_start), (period_start))" if period
+            else "GROUPING SETS ((system), ())")
+    period_col = f", date_trunc('{period}', e.timestamp) AS period_start" if period else ""
+    return f"""
+WITH {params_table(thresholds, systems)},
+ev AS (
+  SELECT e.*, coalesce(p.slo, d.slo) AS __slo, coalesce(p.floor, d.floor) AS __floor{period_col}
+  FROM inference_events e
+  LEFT JOIN params p ON p.system = e.system
+  CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') d
+  WHERE e.timestamp >= $start AND e.timestamp < $end
+),
+agg AS (
+  SELECT coalesce(system, '') AS scope, {key}count(*) AS count_all,
+         {', '.join(_window_aggregates(metrics))}
+  FROM ev GROUP BY {sets}
+)
+SELECT scope, {key}{', '.join(_window_results(metrics))} FROM agg ORDER BY scope, {key}1"""
+
+
+PERIODS = ("day", "week", "month")
+NO_PERIOD = "TIMESTAMP '1970-01-01'"
+
+
+def period_expr(period: str | None, column: str) -> str:
+    """The start of the period holding `column`, or a constant when there are no periods."""
+    return f"date_trunc('{period}', {column})" if period else NO_PERIOD
+
+
+def weekly_query(thresholds: Thresholds, systems: list[str]) -> str:
+    """Temporal reliability over the 8 seven-day buckets that end at $end."""
+    return f"""
+WITH {params_table(thresholds, systems)},
+buckets AS (
+  SELECT coalesce(system, '') AS scope, k,
+         count(*) FILTER (WHERE outcome = 'success') AS s,
+         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS l,
+         count(*) FILTER (WHERE status <> 'ok') AS failed, count(*) AS n
+  FROM (SELECT *, 8 - floor((epoch_us(timestamp) - epoch_us($end - INTERVAL 56 DAY))
+                             / {WEEK_US})::INTEGER AS k
+        FROM inference_events
+        WHERE timestamp >= $end - INTERVAL 56 DAY AND timestamp < $end)
+  GROUP BY GROUPING SETS ((system, k), (k))
+),
+rated AS (
+  SELECT b.scope, b.k, b.s::DOUBLE / b.l AS sr, b.failed::DOUBLE / b.n AS fr,
+         coalesce(p.sr_target, d.sr_target) AS sr_target,
+         coalesce(p.fr_target, d.fr_target) AS fr_target
+  FROM buckets b LEFT JOIN params p ON p.system = b.scope AND b.scope <> ''
+  CROSS JOIN (SELECT sr_target, fr_target FROM params WHERE system = '') d
+  WHERE b.l > 0
+)
+SELECT scope,
+       avg(CASE WHEN sr >= sr_target AND fr <= fr_target THEN 1.0 ELSE 0.0 END)
+           AS "weeks_meeting_slo:value",
+       count(*) AS "weeks_meeting_slo:n",
+       CASE WHEN count(*) >= 2 AND avg(sr) > 0 THEN stddev_samp(sr) / avg(sr) END
+           AS "weekly_success_cv:value",
+       count(*) AS "weekly_success_cv:n"
+FROM rated GROUP BY scope ORDER BY scope"""
+
+
+def weekly_trend_query(thresholds: Thresholds, systems: list[str], period: str) -> str:
+    """Temporal reliability as of the end of each period: 8 seven-day buckets ending there."""
+    return f"""
+WITH {params_table(thresholds, systems)},
+daily AS (
+  SELECT coalesce(system, '') AS scope, d,
+         count(*) FILTER (WHERE outcome = 'success') AS s,
+         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS l,
+         count(*) FILTER (WHERE status <> 'ok') AS failed, count(*) AS n
+  FROM (SELECT *, date_trunc('day', timestamp) AS d FROM inference_events
+        WHERE timestamp >= $start - INTERVAL 56 DAY AND timestamp < $end)
+  GROUP BY GROUPING SETS ((system, d), (d))
+),
+periods AS (
+  SELECT DISTINCT scope, date_trunc('{period}', d) AS period_start,
+         date_trunc('{period}', d) + INTERVAL 1 {period} AS pe
+  FROM daily WHERE d >= $start
+),
+buckets AS (
+  SELECT p.scope, p.period_start, 8 - floor(datediff('day', p.pe - INTERVAL 56 DAY, dl.d) / 7)
+         AS k, sum(s) AS s, sum(l) AS l, sum(failed) AS failed, sum(n) AS n
+  FROM periods p JOIN daily dl ON dl.scope = p.scope AND dl.d >= p.pe - INTERVAL 56 DAY
+       AND dl.d < p.pe
+  GROUP BY ALL
+),
+rated AS (
+  SELECT b.scope, b.period_start, b.s::DOUBLE / b.l AS sr, b.failed::DOUBLE / b.n AS fr,
+         coalesce(p.sr_target, d.sr_target) AS sr_target,
+         coalesce(p.fr_target, d.fr_target) AS fr_target
+  FROM buckets b LEFT JOIN params p ON p.system = b.scope AND b.scope <> ''
+  CROSS JOIN (SELECT sr_target, fr_target FROM params WHERE system = '') d
+  WHERE b.l > 0
+)
+SELECT scope, period_start,
+       avg(CASE WHEN sr >= sr_target AND fr <= fr_target THEN 1.0 ELSE 0.0 END)
+           AS "weeks_meeting_slo:value",
+       count(*) AS "weeks_meeting_slo:n",
+       CASE WHEN count(*) >= 2 AND avg(sr) > 0 THEN stddev_samp(sr) / avg(sr) END
+           AS "weekly_success_cv:value",
+       count(*) AS "weekly_success_cv:n"
+FROM rated GROUP BY scope, period_start ORDER BY scope, period_start"""
+
+
+def baseline_bounds(thresholds: Thresholds, systems: list[str], baseline_days: int) -> str:
+    """CTEs `firsts` and `bounds(scope, b0, b1)`: each system's baseline and the overall one."""
+    pins = ["(NULL::VARCHAR, NULL::TIMESTAMP, NULL::TIMESTAMP)"]
+    for s in systems:
+        pinned = thresholds.baseline(s)
+        if pinned:
+            pins.append(f"({lit(s)}, TIMESTAMP {lit(pinned.start.isoformat())}, "
+                        f"TIMESTAMP {lit(pinned.end.isoformat())})")
+    return f"""
+pins(system, b0, b1) AS (VALUES {', '.join(pins)}),
+firsts AS (SELECT system, date_trunc('day', min(timestamp)) AS d0
+           FROM inference_events GROUP BY system),
+bounds AS (
+  SELECT f.system AS scope, coalesce(p.b0, f.d0) AS b0,
+         coalesce(p.b1, f.d0 + INTERVAL {int(baseline_days)} DAY) AS b1
+  FROM firsts f LEFT JOIN pins p ON p.system = f.system
+  UNION ALL
+  SELECT '', min(d0), min(d0) + INTERVAL {int(baseline_days)} DAY FROM firsts
+)"""
+
+
+def _scoped(table_filter: str) -> str:
+    """Events of each scope inside that scope's bounds (a system's own, and all systems)."""
+    return f"""
+  SELECT b.scope, e.* FROM inference_events e JOIN bounds b
+    ON b.scope = e.system AND e.timestamp >= {table_filter.format(lo='b.b0', hi='b.b1')}
+  UNION ALL
+  SELECT '' AS scope, e.* FROM inference_events e JOIN bounds b
+    ON b.scope = '' AND e.timestamp >= {table_filter.format(lo='b.b0', hi='b.b1')}"""
+
+
+def baseline_query(thresholds: Thresholds, systems: list[str], baseline_days: int,
+                   period: str | None = None) -> str:
+    """Success in the baseline against the window (or each period), pooled two-proportion z-test."""
+    z = "(pw - pb) / NULLIF(sqrt(pp * (1 - pp) * (1.0 / lw + 1.0 / lb)), 0)"
+    return f"""
+WITH {baseline_bounds(thresholds, systems, baseline_days).strip()},
+base AS (
+  SELECT scope, count(*) FILTER (WHERE outcome = 'success') AS sb,
+         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS lb
+  FROM ({_scoped('{lo} AND e.timestamp < {hi}')}) GROUP BY scope
+),
+win AS (
+  SELECT coalesce(system, '') AS scope, period_start,
+         count(*) FILTER (WHERE outcome = 'success') AS sw,
+         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS lw
+  FROM (SELECT *, {period_expr(period, 'timestamp')} AS period_start FROM inference_events
+        WHERE timestamp >= $start AND timestamp < $end)
+  GROUP BY GROUPING SETS ((system, period_start), (period_start))
+),
+joined AS (
+  SELECT b.scope, w.period_start, bo.b0, bo.b1, sb, lb, coalesce(sw, 0) AS sw,
+         coalesce(lw, 0) AS lw, sb::DOUBLE / NULLIF(lb, 0) AS pb,
+         sw::DOUBLE / NULLIF(lw, 0) AS pw, (sb + sw)::DOUBLE / NULLIF(lb + lw, 0) AS pp
+  FROM base b JOIN bounds bo ON bo.scope = b.scope LEFT JOIN win w ON w.scope = b.scope
+)
+SELECT scope, period_start, b0 AS baseline_start, b1 AS baseline_end, lb AS baseline_n,
+       pb AS baseline_rate, 100 * (pw - pb) AS "success_rate_change_pp:value",
+       CASE WHEN lw > 0 AND lb > 0 THEN {two_sided_p(z)} END AS "success_rate_change_pp:p_value",
+       least(lw, lb) AS "success_rate_change_pp:n"
+FROM joined ORDER BY scope, period_start"""
+
+
+def psi_query(thresholds: Thresholds, systems: list[str], baseline_days: int,
+              period: str | None = None) -> str:
+    """Population stability index of confidence, baseline (expected) against window (actual)."""
+    ps = period_expr(period, "timestamp")
+    deciles = "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
+    return f"""
+WITH {baseline_bounds(thresholds, systems, baseline_days).strip()},
+base AS (SELECT scope, confidence FROM ({_scoped('{lo} AND e.timestamp < {hi}')})
+         WHERE confidence IS NOT NULL),
+win AS (
+  SELECT system AS scope, {ps} AS period_start, confidence FROM inference_events
+  WHERE timestamp >= $start AND timestamp < $end AND confidence IS NOT NULL
+  UNION ALL
+  SELECT '' AS scope, {ps} AS period_start, confidence FROM inference_events
+  WHERE timestamp >= $start AND timestamp < $end AND confidence IS NOT NULL
+),
+periods AS (SELECT DISTINCT scope, period_start FROM win),
+edges AS (
+  SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {deciles}))) AS q
+  FROM base GROUP BY scope
+),
+base_counts AS (
+  SELECT scope, len(list_filter(q, lambda x: x < confidence)) AS bin, count(*) AS c
+  FROM base JOIN edges USING (scope) GROUP BY ALL
+),
+win_counts AS (
+  SELECT scope, period_start, len(list_filter(q, lambda x: x < confidence)) AS bin, count(*) AS c
+  FROM win JOIN edges USING (scope) GROUP BY ALL
+),
+base_total AS (SELECT scope, sum(c) AS tb FROM base_counts GROUP BY scope),
+win_total AS (SELECT scope, period_start, sum(c) AS tw FROM win_counts GROUP BY ALL),
+allbins AS (SELECT p.scope, p.period_start, unnest(range(len(e.q) + 1)) AS bin
+            FROM periods p JOIN edges e USING (scope)),
+props AS (
+  SELECT a.scope, a.period_start, bt.tb, wt.tw,
+         greatest(coalesce(b.c, 0)::DOUBLE / NULLIF(bt.tb, 0), 0.0001) AS e,
+         greatest(coalesce(w.c, 0)::DOUBLE / NULLIF(wt.tw, 0), 0.0001) AS a
+  FROM allbins a JOIN base_total bt USING (scope) JOIN win_total wt USING (scope, period_start)
+  LEFT JOIN base_counts b USING (scope, bin) LEFT JOIN win_counts w USING (scope, period_start, bin)
+)
+SELECT scope, period_start,
+       CASE WHEN tb >= 50 AND tw >= 50 THEN sum((a - e) * ln(a / e)) END AS "confidence_psi:value",
+       least(tb, tw) AS "confidence_psi:n", count(*) AS "confidence_psi:bins"
+FROM props GROUP BY scope, period_start, tb, tw ORDER BY scope, period_start"""
+
+
+def incidents_query(period: str | None = None) -> str:
+    """Median minutes to detect and to recover: incidents started in [$end - 90 days, $end),
+    or, per period, those started in each period."""
+    since = "$start" if period else "$end - INTERVAL 90 DAY"
+    return f"""
+SELECT coalesce(system, '') AS scope, period_start,
+       quantile_cont(epoch(detected_at - started_at) / 60, 0.5)
+           AS "median_time_to_detect_minutes:value",
+       count(*) AS "median_time_to_detect_minutes:n",
+       quantile_cont(epoch(resolved_at - detected_at) / 60, 0.5)
+           FILTER (WHERE resolved_at IS NOT NULL) AS "median_time_to_recover_minutes:value",
+       count(resolved_at) AS "median_time_to_recover_minutes:n",
+       count(*) - count(resolved_at) AS "median_time_to_recover_minutes:open"
+FROM (SELECT *, {period_expr(period, 'started_at')} AS period_start FROM incidents
+      WHERE started_at >= {since} AND started_at < $end)
+GROUP BY GROUPING SETS ((system, period_start), (period_start)) ORDER BY scope, period_start"""
+
+
+def segments_query(min_segment: int, period: str | None = None) -> str:
+    """min / max of per-segment success rates among segments with enough labelled events."""
+    return f"""
+WITH seg AS (
+  SELECT coalesce(system, '') AS scope, period_start, segment,
+         count(*) FILTER (WHERE outcome = 'success')::DOUBLE
+           / NULLIF(count(*) FILTER (WHERE outcome IN ('success', 'failure')), 0) AS rate,
+         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS l
+  FROM (SELECT *, {period_expr(period, 'timestamp')} AS period_start FROM inference_events
+        WHERE timestamp >= $start AND timestamp < $end AND segment IS NOT NULL)
+  GROUP BY GROUPING SETS ((system, period_start, segment), (period_start, segment))
+)
+SELECT scope, period_start,
+       CASE WHEN count(*) >= 2 AND max(rate) > 0 THEN min(rate) / max(rate) END
+           AS "disparity_ratio:value",
+       count(*) AS "disparity_ratio:n",
+       arg_min(segment, rate) AS "disparity_ratio:worst_segment",
+       min(rate) AS "disparity_ratio:worst_rate",
+       arg_max(segment, rate) AS "disparity_ratio:best_segment",
+       max(rate) AS "disparity_ratio:best_rate"
+FROM seg WHERE l >= {int(min_segment)} GROUP BY scope, period_start
+ORDER BY scope, period_start"""
+
+
+def systems_query() -> str:
+    return ("SELECT system FROM inference_events GROUP BY system UNION "
+            "SELECT system FROM incidents GROUP BY system ORDER BY 1")
+
+
+def newest_day_query() -> str:
+    return "SELECT CAST(max(timestamp) AS DATE) FROM inference_events"

@@ -1,0 +1,161 @@
+"""Thresholds: {direction, target, limit} per metric, per-system overrides, SLO and floor."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+
+from ..errors import BadInput
+from .registry import Direction, registry
+
+Status = Literal["green", "amber", "red", "unknown"]
+DEFAULT_SLO_MS = 2000.0
+DEFAULT_FLOOR = 0.5
+
+
+class Threshold(BaseModel):
+    """Green at or beyond target, red beyond limit, amber between."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Direction
+    target: float
+    limit: float
+
+    @model_validator(mode="after")
+    def _target_on_the_good_side(self) -> "Threshold":
+        if self.direction == "higher_is_better" and self.target < self.limit:
+            raise ValueError(f"target {self.target:g} is below limit {self.limit:g}, but higher "
+                             "is better, so the target must be at or above the limit")
+        if self.direction == "lower_is_better" and self.target > self.limit:
+            raise ValueError(f"target {self.target:g} is above limit {self.limit:g}, but lower "
+                             "is better, so the target must be at or below the limit")
+        return self
+
+    def status(self, value: float | None) -> Status:
+        if value is None:
+            return "unknown"
+        if self.direction == "higher_is_better":
+            return "green" if value >= self.target else "red" if value < self.limit else "amber"
+        return "green" if value <= self.target else "red" if value > self.limit else "amber"
+
+
+class Baseline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    start: date
+    end: date  # exclusive
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Baseline":
+        if self.end <= self.start:
+            raise ValueError("baseline end must be after its start")
+        return self
+
+
+class SystemOverrides(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    latency_slo_ms: float | None = None
+    confidence_floor: float | None = None
+    baseline: Baseline | None = None
+    metrics: dict[str, Threshold] = {}
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    latency_slo_ms: float = DEFAULT_SLO_MS
+    confidence_floor: float = DEFAULT_FLOOR
+
+
+class Thresholds(BaseModel):
+    """The whole thresholds file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: Settings = Settings()
+    defaults: dict[str, Threshold] = {}
+    systems: dict[str, SystemOverrides] = {}
+
+    @model_validator(mode="after")
+    def _known_metrics_and_directions(self) -> "Thresholds":
+        reg = registry()
+        scopes = [("defaults", self.defaults)] + [
+            (f"systems.{name}", o.metrics) for name, o in self.systems.items()]
+        for where, table in scopes:
+            for metric_id, threshold in table.items():
+                if metric_id not in reg.ids:
+                    raise ValueError(f"{where} names unknown metric '{metric_id}'")
+                expected = reg.get(metric_id).direction
+                if threshold.direction != expected:
+                    raise ValueError(f"{where}.{metric_id} says {threshold.direction}, but the "
+                                     f"metric is {expected}")
+        missing = [m for m in reg.ids if m not in self.defaults]
+        if missing:
+            raise ValueError(f"defaults lack a threshold for {', '.join(missing)}")
+        return self
+
+    def for_metric(self, metric_id: str, system: str | None = None) -> Threshold:
+        override = self.systems.get(system) if system else None
+        if override and metric_id in override.metrics:
+            return override.metrics[metric_id]
+        return self.defaults[metric_id]
+
+    def slo_ms(self, system: str | None = None) -> float:
+        override = self.systems.get(system) if system else None
+        value = override.latency_slo_ms if override else None
+        return value if value is not None else self.settings.latency_slo_ms
+
+    def floor(self, system: str | None = None) -> float:
+        override = self.systems.get(system) if system else None
+        value = override.confidence_floor if override else None
+        return value if value is not None else self.settings.confidence_floor
+
+    def baseline(self, system: str | None) -> Baseline | None:
+        override = self.systems.get(system) if system else None
+        return override.baseline if override else None
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True),
+                              sort_keys=False, width=120)
+
+
+def _explain(exc: ValidationError, source: str) -> BadInput:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    return BadInput(f"The thresholds in {source} are invalid"
+                    f"{' at ' + where if where else ''}: {message}.")
+
+
+def parse_thresholds(data: dict, source: str = "the thresholds") -> Thresholds:
+    try:
+        return Thresholds.model_validate(data or {})
+    except ValidationError as exc:
+        raise _explain(exc, source) from None
+
+
+def load_thresholds(path: str | Path) -> Thresholds:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise BadInput(f"There is no thresholds file at {path}.") from None
+    except yaml.YAMLError:
+        raise BadInput(f"The thresholds file {path} is not valid YAML.") from None
+    return parse_thresholds(data, str(path))
+
+
+def save_thresholds(thresholds: Thresholds, path: str | Path) -> None:
+    """Write atomically: a reader sees the old file or the new one, never half of one."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".thresholds-", suffix=".yaml")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("# Appropriateness thresholds; edited through the Thresholds page, which keeps "
+                 "the history in the store.\n")
+        fh.write(thresholds.to_yaml())
+    os.replace(tmp, path)

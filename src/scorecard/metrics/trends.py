@@ -1,0 +1,147 @@
+"""Per-period series of every metric, and the test for risks that rise quietly."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..errors import BadInput
+from ..store.db import Store
+from . import sql
+from .compute import Window, judge, run
+from .registry import registry
+from .stats import linear_trend
+from .thresholds import Thresholds
+
+WIDE = Window(as_of=None, start=datetime(1900, 1, 1), end=datetime(2200, 1, 1), window_days=0,
+              baseline_days=28)
+
+
+@dataclass
+class TrendPoint:
+    start: datetime
+    end: datetime
+    value: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int | None
+    status: str = "unknown"
+    insufficient: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data.update(data.pop("extra"))
+        data["start"], data["end"] = self.start.isoformat(), self.end.isoformat()
+        return data
+
+
+def period_end(start: datetime, period: str) -> datetime:
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def _queries(metric_family: str, thresholds: Thresholds, systems: list[str], period: str,
+             baseline_days: int) -> list[str]:
+    if metric_family in sql.WINDOW_FAMILIES:
+        return [sql.window_query(thresholds, systems, period)]
+    if metric_family == "weekly":
+        return [sql.weekly_trend_query(thresholds, systems, period)]
+    if metric_family == "baseline":
+        return [sql.baseline_query(thresholds, systems, baseline_days, period)]
+    if metric_family == "psi":
+        return [sql.psi_query(thresholds, systems, baseline_days, period)]
+    if metric_family == "incidents":
+        return [sql.incidents_query(period)]
+    return [sql.segments_query(registry().get("disparity_ratio").min_segment or 30, period)]
+
+
+def trend_table(store: Store, thresholds: Thresholds, period: str, families: set[str],
+                baseline_days: int = 28) -> dict[tuple[str, datetime], dict[str, dict]]:
+    """(scope, period start) -> metric id -> raw fields, for the metric families asked for."""
+    systems = [r[0] for r in store.query(sql.systems_query())]
+    table: dict[tuple[str, datetime], dict[str, dict]] = {}
+    wanted = set(families) | {"count"}  # the events count says which periods hold events
+    done: set[str] = set()
+    for family in wanted:
+        key = "window" if family in sql.WINDOW_FAMILIES else family
+        if key in done:
+            continue
+        done.add(key)
+        for query in _queries(family, thresholds, systems, period, baseline_days):
+            for row in run(store, query, WIDE):
+                cell = table.setdefault((row["scope"], row["period_start"]), {})
+                for column, value in row.items():
+                    if ":" in column:
+                        metric_id, fld = column.split(":", 1)
+                        cell.setdefault(metric_id, {})[fld] = value
+    return table
+
+
+def trend_series(store: Store, thresholds: Thresholds, metric_id: str, period: str = "week",
+                 system: str | None = None, baseline_days: int = 28) -> list[TrendPoint]:
+    """One point per period that holds events, oldest first, for one scope."""
+    if metric_id not in registry().ids:
+        raise BadInput(f"There is no metric '{metric_id}'; choose one of "
+                       f"{', '.join(registry().ids)}.")
+    if period not in sql.PERIODS:
+        raise BadInput(f"Period must be day, week or month, not '{period}'.")
+    family = registry().get(metric_id).family
+    table = trend_table(store, thresholds, period, {family}, baseline_days)
+    return series_from_table(table, thresholds, metric_id, period, system)
+
+
+def series_from_table(table: dict, thresholds: Thresholds, metric_id: str, period: str,
+                      system: str | None) -> list[TrendPoint]:
+    scope = system or sql.OVERALL
+    points = []
+    for (s, start), metrics in sorted(table.items(), key=lambda kv: kv[0][1]):
+        if s != scope or not metrics.get("events", {}).get("value"):
+            continue
+        mv = judge(metric_id, metrics.get(metric_id, {}), thresholds, system)
+        points.append(TrendPoint(start, period_end(start, period), mv.value, mv.ci_low,
+                                 mv.ci_high, mv.n, mv.status, mv.insufficient, mv.extra))
+    return points
+
+
+@dataclass
+class QuietRisk:
+    """A metric drifting the wrong way over recent weeks, significantly."""
+
+    metric_id: str
+    system: str | None
+    slope_per_week: float
+    p_value: float
+    weeks: int
+    last_value: float
+    weeks_to_limit: float | None
+
+
+def quiet_risks(table: dict, thresholds: Thresholds, scopes: list[str], until: datetime,
+                weeks: int = 8, alpha: float = 0.05) -> list[QuietRisk]:
+    """Metrics whose weekly series over the last `weeks` complete ISO weeks before `until`
+    trends adversely with p < alpha, with the projected weeks until the limit is crossed."""
+    risks = []
+    for metric in registry().metrics:
+        if metric.id == "events":
+            continue
+        for scope in scopes:
+            points = [p for p in series_from_table(table, thresholds, metric.id, "week",
+                                                   scope or None)
+                      if p.end <= until and p.value is not None][-weeks:]
+            fit = linear_trend([p.value for p in points])
+            if not fit:
+                continue
+            slope, p_value, fitted_last = fit
+            adverse = slope < 0 if metric.direction == "higher_is_better" else slope > 0
+            if not adverse or p_value >= alpha:
+                continue
+            limit = thresholds.for_metric(metric.id, scope or None).limit
+            to_limit = (limit - fitted_last) / slope
+            risks.append(QuietRisk(metric.id, scope or None, slope, p_value, len(points),
+                                   points[-1].value, to_limit if to_limit > 0 else None))
+    return sorted(risks, key=lambda r: r.p_value)
