@@ -34,7 +34,10 @@ def wilson(num: str, den: str, z: float = Z95) -> tuple[str, str, str]:
     z2 = z * z
     centre = f"(({p}) + {z2} / (2 * {n})) / (1 + {z2} / {n})"
     half = f"({z} * sqrt(({p}) * (1 - ({p})) / {n} + {z2} / (4 * {n} * {n})) / (1 + {z2} / {n}))"
-    return p, f"greatest(0.0, {centre} - {half})", f"least(1.0, {centre} + {half})"
+    # exact bounds at the edges, where floating point would leave 1 - 2e-16
+    low = f"CASE WHEN ({num}) = 0 THEN 0.0 ELSE greatest(0.0, {centre} - {half}) END"
+    high = f"CASE WHEN ({num}) = ({den}) THEN 1.0 ELSE least(1.0, {centre} + {half}) END"
+    return p, low, high
 
 
 def two_sided_p(z: str) -> str:
