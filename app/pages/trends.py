@@ -1,0 +1,68 @@
+"""Trend charts: a metric over periods with its interval, target and limit, model changes and
+incidents marked."""
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+import ui
+from scorecard.metrics import markers
+from scorecard.metrics.formatting import format_value
+from scorecard.metrics.registry import registry
+from scorecard.metrics.trends import series_from_table
+
+st.title("Trends")
+if ui.empty_store_notice():
+    st.stop()
+card = ui.scorecard(ui.cache_key(), 7, None)
+c1, c2, c3 = st.columns(3)
+with c1:
+    metric = registry().get(st.selectbox(
+        "Metric", registry().ids, index=registry().ids.index("success_rate"),
+        format_func=lambda mid: f"{registry().get(mid).row} · {registry().get(mid).title}"))
+with c2:
+    system = ui.system_picker(card.systems, key="trend_system")
+with c3:
+    period = st.radio("Period", ["day", "week", "month"], index=1, horizontal=True)
+
+th = ui.thresholds()
+points = series_from_table(ui.weekly_table(ui.cache_key(), period), th, metric.id, period, system)
+if not points:
+    st.info("No periods with events for this choice.")
+    st.stop()
+frame = pd.DataFrame([{"start": p.start, "value": p.value, "low": p.ci_low, "high": p.ci_high,
+                       "n": p.n} for p in points])
+scale = 100 if metric.format == "percent" else 1
+fig = go.Figure()
+if frame["low"].notna().any():
+    fig.add_trace(go.Scatter(x=list(frame.start) + list(frame.start[::-1]),
+                             y=list(frame.high * scale) + list(frame.low[::-1] * scale),
+                             fill="toself", fillcolor="rgba(31,78,121,0.15)", line={"width": 0},
+                             name="95% interval", hoverinfo="skip"))
+hover = [f"{format_value(metric, p.value)}<br>n = {p.n if p.n is not None else '–'}"
+         + (f"<br>95%: {format_value(metric, p.ci_low)} – {format_value(metric, p.ci_high)}"
+            if p.ci_low is not None else "") for p in points]
+fig.add_trace(go.Scatter(x=frame.start, y=frame.value * scale, mode="lines+markers",
+                         name=metric.title, line={"color": "#1f4e79"}, hovertext=hover,
+                         hoverinfo="text+x"))
+t = th.for_metric(metric.id, system)
+fig.add_hline(y=t.target * scale, line_dash="dash", line_color="#2e7d32",
+              annotation_text=f"target {format_value(metric, t.target)}")
+fig.add_hline(y=t.limit * scale, line_dash="dot", line_color="#c62828",
+              annotation_text=f"limit {format_value(metric, t.limit)}")
+for change in markers.model_changes(ui.store(), system):
+    fig.add_vline(x=change["first_seen"], line_color="#6a1b9a", line_width=1)
+    fig.add_annotation(x=change["first_seen"], y=1.02, yref="paper", showarrow=False,
+                       text=f"model → {change['model']}", font={"color": "#6a1b9a", "size": 10})
+for inc in markers.incidents(ui.store(), system):
+    fig.add_vrect(x0=inc["started_at"], x1=inc["resolved_at"] or frame.start.max(),
+                  fillcolor="#c62828", opacity=0.08, line_width=0)
+    fig.add_annotation(x=inc["started_at"], y=-0.08, yref="paper", showarrow=False,
+                       text=f"⚠ {inc['incident_id']}", font={"color": "#c62828", "size": 10})
+fig.update_layout(height=460, margin={"t": 40, "b": 60}, hovermode="x unified",
+                  yaxis_title="%" if scale == 100 else metric.unit, legend={"orientation": "h"})
+st.plotly_chart(fig, use_container_width=True)
+st.caption(f"{metric.measures} Shaded band: 95% Wilson interval where the metric is a rate. "
+           "Purple lines: a new model first seen in the logs. Red bands: incidents.")
+with st.expander("Data behind the chart"):
+    st.dataframe(frame, hide_index=True)

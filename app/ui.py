@@ -1,0 +1,67 @@
+"""Presentation helpers shared by the pages: the store, cached metric results, status badges.
+
+Results are cached on the store's data version and the thresholds file's modification time,
+so an upload or a threshold change shows at once and nothing else recomputes.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from scorecard.metrics.compute import compute_scorecard
+from scorecard.metrics.registry import registry
+from scorecard.metrics.thresholds import load_thresholds
+from scorecard.metrics.trends import trend_table
+from scorecard.settings import config_dir, db_path, engine_settings
+from scorecard.store.db import Store
+
+STATUS = {"green": ("🟢", "On target"), "amber": ("🟠", "Watch"), "red": ("🔴", "Act"),
+          "unknown": ("⚪", "No data")}
+INSUFFICIENT = ("◌", "Too few events")
+
+
+@st.cache_resource
+def store() -> Store:
+    return Store(db_path(), settings=engine_settings(config_dir()))
+
+
+def thresholds_path():
+    return config_dir() / "thresholds.yaml"
+
+
+def cache_key() -> tuple[int, float]:
+    return store().data_version(), thresholds_path().stat().st_mtime
+
+
+@st.cache_data(show_spinner="Computing the scorecard...")
+def scorecard(_key: tuple, window_days: int, as_of: str | None):
+    th = load_thresholds(thresholds_path())
+    return compute_scorecard(store(), th, as_of=as_of, window_days=window_days)
+
+
+@st.cache_data(show_spinner="Computing trends...")
+def weekly_table(_key: tuple, period: str = "week"):
+    th = load_thresholds(thresholds_path())
+    return trend_table(store(), th, period, {m.family for m in registry().metrics})
+
+
+def thresholds():
+    return load_thresholds(thresholds_path())
+
+
+def badge(status: str, insufficient: bool = False) -> str:
+    icon, word = INSUFFICIENT if insufficient else STATUS[status]
+    return f"{icon} {word}"
+
+
+def system_picker(systems: list[str], key: str = "system") -> str | None:
+    choice = st.selectbox("System", ["All systems", *systems], key=key)
+    return None if choice == "All systems" else choice
+
+
+def empty_store_notice() -> bool:
+    if store().scalar("SELECT count(*) FROM inference_events"):
+        return False
+    st.info("The store holds no inference events yet. Load a log extract with "
+            "`scorecard ingest FILE --db PATH`, or start with `make run` for the demo data.")
+    return True
