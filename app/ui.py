@@ -21,16 +21,21 @@ INSUFFICIENT = ("◌", "Too few events")
 
 
 @st.cache_resource
+def _open_store(path: str, cfg: str) -> Store:
+    return Store(path, settings=engine_settings(cfg))
+
+
 def store() -> Store:
-    return Store(db_path(), settings=engine_settings(config_dir()))
+    """The store this app serves, one per process (cursors are per thread)."""
+    return _open_store(str(db_path()), str(config_dir()))
 
 
 def thresholds_path():
     return config_dir() / "thresholds.yaml"
 
 
-def cache_key() -> tuple[int, float]:
-    return store().data_version(), thresholds_path().stat().st_mtime
+def cache_key() -> tuple[str, int, float]:
+    return str(db_path()), store().data_version(), thresholds_path().stat().st_mtime
 
 
 @st.cache_data(show_spinner="Computing the scorecard...")
