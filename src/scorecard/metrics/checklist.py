@@ -156,7 +156,7 @@ def rising_risks(card: Scorecard, system: str | None, risks: list[QuietRisk]) ->
     quiet = [r for r in mine if r.weeks_to_limit is not None]
     loud = len(mine) - len(quiet)
     tail = (f" {loud} other metric{'s are' if loud != 1 else ' is'} worsening and already past "
-            "its limit (see the scorecard)." if loud else "")
+            f"{'their limits' if loud != 1 else 'its limit'} (see the scorecard)." if loud else "")
     if not quiet:
         text = (f"No metric of {system or 'all systems'} is worsening quietly (significantly, while "
                 f"still inside its limit) over the 8 weeks to {card.window.as_of:%d %b}." + tail)

@@ -147,6 +147,28 @@ def period_expr(period: str | None, column: str) -> str:
     return f"date_trunc('{period}', {column})" if period else NO_PERIOD
 
 
+def _weekly_verdict(keys: str) -> str:
+    """From CTE `buckets` (keys, s, l, failed, n): share of buckets meeting both targets, and
+    the coefficient of variation of their success rates, per `keys`."""
+    return f"""
+rated AS (
+  SELECT b.*, b.s::DOUBLE / b.l AS sr, b.failed::DOUBLE / b.n AS fr,
+         coalesce(p.sr_target, d.sr_target) AS sr_target,
+         coalesce(p.fr_target, d.fr_target) AS fr_target
+  FROM buckets b LEFT JOIN params p ON p.system = b.scope AND b.scope <> ''
+  CROSS JOIN (SELECT sr_target, fr_target FROM params WHERE system = '') d
+  WHERE b.l > 0
+)
+SELECT {keys},
+       avg(CASE WHEN sr >= sr_target AND fr <= fr_target THEN 1.0 ELSE 0.0 END)
+           AS "weeks_meeting_slo:value",
+       count(*) AS "weeks_meeting_slo:n",
+       CASE WHEN count(*) >= 2 AND avg(sr) > 0 THEN stddev_samp(sr) / avg(sr) END
+           AS "weekly_success_cv:value",
+       count(*) AS "weekly_success_cv:n"
+FROM rated GROUP BY {keys} ORDER BY {keys}"""
+
+
 def weekly_query(thresholds: Thresholds, systems: list[str]) -> str:
     """Temporal reliability over the 8 seven-day buckets that end at $end."""
     return f"""
@@ -161,23 +183,7 @@ buckets AS (
         FROM inference_events
         WHERE timestamp >= $end - INTERVAL 56 DAY AND timestamp < $end)
   GROUP BY GROUPING SETS ((system, k), (k))
-),
-rated AS (
-  SELECT b.scope, b.k, b.s::DOUBLE / b.l AS sr, b.failed::DOUBLE / b.n AS fr,
-         coalesce(p.sr_target, d.sr_target) AS sr_target,
-         coalesce(p.fr_target, d.fr_target) AS fr_target
-  FROM buckets b LEFT JOIN params p ON p.system = b.scope AND b.scope <> ''
-  CROSS JOIN (SELECT sr_target, fr_target FROM params WHERE system = '') d
-  WHERE b.l > 0
-)
-SELECT scope,
-       avg(CASE WHEN sr >= sr_target AND fr <= fr_target THEN 1.0 ELSE 0.0 END)
-           AS "weeks_meeting_slo:value",
-       count(*) AS "weeks_meeting_slo:n",
-       CASE WHEN count(*) >= 2 AND avg(sr) > 0 THEN stddev_samp(sr) / avg(sr) END
-           AS "weekly_success_cv:value",
-       count(*) AS "weekly_success_cv:n"
-FROM rated GROUP BY scope ORDER BY scope"""
+),{_weekly_verdict("scope")}"""
 
 
 def weekly_trend_query(thresholds: Thresholds, systems: list[str], period: str) -> str:
@@ -204,23 +210,7 @@ buckets AS (
   FROM periods p JOIN daily dl ON dl.scope = p.scope AND dl.d >= p.pe - INTERVAL 56 DAY
        AND dl.d < p.pe
   GROUP BY ALL
-),
-rated AS (
-  SELECT b.scope, b.period_start, b.s::DOUBLE / b.l AS sr, b.failed::DOUBLE / b.n AS fr,
-         coalesce(p.sr_target, d.sr_target) AS sr_target,
-         coalesce(p.fr_target, d.fr_target) AS fr_target
-  FROM buckets b LEFT JOIN params p ON p.system = b.scope AND b.scope <> ''
-  CROSS JOIN (SELECT sr_target, fr_target FROM params WHERE system = '') d
-  WHERE b.l > 0
-)
-SELECT scope, period_start,
-       avg(CASE WHEN sr >= sr_target AND fr <= fr_target THEN 1.0 ELSE 0.0 END)
-           AS "weeks_meeting_slo:value",
-       count(*) AS "weeks_meeting_slo:n",
-       CASE WHEN count(*) >= 2 AND avg(sr) > 0 THEN stddev_samp(sr) / avg(sr) END
-           AS "weekly_success_cv:value",
-       count(*) AS "weekly_success_cv:n"
-FROM rated GROUP BY scope, period_start ORDER BY scope, period_start"""
+),{_weekly_verdict("scope, period_start")}"""
 
 
 def baseline_bounds(thresholds: Thresholds, systems: list[str], baseline_days: int) -> str:
