@@ -1,12 +1,75 @@
-"""The scorecard web app: navigation over thin pages that ask the metrics layer and draw."""
+"""The scorecard web app: sign-in, then only the pages the user's role may use."""
 
 import streamlit as st
+import streamlit_authenticator as stauth
+
+import ui
+from scorecard.settings import config_dir
+from scorecard.users import COOKIE_NAME, can, cookie_key, record_signin
 
 st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
 
-pages = [
-    st.Page("pages/scorecard.py", title="Scorecard", icon="📊", default=True),
-    st.Page("pages/trends.py", title="Trends", icon="📈"),
-    st.Page("pages/questions.py", title="Questions for leaders", icon="❓"),
+# (page, title, icon, capability); a role is offered only the pages its capabilities allow
+PAGES = [
+    ("pages/scorecard.py", "Scorecard", ":material/dashboard:", "read"),
+    ("pages/trends.py", "Trends", ":material/show_chart:", "read"),
+    ("pages/questions.py", "Questions for leaders", ":material/checklist:", "read"),
+    ("pages/thresholds.py", "Thresholds", ":material/tune:", "edit_thresholds"),
+    ("pages/upload.py", "Upload", ":material/upload_file:", "upload"),
+    ("pages/audit.py", "Audit", ":material/policy:", "audit"),
 ]
+
+directory = ui.directory()
+# The credentials dict lives in the session so the library's failed-attempt counts persist.
+credentials = st.session_state.setdefault("_credentials", directory.credentials())
+authenticator = stauth.Authenticate(credentials, COOKIE_NAME, cookie_key(config_dir()), 30,
+                                    auto_hash=False, login_sleep_time=0)
+
+
+def _failed_attempts() -> dict[str, int]:
+    return {u: e.get("failed_login_attempts", 0) for u, e in credentials["usernames"].items()}
+
+
+def sign_in() -> None:
+    st.title("AI systems scorecard")
+    st.caption("Dependable, economical, resilient: the numbers to steer your AI systems by.")
+    if not directory.usernames:
+        st.info("No sign-ins exist yet. An administrator adds one with "
+                "`scorecard users add NAME --role admin` (the password is read from standard "
+                "input).")
+        return
+    before = _failed_attempts()
+    authenticator.login(location="main", key="sign_in",
+                        fields={"Form name": "Sign in", "Username": "Username",
+                                "Password": "Password", "Login": "Sign in"},
+                        callback=lambda info: record_signin(
+                            ui.store(), info["username"], directory.role(info["username"]),
+                            "sign_in"))
+    if st.session_state.get("authentication_status"):
+        st.rerun()
+    if st.session_state.get("authentication_status") is False:
+        for username, count in _failed_attempts().items():  # known usernames only
+            if count > before.get(username, 0):
+                record_signin(ui.store(), username, directory.role(username), "failed")
+        st.error("That username and password do not match a sign-in.")
+
+
+if not st.session_state.get("authentication_status") or ui.role() is None:
+    if st.session_state.get("authentication_status"):  # signed in, but no longer in the directory
+        authenticator.logout(location="unrendered")
+    st.navigation([st.Page(sign_in, title="Sign in", icon=":material/login:")],
+                  position="hidden").run()
+    st.stop()
+
+role = ui.role()
+with st.sidebar:
+    st.markdown(f"**{st.session_state.get('name') or ui.username()}**  \n{ui.role_title()}")
+    if st.button("Sign out", icon=":material/logout:"):
+        record_signin(ui.store(), ui.username(), role, "sign_out")
+        authenticator.logout(location="unrendered")
+        st.session_state.pop("_credentials", None)
+        st.rerun()
+
+pages = [st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))
+         for path, title, icon, capability in PAGES if can(role, capability)]
 st.navigation(pages).run()

@@ -1,4 +1,5 @@
-"""Presentation helpers shared by the pages: the store, cached metric results, status badges.
+"""Presentation helpers shared by the pages: the store, the signed-in user, cached metric
+results, status badges.
 
 Results are cached on the store's data version and the thresholds file's modification time,
 so an upload or a threshold change shows at once and nothing else recomputes.
@@ -14,6 +15,7 @@ from scorecard.metrics.thresholds import load_thresholds
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import config_dir, db_path, engine_settings
 from scorecard.store.db import Store
+from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 
 STATUS = {"green": ("🟢", "On target"), "amber": ("🟠", "Watch"), "red": ("🔴", "Act"),
           "unknown": ("⚪", "No data")}
@@ -38,20 +40,46 @@ def cache_key() -> tuple[str, int, float]:
     return str(db_path()), store().data_version(), thresholds_path().stat().st_mtime
 
 
-@st.cache_data(show_spinner="Computing the scorecard...")
-def scorecard(_key: tuple, window_days: int, as_of: str | None):
+@st.cache_data(show_spinner="Computing the scorecard...", max_entries=32)
+def scorecard(key: tuple, window_days: int, as_of: str | None):
     th = load_thresholds(thresholds_path())
     return compute_scorecard(store(), th, as_of=as_of, window_days=window_days)
 
 
-@st.cache_data(show_spinner="Computing trends...")
-def weekly_table(_key: tuple, period: str = "week"):
+@st.cache_data(show_spinner="Computing trends...", max_entries=32)
+def weekly_table(key: tuple, period: str = "week"):
     th = load_thresholds(thresholds_path())
     return trend_table(store(), th, period, {m.family for m in registry().metrics})
 
 
 def thresholds():
     return load_thresholds(thresholds_path())
+
+
+def directory() -> Directory:
+    """Who may sign in, read afresh on every run so a changed role counts at once."""
+    return Directory.load(config_dir(), store())
+
+
+def username() -> str | None:
+    return st.session_state.get("username") if st.session_state.get("authentication_status") \
+        else None
+
+
+def role() -> str | None:
+    """The signed-in user's role, from the directory (never from the browser session)."""
+    return directory().role(username())
+
+
+def role_title() -> str:
+    return ROLE_TITLES.get(role() or "", "no role")
+
+
+def require(capability: str) -> None:
+    """Stop the page with a plain sentence unless the signed-in user's role permits it."""
+    if not can(role(), capability):
+        st.error(str(NotAllowed(f"Your role ({role_title()}) does not include this page.")))
+        st.stop()
 
 
 def badge(status: str, insufficient: bool = False) -> str:

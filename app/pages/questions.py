@@ -3,9 +3,12 @@
 import streamlit as st
 
 import ui
+from scorecard import actions
 from scorecard.errors import ScorecardError
 from scorecard.metrics.checklist import questions
-from scorecard.metrics.signoff import record_signoff, signoff_history
+from scorecard.metrics.registry import registry
+from scorecard.metrics.signoff import signoff_history
+from scorecard.users import can
 
 st.title("Questions for leaders")
 if ui.empty_store_notice():
@@ -18,17 +21,25 @@ for answer in answers:
         st.markdown(f"**{answer.question}**  \n{ui.badge(answer.status)}")
         st.write(answer.answer)
         if answer.metrics:
-            st.caption("Evidence: see Trends for " + ", ".join(answer.metrics))
-        with st.form(f"signoff_{answer.id}"):
-            who = st.text_input("Signed off by", key=f"who_{answer.id}")
-            note = st.text_input("Note", key=f"note_{answer.id}")
-            if st.form_submit_button("Sign off"):
-                try:
-                    record_signoff(ui.store(), actor=who, question=answer.id, system=system,
-                                   status=answer.status, note=note, as_of=card.window.as_of)
-                    st.success("Signed off.")
-                except ScorecardError as exc:
-                    st.error(str(exc))
+            links = st.columns(len(answer.metrics) + 1)
+            links[0].caption("Evidence:")
+            for col, metric_id in zip(links[1:], answer.metrics):
+                col.page_link("pages/trends.py", label=registry().get(metric_id).title,
+                              icon=":material/show_chart:",
+                              query_params={"metric": metric_id, **({"system": system}
+                                                                     if system else {})})
+        if can(ui.role(), "sign_off"):
+            with st.form(f"signoff_{answer.id}"):
+                note = st.text_input("Note", key=f"note_{answer.id}",
+                                     placeholder="What was decided, or what to watch")
+                if st.form_submit_button(f"Sign off as {ui.username()}"):
+                    try:
+                        actions.sign_off(ui.store(), ui.directory(), ui.username(),
+                                         question=answer.id, system=system, status=answer.status,
+                                         note=note, as_of=card.window.as_of)
+                        st.success("Signed off.")
+                    except ScorecardError as exc:
+                        st.error(str(exc))
         history = signoff_history(ui.store(), answer.id)
         if history:
             st.dataframe(history, hide_index=True)

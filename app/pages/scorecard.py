@@ -49,7 +49,7 @@ for row_name, metrics in [("Volume", [registry().get("events")]), *registry().by
             "What it measures": m.measures, "Why it matters": m.why,
         })
 st.dataframe(
-    pd.DataFrame(rows), hide_index=True, use_container_width=True, height=35 * len(rows) + 40,
+    pd.DataFrame(rows), hide_index=True, width="stretch", height=35 * len(rows) + 40,
     column_config={
         "n": st.column_config.NumberColumn("n", format="%d", help="events behind the value"),
         "Last 8 weeks": st.column_config.LineChartColumn("Last 8 weeks", width="small"),

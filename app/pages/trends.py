@@ -16,9 +16,17 @@ if ui.empty_store_notice():
     st.stop()
 card = ui.scorecard(ui.cache_key(), 7, None)
 c1, c2, c3 = st.columns(3)
+asked = st.query_params.get("metric")  # evidence links from the questions page
+asked_system = st.query_params.get("system")
+if asked in registry().ids:
+    st.session_state["trend_metric"] = asked
+if asked_system in card.systems:
+    st.session_state["trend_system"] = asked_system
+st.query_params.clear()
+st.session_state.setdefault("trend_metric", "success_rate")
 with c1:
     metric = registry().get(st.selectbox(
-        "Metric", registry().ids, index=registry().ids.index("success_rate"),
+        "Metric", registry().ids, key="trend_metric",
         format_func=lambda mid: f"{registry().get(mid).row} · {registry().get(mid).title}"))
 with c2:
     system = ui.system_picker(card.systems, key="trend_system")
@@ -61,7 +69,7 @@ for inc in markers.incidents(ui.store(), system):
                        text=f"⚠ {inc['incident_id']}", font={"color": "#c62828", "size": 10})
 fig.update_layout(height=460, margin={"t": 40, "b": 60}, hovermode="x unified",
                   yaxis_title="%" if scale == 100 else metric.unit, legend={"orientation": "h"})
-st.plotly_chart(fig, use_container_width=True)
+st.plotly_chart(fig, width="stretch")
 st.caption(f"{metric.measures} Shaded band: 95% Wilson interval where the metric is a rate. "
            "Purple lines: a new model first seen in the logs. Red bands: incidents.")
 with st.expander("Data behind the chart"):

@@ -78,7 +78,7 @@ def cmd_users(args) -> int:
 
     password = sys.stdin.readline().rstrip("\n")
     add_user(config_dir(args.config), args.username, args.role, password, name=args.name)
-    print(f"User {args.username} saved with role {args.role}.")
+    print(f"User {args.username.strip().lower()} saved with role {args.role}.")
     return 0
 
 

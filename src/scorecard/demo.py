@@ -50,6 +50,12 @@ values:
 """
 
 
+# The demo store's sign-ins, one per role; documented in the README, absent from real stores.
+DEMO_SIGNINS = {"exec": "executive", "pm": "product_manager", "analyst": "analyst",
+                "admin": "admin"}
+DEMO_PASSWORD = "scorecard-demo"
+
+
 def _timestamps(rng: np.random.Generator, per_day: np.ndarray) -> np.ndarray:
     """Event times: `per_day[d]` events on day d, busier in working hours."""
     days = np.repeat(np.arange(len(per_day)), per_day)
@@ -258,6 +264,15 @@ def load_demo(store, sample_dir: Path, pricing) -> list:
     return results
 
 
+def add_demo_signins(store) -> None:
+    """Give a demo store its documented sign-ins (README); they live in that store only."""
+    from .users import DEMO_META_KEY, demo_signins
+
+    with store.transaction() as cur:
+        cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
+                    [DEMO_META_KEY, demo_signins(DEMO_SIGNINS, lambda _: DEMO_PASSWORD)])
+
+
 def ensure_demo_store(path: Path) -> Path:
     """Create and fill the embedded demo store on first start; return its path."""
     import tempfile
@@ -275,6 +290,7 @@ def ensure_demo_store(path: Path) -> Path:
         write_sample(Path(tmp))
         with Store(partial) as store:
             load_demo(store, Path(tmp), Pricing.load(config_dir() / "pricing.yaml"))
+            add_demo_signins(store)
             store.cursor().execute("CHECKPOINT")
     partial.rename(path)
     return path

@@ -24,3 +24,13 @@ def format_value(metric: Metric, value: float | None) -> str:
     if fmt == "count":
         return f"{value:,.0f}"
     return f"{value:.2f}"
+
+
+UNIT_LABELS = {"percent": "%", "pp": "pts", "usd": "$", "ms": "ms", "minutes": "min",
+               "count": "events", "decimal": ""}
+
+
+def display_scale(metric: Metric) -> tuple[float, str]:
+    """How a threshold is shown for editing: the factor from stored units, and the unit label
+    (a fraction of 0.95 is edited as 95 %)."""
+    return (100.0 if metric.format == "percent" else 1.0), UNIT_LABELS[metric.format]

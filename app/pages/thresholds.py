@@ -1,0 +1,129 @@
+"""Thresholds: the targets and limits that turn values into statuses, edited with a reason,
+previewed before saving, kept with their history and revertible."""
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from scorecard import actions
+from scorecard.errors import ScorecardError
+from scorecard.metrics import threshold_changes as changes
+from scorecard.metrics.formatting import display_scale, format_value
+from scorecard.metrics.registry import registry
+
+st.title("Thresholds")
+ui.require("edit_thresholds")
+st.caption("Green at or beyond the target, red beyond the limit, amber between. A threshold for "
+           "all systems applies wherever a system has none of its own.")
+if ui.empty_store_notice():
+    st.stop()
+if st.session_state.get("threshold_saved"):
+    st.success(st.session_state.pop("threshold_saved"))
+
+card = ui.scorecard(ui.cache_key(), 7, None)
+th = ui.thresholds()
+c1, c2 = st.columns([1, 2])
+with c1:
+    scope = ui.system_picker(card.systems, key="th_system")
+with c2:
+    metric = registry().get(st.selectbox(
+        "Metric", registry().ids, key="th_metric",
+        format_func=lambda mid: f"{registry().get(mid).row} · {registry().get(mid).title}"))
+
+scale, unit = display_scale(metric)
+current = th.for_metric(metric.id, scope)
+own = changes.current_entry(th, metric.id, scope)
+value = card.scope(scope)[metric.id]
+better = "higher" if metric.direction == "higher_is_better" else "lower"
+st.markdown(
+    f"**{metric.title}**: {metric.measures} {better.capitalize()} is better.  \n"
+    f"Now {format_value(metric, value.value)} ({ui.badge(value.status, value.insufficient)}) "
+    f"for {scope or 'all systems'}; target {format_value(metric, current.target)}, limit "
+    f"{format_value(metric, current.limit)}"
+    + ("" if scope is None or own else " (inherited from all systems)") + ".")
+
+key = f"{scope or 'all'}_{metric.id}"
+step = 0.1 if scale == 100 else (0.01 if metric.format in ("usd", "decimal") else 1.0)
+a, b = st.columns(2)
+target = a.number_input(f"Target ({unit})" if unit else "Target", value=current.target * scale,
+                        step=step, key=f"target_{key}", format="%g")
+limit = b.number_input(f"Limit ({unit})" if unit else "Limit", value=current.limit * scale,
+                       step=step, key=f"limit_{key}", format="%g")
+proposal = changes.Proposal(metric.id, scope, round(target / scale, 12), round(limit / scale, 12))
+
+try:
+    proposed = changes.apply(th, proposal)
+except ScorecardError as exc:
+    st.error(str(exc))
+    proposed = None
+
+if proposed is not None:
+    diff = changes.status_changes(card, th, proposed)
+    st.subheader("Preview")
+    if diff:
+        st.dataframe(pd.DataFrame([{
+            "Scope": d["scope"], "Metric": registry().get(d["metric"]).title,
+            "Value": format_value(registry().get(d["metric"]), d["value"]),
+            "Status now": ui.badge(d["before"]), "After the change": ui.badge(d["after"]),
+        } for d in diff]), hide_index=True, width="stretch")
+    else:
+        st.caption("No status on the current 7-day window would change.")
+    with st.form("save_threshold", clear_on_submit=True):
+        reason = st.text_area("Reason (kept in the history)", key="th_reason",
+                              placeholder="e.g. agreed with the risk committee on 24 Nov")
+        if st.form_submit_button("Save threshold", type="primary"):
+            try:
+                actions.change_threshold(ui.store(), ui.directory(), ui.username(),
+                                         ui.thresholds_path(), proposal, reason)
+                st.session_state["threshold_saved"] = (
+                    f"Saved: {metric.title} for {scope or 'all systems'}. "
+                    f"{len(diff)} status{'es' if len(diff) != 1 else ''} changed.")
+                st.rerun()
+            except ScorecardError as exc:
+                st.error(str(exc))
+
+if scope is not None and own is not None:
+    if st.button(f"Use the all-systems threshold for {scope}", key="drop_override"):
+        try:
+            actions.change_threshold(ui.store(), ui.directory(), ui.username(),
+                                     ui.thresholds_path(),
+                                     changes.Proposal(metric.id, scope, None, None),
+                                     f"{scope} now follows the all-systems threshold")
+            st.session_state["threshold_saved"] = f"{scope} now follows the all-systems threshold."
+            st.rerun()
+        except ScorecardError as exc:
+            st.error(str(exc))
+
+st.subheader("History")
+history = changes.history(ui.store())
+if not history:
+    st.caption("No threshold has been changed in the app yet.")
+    st.stop()
+
+
+def _describe(entry: dict | None, metric_id: str) -> str:
+    if entry is None:
+        return "all-systems default"
+    m = registry().get(metric_id)
+    return f"{format_value(m, entry['target'])} / {format_value(m, entry['limit'])}"
+
+
+st.dataframe(pd.DataFrame([{
+    "When (UTC)": h["recorded_at"], "Who": h["actor"], "Scope": h["system"] or "All systems",
+    "Metric": registry().get(h["metric"]).title, "Before (target / limit)": _describe(
+        h["old"], h["metric"]), "After": _describe(h["new"], h["metric"]), "Reason": h["reason"],
+} for h in history]), hide_index=True, width="stretch")
+with st.form("revert"):
+    pick = st.selectbox("Revert a change", range(len(history)), key="revert_pick",
+                        format_func=lambda i: (
+                            f"{history[i]['recorded_at']:%d %b %H:%M} · {history[i]['actor']} · "
+                            f"{registry().get(history[i]['metric']).title} "
+                            f"({history[i]['system'] or 'all systems'})"))
+    if st.form_submit_button("Revert"):
+        try:
+            actions.revert_threshold(ui.store(), ui.directory(), ui.username(),
+                                     ui.thresholds_path(), history[pick])
+            st.session_state["threshold_saved"] = "Reverted; the revert is in the history too."
+            st.rerun()
+        except ScorecardError as exc:
+            st.error(str(exc))

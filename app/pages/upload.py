@@ -1,0 +1,126 @@
+"""Upload: a log extract from any tool, previewed, mapped onto the contract, loaded with
+progress, and answered with counts and the rejected rows."""
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+import ui
+from scorecard import actions
+from scorecard.errors import ScorecardError
+from scorecard.settings import config_dir
+from scorecard.store import audit, preview
+from scorecard.store.mapping import ColumnMap, load_map
+from scorecard.store.pricing import Pricing
+from scorecard.store.schema import KINDS
+
+NOT_MAPPED, CONSTANT = "— not in this file —", "a constant value…"
+
+st.title("Upload a log extract")
+ui.require("upload")
+st.caption("CSV, Parquet or JSON Lines, gzipped or not. Rows that break the contract are kept "
+           "with their reason; a file that cannot be used changes nothing.")
+
+kind = st.radio("What the file holds", list(KINDS), horizontal=True, key="up_kind",
+                format_func={"events": "Inference events", "incidents": "Incidents"}.get)
+upload = st.file_uploader("Extract", key="up_file",
+                          type=["csv", "parquet", "pq", "jsonl", "ndjson", "json", "gz"])
+
+
+def _saved_copy(file) -> Path:
+    """The upload on disk under its own name (the extension says the format), once per file."""
+    copies = st.session_state.setdefault("_upload_copies", {})
+    if file.file_id not in copies:
+        folder = Path(tempfile.mkdtemp(prefix="scorecard-upload-"))
+        path = folder / Path(file.name).name
+        path.write_bytes(file.getbuffer())
+        copies[file.file_id] = str(path)
+    return Path(copies[file.file_id])
+
+
+def _mapping(columns: list[str], start: ColumnMap, key: str) -> ColumnMap:
+    """One picker per contract column: a source column, a constant, or nothing."""
+    mapped, constants = {}, {}
+    grid = st.columns(3)
+    for i, col in enumerate(KINDS[kind].columns):
+        source = start.columns.get(col.name, col.name)
+        default = (CONSTANT if col.name in start.constants else
+                   source if source in columns else NOT_MAPPED)
+        options = [NOT_MAPPED, *columns, CONSTANT]
+        with grid[i % 3]:
+            label = col.name + (" (required)" if col.required else "")
+            choice = st.selectbox(label, options, index=options.index(default),
+                                  key=f"map_{key}_{col.name}")
+            if choice == CONSTANT:
+                constants[col.name] = st.text_input(
+                    f"{col.name} for every row", value=start.constants.get(col.name, ""),
+                    key=f"const_{key}_{col.name}")
+            elif choice != NOT_MAPPED and choice != col.name:
+                mapped[col.name] = choice
+    return ColumnMap(columns=mapped, constants=constants, values=start.values)
+
+
+if upload is not None:
+    path = _saved_copy(upload)
+    try:
+        columns, first_rows = preview.preview_file(path, upload.name)
+    except ScorecardError as exc:
+        st.error(str(exc))
+        st.stop()
+    st.subheader("Preview")
+    st.caption(f"{upload.name} · {upload.size / 1e6:,.1f} MB · first {len(first_rows)} rows")
+    st.dataframe(first_rows, hide_index=True, height=240)
+
+    saved = preview.saved_maps(config_dir())
+    suggestion = preview.best_map(config_dir(), columns, kind)
+    names = ["(none)", *saved]
+    start_name = st.selectbox("Start from a saved map", names, key=f"map_pick_{upload.file_id}",
+                              index=names.index(suggestion) if suggestion else 0)
+    start = load_map(saved[start_name]) if start_name in saved else ColumnMap()
+    required_missing = [c for c in KINDS[kind].required
+                        if c not in start.constants and start.columns.get(c, c) not in columns]
+    with st.expander("Map columns onto the contract", expanded=bool(required_missing)):
+        cmap = _mapping(columns, start, f"{upload.file_id}_{start_name}")
+        map_name = st.text_input("Save this map for next time as (optional)",
+                                 key=f"map_name_{upload.file_id}",
+                                 placeholder="e.g. credit-precheck")
+
+    if st.button("Load into the store", type="primary", key="up_load"):
+        bar = st.progress(0.0, text="Starting")
+        try:
+            if map_name.strip():
+                saved_at = preview.save_map(config_dir(), map_name, cmap)
+                st.caption(f"Map saved as {saved_at.name}.")
+            result = actions.upload(ui.store(), ui.directory(), ui.username(), path,
+                                    display_name=upload.name, kind=kind, cmap=cmap,
+                                    pricing=Pricing.load(config_dir() / "pricing.yaml"),
+                                    progress=lambda fraction, text: bar.progress(fraction, text))
+            st.session_state["last_upload"] = result
+        except ScorecardError as exc:
+            bar.empty()
+            st.error(str(exc) + " Nothing from this file was stored.")
+
+result = st.session_state.get("last_upload")
+if result is not None:
+    st.subheader(f"Result for {result.file}")
+    cols = st.columns(4)
+    for col, (label, count) in zip(cols, [("Rows read", result.rows_read),
+                                          ("Inserted", result.inserted),
+                                          ("Duplicates skipped", result.duplicates),
+                                          ("Rejected", result.rejected)]):
+        col.metric(label, f"{count:,}")
+    if result.rejected:
+        rejected = audit.rejected_rows(ui.store(), result.ingest_id)
+        st.dataframe(rejected.head(200), hide_index=True, width="stretch")
+        st.download_button("Download the rejected rows (CSV)", rejected.to_csv(index=False),
+                           file_name=f"rejected-{Path(result.file).name}.csv", mime="text/csv")
+
+st.subheader("Upload history")
+history = audit.audit_rows(ui.store(), audit.AUDIT_TABLES[0], limit=20)
+if history.empty:
+    st.caption("Nothing has been loaded yet.")
+else:
+    st.dataframe(history[["recorded_at", "actor", "via", "kind", "file", "status", "inserted",
+                          "duplicates", "rejected", "message"]],
+                 hide_index=True, width="stretch")

@@ -1,0 +1,49 @@
+"""Every write the web app makes, each re-checking the actor's role against the directory.
+
+The browser session says who signed in; what that person may do is looked up here again, so a
+forged or stale session cannot change thresholds, sign off or upload.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from .metrics import threshold_changes
+from .metrics.signoff import record_signoff
+from .metrics.thresholds import Thresholds
+from .store.db import Store
+from .store.ingest import IngestResult, Progress, ingest_file
+from .store.mapping import ColumnMap
+from .store.pricing import Pricing
+from .users import Directory
+
+
+def change_threshold(store: Store, directory: Directory, username: str, path: Path,
+                     proposal: threshold_changes.Proposal, reason: str) -> Thresholds:
+    directory.require(username, "edit_thresholds")
+    return threshold_changes.save_change(store, path, proposal, actor=username, reason=reason)
+
+
+def revert_threshold(store: Store, directory: Directory, username: str, path: Path,
+                     change: dict) -> Thresholds:
+    directory.require(username, "edit_thresholds")
+    when = f"{change['recorded_at']:%d %b %Y %H:%M}"
+    return threshold_changes.save_change(
+        store, path, threshold_changes.revert_proposal(change), actor=username,
+        reason=f"Revert of the change by {change['actor']} on {when} UTC")
+
+
+def sign_off(store: Store, directory: Directory, username: str, *, question: str,
+             system: str | None, status: str, note: str, as_of: date) -> None:
+    directory.require(username, "sign_off")
+    record_signoff(store, actor=username, question=question, system=system, status=status,
+                   note=note, as_of=as_of)
+
+
+def upload(store: Store, directory: Directory, username: str, path: Path, *, display_name: str,
+           kind: str, cmap: ColumnMap, pricing: Pricing,
+           progress: Progress | None = None) -> IngestResult:
+    directory.require(username, "upload")
+    return ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, actor=username,
+                       via="web", display_name=display_name, progress=progress)

@@ -1,0 +1,74 @@
+"""A first look at an extract before it is loaded: its columns and first rows, and the saved
+map files that fit it."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ..errors import BadInput
+from .ingest import _literal, _open_source, detect_format
+from .mapping import ColumnMap, load_map
+from .schema import KINDS
+
+
+def preview_file(path: Path, display_name: str, rows: int = 20) -> tuple[list[str], pd.DataFrame]:
+    """The file's columns and first rows, read by DuckDB in memory (the store is not touched)."""
+    fmt, gz = detect_format(Path(display_name))
+    readers = {
+        "csv": "read_csv({src}, all_varchar=true, header=true, ignore_errors=true)",
+        "parquet": "read_parquet({src})",
+        "jsonl": "read_json({src}, format='newline_delimited', ignore_errors=true)",
+    }
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
+        source = _open_source(Path(path), fmt, gz, Path(tmp))
+        sql = f"SELECT * FROM {readers[fmt].format(src=_literal(str(source)))} LIMIT {int(rows)}"
+        try:
+            frame = con.execute(sql).df()
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise BadInput(f"{display_name} could not be read as its extension says "
+                           f"({first.rstrip('.')}).") from None
+    return [str(c) for c in frame.columns], frame.astype("string")
+
+
+def maps_dir(cfg_dir: Path) -> Path:
+    return Path(cfg_dir) / "maps"
+
+
+def saved_maps(cfg_dir: Path) -> dict[str, Path]:
+    return {p.name.removesuffix(".map.yaml"): p
+            for p in sorted(maps_dir(cfg_dir).glob("*.map.yaml"))}
+
+
+def save_map(cfg_dir: Path, name: str, cmap: ColumnMap) -> Path:
+    """Keep a map under the config directory so the next extract from the same tool needs none."""
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.strip().lower()).strip("-.")
+    if not slug:
+        raise BadInput("Give the map a name made of letters or digits.")
+    path = maps_dir(cfg_dir) / f"{slug}.map.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(cmap.to_yaml(), encoding="utf-8")
+    return path
+
+
+def best_map(cfg_dir: Path, columns: list[str], kind: str) -> str | None:
+    """The saved map whose renamed columns all exist in this file and that covers the most of
+    the contract's required columns; None if no saved map fits."""
+    best, best_score = None, 0
+    for name, path in saved_maps(cfg_dir).items():
+        try:
+            cmap = load_map(path)
+        except BadInput:
+            continue
+        if not cmap.columns or any(src not in columns for src in cmap.columns.values()):
+            continue
+        score = sum(1 for req in KINDS[kind].required
+                    if req in cmap.constants or cmap.columns.get(req, req) in columns)
+        if score > best_score:
+            best, best_score = name, score
+    return best

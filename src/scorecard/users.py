@@ -1,0 +1,151 @@
+"""Sign-ins, roles and what each role may do.
+
+Users live in `users.yaml` in the config directory (streamlit-authenticator's credentials
+layout), passwords only as bcrypt hashes. A demo store carries its own demo sign-ins in its
+`store_meta`, so they exist only where the demo data does. The role used for a write is always
+looked up here again, never taken from the browser session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import bcrypt
+import yaml
+
+from .errors import BadInput, ScorecardError
+from .settings import read_yaml
+
+ROLES = ("executive", "product_manager", "analyst", "admin")
+ROLE_TITLES = {"executive": "Executive", "product_manager": "Product manager",
+               "analyst": "Analyst", "admin": "Admin"}
+CAPABILITIES = {
+    "executive": {"read"},
+    "product_manager": {"read", "edit_thresholds", "sign_off"},
+    "analyst": {"read", "upload"},
+    "admin": {"read", "edit_thresholds", "sign_off", "upload", "audit"},
+}
+ACTIONS = {"read": "read the scorecard", "edit_thresholds": "change thresholds",
+           "sign_off": "sign off answers", "upload": "upload log extracts",
+           "audit": "read the audit log"}
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 8
+DEMO_META_KEY = "demo_signins"
+COOKIE_NAME = "scorecard_auth"
+
+
+class NotAllowed(ScorecardError):
+    """The signed-in person's role does not permit this action."""
+
+
+def can(role: str | None, capability: str) -> bool:
+    return capability in CAPABILITIES.get(role or "", set())
+
+
+def hash_password(password: str, rounds: int = 12) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+def users_file(cfg_dir: Path) -> Path:
+    return Path(cfg_dir) / "users.yaml"
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write atomically, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def add_user(cfg_dir: Path, username: str, role: str, password: str,
+             name: str | None = None) -> None:
+    """Add or update a sign-in in the config directory's users file; stores only the hash."""
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise BadInput("A username is 2 to 64 characters: lower-case letters, digits, '.', '_' "
+                       "or '-', starting with a letter or digit.")
+    if role not in ROLES:
+        raise BadInput(f"The role must be one of {', '.join(ROLES)}.")
+    if len(password) < MIN_PASSWORD:
+        raise BadInput(f"The password must be at least {MIN_PASSWORD} characters long.")
+    path = users_file(cfg_dir)
+    data = read_yaml(path)
+    usernames = data.setdefault("credentials", {}).setdefault("usernames", {}) or {}
+    data["credentials"]["usernames"] = usernames
+    usernames[username] = {"name": name or username, "password": hash_password(password),
+                           "roles": [role]}
+    _write_private(path, "# Sign-ins for the scorecard; passwords are bcrypt hashes. Manage "
+                         "with `scorecard users add`.\n" + yaml.safe_dump(data, sort_keys=True))
+
+
+def cookie_key(cfg_dir: Path) -> str:
+    """The key that signs the sign-in cookie: $SCORECARD_COOKIE_KEY, else `secrets.yaml`,
+    else a random key generated now and kept there (the file is not in the repository)."""
+    if os.environ.get("SCORECARD_COOKIE_KEY"):
+        return os.environ["SCORECARD_COOKIE_KEY"]
+    path = Path(cfg_dir) / "secrets.yaml"
+    data = read_yaml(path)
+    if not data.get("cookie_key"):
+        data["cookie_key"] = secrets.token_urlsafe(32)
+        _write_private(path, "# Generated for this install; keep it out of version control.\n"
+                             + yaml.safe_dump(data))
+    return data["cookie_key"]
+
+
+def demo_signins(usernames_and_roles: dict[str, str], password_of) -> str:
+    """The JSON a demo store keeps in store_meta: username -> name, hash, roles."""
+    return json.dumps({u: {"name": f"Demo {ROLE_TITLES[r].lower()}",
+                           "password": hash_password(password_of(u), rounds=10), "roles": [r]}
+                       for u, r in usernames_and_roles.items()})
+
+
+@dataclass
+class Directory:
+    """Everyone who may sign in: the config's users, plus the demo sign-ins of a demo store."""
+
+    usernames: dict[str, dict]
+
+    @classmethod
+    def load(cls, cfg_dir: Path, store=None) -> "Directory":
+        data = read_yaml(users_file(cfg_dir))
+        usernames = dict(((data.get("credentials") or {}).get("usernames")) or {})
+        if store is not None:
+            demo = store.scalar("SELECT value FROM store_meta WHERE key = ?", [DEMO_META_KEY])
+            for username, entry in json.loads(demo or "{}").items():
+                usernames.setdefault(username, entry)
+        return cls({u.lower(): dict(e) for u, e in usernames.items()})
+
+    def credentials(self) -> dict:
+        """A fresh copy in the layout streamlit-authenticator expects."""
+        return {"usernames": {u: dict(e) for u, e in self.usernames.items()}}
+
+    def role(self, username: str | None) -> str | None:
+        entry = self.usernames.get((username or "").lower())
+        roles = [r for r in (entry or {}).get("roles") or [] if r in ROLES]
+        # with several roles the most capable one counts
+        return max(roles, key=lambda r: len(CAPABILITIES[r])) if roles else None
+
+    def require(self, username: str | None, capability: str) -> str:
+        """The user's role, if it permits the capability; otherwise NotAllowed."""
+        role = self.role(username)
+        if not can(role, capability):
+            who = f"{username} ({ROLE_TITLES.get(role, 'no role')})" if username else "Nobody"
+            raise NotAllowed(f"{who} may not {ACTIONS[capability]}; ask an admin for that role.")
+        return role
+
+
+def record_signin(store, username: str, role: str | None, event: str) -> None:
+    """Keep a sign-in, sign-out or failed attempt in the audit trail."""
+    with store.transaction() as cur:
+        cur.execute("INSERT INTO signins VALUES (?, ?, ?, ?)",
+                    [datetime.now(timezone.utc).replace(tzinfo=None), username, role, event])
