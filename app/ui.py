@@ -82,6 +82,11 @@ def require(capability: str) -> None:
         st.stop()
 
 
+def metric_label(metric_id: str) -> str:
+    metric = registry().get(metric_id)
+    return metric.title if metric.row == "-" else f"{metric.row} · {metric.title}"
+
+
 def badge(status: str, insufficient: bool = False) -> str:
     icon, word = INSUFFICIENT if insufficient else STATUS[status]
     return f"{icon} {word}"

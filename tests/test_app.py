@@ -1,16 +1,29 @@
-"""The web app's pages, run by Streamlit's AppTest against a real demo store."""
+"""The web app's pages, run by Streamlit's AppTest against a real demo store and config files."""
 
 from __future__ import annotations
 
+import gzip
+import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 from streamlit.testing.v1 import AppTest
 
-from scorecard.demo import ensure_demo_store
+from scorecard import actions
+from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
+from scorecard.metrics.threshold_changes import Proposal
+from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, engine_settings
+from scorecard.store.db import Store
+from scorecard.users import Directory, NotAllowed
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+RESTRICTED = {"pages/thresholds.py": "edit_thresholds", "pages/upload.py": "upload",
+              "pages/audit.py": "audit"}
+ALLOWED = {"exec": [], "pm": ["pages/thresholds.py"], "analyst": ["pages/upload.py"],
+           "admin": list(RESTRICTED)}
 
 
 @pytest.fixture(scope="module")
@@ -20,14 +33,32 @@ def demo_db(tmp_path_factory):
 
 @pytest.fixture
 def app_env(demo_db, tmp_path, monkeypatch):
+    """A copy of the demo store and of the config directory, so tests may write to both."""
     db = tmp_path / "demo.duckdb"
     shutil.copy(demo_db, db)
+    cfg = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, cfg, ignore=shutil.ignore_patterns("users.yaml",
+                                                                          "secrets.yaml"))
     monkeypatch.setenv("SCORECARD_DB", str(db))
-    return db
+    monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
+    return db, cfg
 
 
-def run(page: str | None = None) -> AppTest:
+def open_store(db: Path) -> Store:
+    """The store as the app opens it: DuckDB shares one instance per file and configuration
+    within a process, and the app's cached store lives in this test process."""
+    return Store(db, settings=engine_settings(config_dir()))
+
+
+def run(page: str | None = None, user: str | None = None, **session) -> AppTest:
+    """Run the app as a signed-in user (the session the sign-in form leaves behind)."""
     at = AppTest.from_file(APP, default_timeout=60)
+    if user:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = user
+        at.session_state["name"] = user
+    for key, value in session.items():
+        at.session_state[key] = value
     at.run()
     if page:
         at.switch_page(page)
@@ -36,8 +67,92 @@ def run(page: str | None = None) -> AppTest:
     return at
 
 
-def test_scorecard_page_shows_every_seed_row(app_env):
+def texts(at: AppTest) -> str:
+    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+
+
+# -- sign-in -----------------------------------------------------------------------------------
+
+def test_sign_in_form_admits_a_demo_user_and_records_it(app_env):
+    db, _ = app_env
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert not at.dataframe, "nothing of the scorecard is shown before sign-in"
+    at.text_input[0].input("pm")
+    at.text_input[1].input("wrong password")
+    at.button[0].click().run()
+    assert at.error[0].value == "That username and password do not match a sign-in."
+    at.text_input[0].input("pm")
+    at.text_input[1].input(DEMO_PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.title[0].value == "AI systems scorecard"
+    assert at.dataframe, "the scorecard table is drawn after sign-in"
+    with open_store(db) as store:
+        assert store.query("SELECT username, role, event FROM signins ORDER BY recorded_at") == [
+            ("pm", "product_manager", "failed"), ("pm", "product_manager", "sign_in")]
+
+
+def test_a_store_that_is_not_the_demo_has_no_demo_sign_ins(app_env, tmp_path, monkeypatch):
+    real = tmp_path / "real.duckdb"
+    with Store(real) as store:
+        assert Directory.load(app_env[1], store).usernames == {}
+    monkeypatch.setenv("SCORECARD_DB", str(real))
     at = run()
+    assert "No sign-ins exist yet" in at.info[0].value
+    assert not at.text_input
+
+
+# -- roles -------------------------------------------------------------------------------------
+
+def offered_pages(at: AppTest) -> list[str]:
+    """The pages st.navigation registered for this session (AppTest lists them when asked to
+    switch to a file that is not one: here the app's helper module)."""
+    with pytest.raises(ValueError, match="Known pages") as refusal:
+        at.switch_page("ui.py")
+    known = str(refusal.value).split("Known pages:")[1]
+    return sorted(Path(p).name for p in re.findall(r"'([^']+\.py)'", known))
+
+
+@pytest.mark.parametrize("user", list(ALLOWED))
+def test_each_role_is_offered_its_pages_and_no_others(app_env, user):
+    at = run(user=user)
+    expected = sorted(["scorecard.py", "trends.py", "questions.py",
+                       *(Path(p).name for p in ALLOWED[user])])
+    assert offered_pages(at) == expected
+    for page in ALLOWED[user]:
+        at = run(page, user=user)
+        assert not at.error, f"{user} was refused {page}: {[e.value for e in at.error]}"
+
+
+def test_a_forged_session_role_is_refused_on_the_server(app_env):
+    db, cfg = app_env
+    th_file = cfg / "thresholds.yaml"
+    before = th_file.read_text()
+    # the session claims admin, but the directory says exec is an executive
+    at = run(user="exec", roles=["admin"])
+    assert "thresholds.py" not in offered_pages(at)
+    with open_store(db) as store:
+        directory = Directory.load(cfg, store)
+        with pytest.raises(NotAllowed, match="exec \\(Executive\\) may not change thresholds"):
+            actions.change_threshold(store, directory, "exec", th_file,
+                                     Proposal("success_rate", None, 0.5, 0.4), "forged")
+        with pytest.raises(NotAllowed):
+            actions.sign_off(store, directory, "analyst", question="detect_recover",
+                             system=None, status="red", note="", as_of=pd.Timestamp("2026-11-22"))
+        with pytest.raises(NotAllowed):
+            actions.upload(store, directory, "pm", th_file, display_name="x.csv", kind="events",
+                           cmap=None, pricing=None)
+        assert store.scalar("SELECT count(*) FROM threshold_changes") == 0
+        assert store.scalar("SELECT count(*) FROM signoffs") == 0
+    assert th_file.read_text() == before
+
+
+# -- scorecard, trends, questions --------------------------------------------------------------
+
+def test_scorecard_page_shows_every_seed_row(app_env):
+    at = run(user="exec")
     assert at.title[0].value == "AI systems scorecard"
     table = at.dataframe[0].value
     assert {"Accuracy & Benchmarks", "Temporal Reliability", "Performance Degradation",
@@ -49,33 +164,216 @@ def test_scorecard_page_shows_every_seed_row(app_env):
 
 
 def test_scorecard_system_selector_changes_the_numbers(app_env):
-    at = run()
+    at = run(user="exec")
     at.selectbox(key="system").select("credit-precheck").run()
     table = at.dataframe[0].value
     assert table.loc[table.Metric == "Decisions in window", "Value"].iloc[0] == "3,374"
 
 
 def test_trends_page_draws_a_chart(app_env):
-    at = run("pages/trends.py")
+    at = run("pages/trends.py", user="exec")
     assert at.title[0].value == "Trends"
     assert len(at.get("plotly_chart")) == 1
+    assert at.selectbox(key="trend_metric").value == "success_rate"
 
 
-def test_questions_page_answers_and_records_a_signoff(app_env):
-    at = run("pages/questions.py")
-    text = " ".join(m.value for m in at.markdown)
-    assert "How quickly do we detect and recover from failure?" in text
-    at.text_input(key="who_detect_recover").input("Dana CEO")
+def test_questions_page_signs_off_as_the_signed_in_user(app_env):
+    at = run("pages/questions.py", user="pm")
+    assert "How quickly do we detect and recover from failure?" in texts(at)
     at.text_input(key="note_detect_recover").input("Reviewed in the Monday meeting")
     submit = [b for b in at.button if "detect_recover" in str(b.form_id)][0]
+    assert submit.label == "Sign off as pm"
     submit.click().run()
     assert not at.exception
     assert [s.value for s in at.success] == ["Signed off."]
     history = [d.value for d in at.dataframe]
-    assert any("actor" in df and "Dana CEO" in set(df["actor"]) for df in history)
+    assert any("actor" in df and "pm" in set(df["actor"]) for df in history)
 
 
-def test_empty_store_gets_a_helpful_notice(tmp_path, monkeypatch):
-    monkeypatch.setenv("SCORECARD_DB", str(tmp_path / "empty.duckdb"))
-    at = run()
+def test_an_executive_reads_the_questions_without_sign_off_forms(app_env):
+    at = run("pages/questions.py", user="exec")
+    assert "How quickly do we detect and recover from failure?" in texts(at)
+    assert not [b for b in at.button if "Sign off" in b.label]
+
+
+def test_empty_store_gets_a_helpful_notice(app_env, tmp_path, monkeypatch):
+    empty = tmp_path / "empty.duckdb"
+    shutil.copy(app_env[0], empty)
+    with open_store(empty) as store, store.transaction() as cur:
+        cur.execute("DELETE FROM inference_events")
+    monkeypatch.setenv("SCORECARD_DB", str(empty))
+    at = run(user="exec")
     assert "holds no inference events yet" in at.info[0].value
+
+
+# -- thresholds --------------------------------------------------------------------------------
+
+def _status_of(at: AppTest, metric_title: str) -> str:
+    table = at.dataframe[0].value
+    return table.loc[table.Metric == metric_title, "Status"].iloc[0]
+
+
+def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app_env):
+    db, cfg = app_env
+    assert "Watch" in _status_of(run(user="pm"), "Success rate")  # 82.2% between 80% and 90%
+    at = run("pages/thresholds.py", user="pm")
+    assert at.selectbox(key="th_metric").value == "success_rate"
+    at.number_input(key="target_all_success_rate").set_value(82.0).run()
+    preview = at.dataframe[0].value
+    row = preview[(preview.Scope == "All systems") & (preview.Metric == "Success rate")]
+    assert "Watch" in row["Status now"].iloc[0] and "On target" in row["After the change"].iloc[0]
+
+    save = [b for b in at.button if b.label == "Save threshold"][0]
+    save.click().run()
+    assert "Say why the threshold changes" in at.error[0].value
+    assert yaml.safe_load((cfg / "thresholds.yaml").read_text())["defaults"]["success_rate"][
+        "target"] == 0.9
+
+    at.text_area(key="th_reason").input("Agreed with support leads for the model migration")
+    [b for b in at.button if b.label == "Save threshold"][0].click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Saved: Success rate for all systems.")
+    saved = yaml.safe_load((cfg / "thresholds.yaml").read_text())
+    assert saved["defaults"]["success_rate"] == {"direction": "higher_is_better",
+                                                 "target": 0.82, "limit": 0.8}
+    assert "On target" in _status_of(run(user="pm"), "Success rate")
+
+    with open_store(db) as store:
+        rows = store.query("SELECT actor, system, metric, reason FROM threshold_changes")
+    assert rows == [("pm", None, "success_rate",
+                     "Agreed with support leads for the model migration")]
+
+    at = run("pages/thresholds.py", user="pm")
+    history = at.dataframe[-1].value
+    assert list(history["Who"]) == ["pm"] and list(history["Before (target / limit)"]) == [
+        "90.0% / 80.0%"]
+    [b for b in at.button if b.label == "Revert"][0].click().run()
+    assert not at.exception
+    assert yaml.safe_load((cfg / "thresholds.yaml").read_text())["defaults"]["success_rate"][
+        "target"] == 0.9
+    assert "Watch" in _status_of(run(user="pm"), "Success rate")
+
+
+def test_threshold_validation_explains_itself(app_env):
+    at = run("pages/thresholds.py", user="admin")
+    at.number_input(key="target_all_success_rate").set_value(70.0).run()
+    assert at.error[0].value == ("Success rate: target 0.7 is below limit 0.8, but higher is "
+                                 "better, so the target must be at or above the limit.")
+    assert not [b for b in at.button if b.label == "Save threshold"]
+
+
+def test_a_system_override_is_saved_and_can_be_dropped(app_env):
+    _, cfg = app_env
+    at = run("pages/thresholds.py", user="pm")
+    at.selectbox(key="th_system").select("doc-summariser").run()
+    at.number_input(key="limit_doc-summariser_success_rate").set_value(70.0).run()
+    at.text_area(key="th_reason").input("Summaries are judged more leniently")
+    [b for b in at.button if b.label == "Save threshold"][0].click().run()
+    saved = yaml.safe_load((cfg / "thresholds.yaml").read_text())
+    assert saved["systems"]["doc-summariser"]["metrics"]["success_rate"]["limit"] == 0.7
+    at.button(key="drop_override").click().run()
+    assert not at.exception
+    saved = yaml.safe_load((cfg / "thresholds.yaml").read_text())
+    assert "success_rate" not in saved["systems"]["doc-summariser"].get("metrics", {})
+
+
+# -- upload ------------------------------------------------------------------------------------
+
+def _extract(rows: int, bad: int = 0) -> bytes:
+    """A CSV from another tool: its own column names, no system column."""
+    lines = ["id,ts,model_name,result,ms"]
+    for i in range(rows):
+        lines.append(f"u{i},2026-11-20T10:{i % 60:02d}:00Z,mx-1,ok,{100 + i}")
+    for i in range(bad):
+        lines.append(f"b{i},not a time,mx-1,ok,5")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
+    db, cfg = app_env
+    at = run("pages/upload.py", user="analyst")
+    at.file_uploader[0].set_value(("other-tool.csv.gz", gzip.compress(_extract(40, bad=2)),
+                                   "application/gzip")).run()
+    assert not at.exception
+    assert list(at.dataframe[0].value.columns) == ["id", "ts", "model_name", "result", "ms"]
+    fid = at.session_state["_upload_copies"].copy().popitem()[0]
+    pick = lambda col: at.selectbox(key=f"map_{fid}_(none)_{col}")  # noqa: E731
+    pick("event_id").select("id").run()
+    pick("timestamp").select("ts").run()
+    pick("model").select("model_name").run()
+    pick("status").select("result").run()
+    pick("latency_ms").select("ms").run()
+    pick("system").select("a constant value…").run()
+    at.text_input(key=f"const_{fid}_(none)_system").input("field-agent").run()
+    at.text_input(key=f"map_name_{fid}").input("Other tool")
+    at.button(key="up_load").click().run()
+    assert not at.exception, at.exception
+    counts = {m.label: m.value for m in at.metric}
+    assert counts == {"Rows read": "42", "Inserted": "40", "Duplicates skipped": "0",
+                      "Rejected": "2"}
+    rejected = at.dataframe[1].value
+    assert list(rejected["row_number"]) == [41, 42]
+    assert all("timestamp" in r for r in rejected["reason"])
+    with open_store(db) as store:
+        assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'field-agent'") \
+            == 40
+        assert store.query("SELECT actor, via, file, inserted FROM ingest_log "
+                           "WHERE via = 'web'") == [("analyst", "web", "other-tool.csv.gz", 40)]
+    saved = yaml.safe_load((cfg / "maps" / "other-tool.map.yaml").read_text())
+    assert saved["columns"]["event_id"] == "id" and saved["constants"] == {"system": "field-agent"}
+
+
+def test_a_saved_map_is_offered_for_the_next_extract_and_duplicates_are_counted(app_env):
+    db, cfg = app_env
+    (cfg / "maps").mkdir()
+    (cfg / "maps" / "other-tool.map.yaml").write_text(yaml.safe_dump({
+        "columns": {"event_id": "id", "timestamp": "ts", "model": "model_name",
+                    "status": "result", "latency_ms": "ms"},
+        "constants": {"system": "field-agent"}}))
+    at = run("pages/upload.py", user="admin")
+    for expected_inserted in ("5", "0"):
+        at.file_uploader[0].set_value(("again.csv", _extract(5), "text/csv")).run()
+        fid = at.session_state["_upload_copies"].copy().popitem()[0]
+        assert at.selectbox(key=f"map_pick_{fid}").value == "other-tool"
+        at.button(key="up_load").click().run()
+        counts = {m.label: m.value for m in at.metric}
+        assert counts["Inserted"] == expected_inserted
+    assert counts["Duplicates skipped"] == "5"
+
+
+def test_a_file_that_cannot_be_used_changes_nothing_and_says_why(app_env):
+    db, _ = app_env
+    with open_store(db) as store:
+        before = store.scalar("SELECT count(*) FROM inference_events")
+    at = run("pages/upload.py", user="analyst")
+    at.file_uploader[0].set_value(("only-ids.csv", b"id\nx1\nx2\n", "text/csv")).run()
+    at.button(key="up_load").click().run()
+    assert not at.exception
+    assert "has no" in at.error[0].value and "Nothing from this file was stored." in \
+        at.error[0].value
+    with open_store(db) as store:
+        assert store.scalar("SELECT count(*) FROM inference_events") == before
+        assert store.scalar("SELECT status FROM ingest_log WHERE file = 'only-ids.csv'") == \
+            "failed"
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+def test_audit_page_lists_filters_and_downloads(app_env):
+    db, cfg = app_env
+    with open_store(db) as store:
+        directory = Directory.load(cfg, store)
+        actions.sign_off(store, directory, "pm", question="costs_grow", system=None,
+                         status="amber", note="watching", as_of=pd.Timestamp("2026-11-22"))
+    at = run("pages/audit.py", user="admin")
+    assert [t.label for t in at.tabs] == ["Uploads", "Threshold changes", "Sign-offs",
+                                         "Sign-ins"]
+    signoffs = at.tabs[2].dataframe[0].value
+    assert list(signoffs["actor"]) == ["pm"]
+    uploads = at.tabs[0].dataframe[0].value
+    assert len(uploads) == 4 and set(uploads["via"]) == {"demo"}
+    assert len(at.get("download_button")) == 2  # uploads and sign-offs; the others are empty
+    at.text_input(key="audit_who").input("nobody-by-that-name").run()
+    assert not at.tabs[2].dataframe and not at.get("download_button")
+    at.text_input(key="audit_who").input("P").run()  # part of a name, any case
+    assert list(at.tabs[2].dataframe[0].value["actor"]) == ["pm"]

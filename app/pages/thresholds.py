@@ -22,13 +22,14 @@ if st.session_state.get("threshold_saved"):
 
 card = ui.scorecard(ui.cache_key(), 7, None)
 th = ui.thresholds()
+st.session_state.setdefault("th_metric", "success_rate")
 c1, c2 = st.columns([1, 2])
 with c1:
     scope = ui.system_picker(card.systems, key="th_system")
 with c2:
     metric = registry().get(st.selectbox(
         "Metric", registry().ids, key="th_metric",
-        format_func=lambda mid: f"{registry().get(mid).row} · {registry().get(mid).title}"))
+        format_func=ui.metric_label))
 
 scale, unit = display_scale(metric)
 current = th.for_metric(metric.id, scope)

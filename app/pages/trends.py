@@ -27,7 +27,7 @@ st.session_state.setdefault("trend_metric", "success_rate")
 with c1:
     metric = registry().get(st.selectbox(
         "Metric", registry().ids, key="trend_metric",
-        format_func=lambda mid: f"{registry().get(mid).row} · {registry().get(mid).title}"))
+        format_func=ui.metric_label))
 with c2:
     system = ui.system_picker(card.systems, key="trend_system")
 with c3:

@@ -138,9 +138,11 @@ class Directory:
     def require(self, username: str | None, capability: str) -> str:
         """The user's role, if it permits the capability; otherwise NotAllowed."""
         role = self.role(username)
+        if not username:
+            raise NotAllowed(f"Sign in first to {ACTIONS[capability]}.")
         if not can(role, capability):
-            who = f"{username} ({ROLE_TITLES.get(role, 'no role')})" if username else "Nobody"
-            raise NotAllowed(f"{who} may not {ACTIONS[capability]}; ask an admin for that role.")
+            raise NotAllowed(f"{username} ({ROLE_TITLES.get(role or '', 'no role')}) may not "
+                             f"{ACTIONS[capability]}; ask an admin for that role.")
         return role
 
 

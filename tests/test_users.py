@@ -1,0 +1,92 @@
+"""Sign-ins: `scorecard users add`, password hashes, roles, and the cookie signing key."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+
+import bcrypt
+import pytest
+import yaml
+
+from scorecard.demo import add_demo_signins
+from scorecard.users import Directory, NotAllowed, can, cookie_key
+
+
+def users_add(cfg, *args, password="correct horse battery"):
+    return subprocess.run([sys.executable, "-m", "scorecard.cli", "users", "add", *args,
+                           "--config", str(cfg)], input=password + "\n", capture_output=True,
+                          text=True)
+
+
+def test_users_add_stores_only_a_bcrypt_hash_readable_by_the_owner(tmp_path):
+    done = users_add(tmp_path, "Dana", "--role", "product_manager", "--name", "Dana Reyes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "User dana saved with role product_manager."
+    path = tmp_path / "users.yaml"
+    text = path.read_text()
+    assert "correct horse battery" not in text
+    entry = yaml.safe_load(text)["credentials"]["usernames"]["dana"]
+    assert entry["name"] == "Dana Reyes" and entry["roles"] == ["product_manager"]
+    assert bcrypt.checkpw(b"correct horse battery", entry["password"].encode())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_users_add_updates_a_role_and_keeps_other_users(tmp_path):
+    assert users_add(tmp_path, "dana", "--role", "executive").returncode == 0
+    assert users_add(tmp_path, "lee", "--role", "analyst").returncode == 0
+    assert users_add(tmp_path, "dana", "--role", "admin", password="another password").returncode \
+        == 0
+    directory = Directory.load(tmp_path)
+    assert directory.role("dana") == "admin" and directory.role("lee") == "analyst"
+
+
+@pytest.mark.parametrize("args,password,message", [
+    (["x", "--role", "admin"], "long enough pw", "A username is 2 to 64 characters"),
+    (["dana", "--role", "admin"], "short", "at least 8 characters"),
+])
+def test_users_add_refuses_bad_input_in_one_sentence(tmp_path, args, password, message):
+    done = users_add(tmp_path, *args, password=password)
+    assert done.returncode == 2
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "users.yaml").exists()
+
+
+def test_an_unknown_role_is_refused(tmp_path):
+    done = users_add(tmp_path, "dana", "--role", "ceo")
+    assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_the_cookie_key_is_random_per_install_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SCORECARD_COOKIE_KEY", raising=False)
+    one, other = tmp_path / "a", tmp_path / "b"
+    one.mkdir()
+    other.mkdir()
+    key = cookie_key(one)
+    assert len(key) >= 40 and key != "some_key"
+    assert cookie_key(one) == key, "the key is kept, so sign-in cookies survive a restart"
+    assert cookie_key(other) != key
+    assert stat.S_IMODE((one / "secrets.yaml").stat().st_mode) == 0o600
+    monkeypatch.setenv("SCORECARD_COOKIE_KEY", "from-the-environment")
+    assert cookie_key(one) == "from-the-environment"
+
+
+def test_demo_sign_ins_live_in_the_demo_store_only(tmp_path, store):
+    assert Directory.load(tmp_path, store).usernames == {}
+    add_demo_signins(store)
+    directory = Directory.load(tmp_path, store)
+    assert {u: directory.role(u) for u in directory.usernames} == {
+        "exec": "executive", "pm": "product_manager", "analyst": "analyst", "admin": "admin"}
+
+
+def test_capabilities_per_role(tmp_path, store):
+    add_demo_signins(store)
+    directory = Directory.load(tmp_path, store)
+    assert directory.require("admin", "audit") == "admin"
+    with pytest.raises(NotAllowed, match="analyst \\(Analyst\\) may not change thresholds"):
+        directory.require("analyst", "edit_thresholds")
+    with pytest.raises(NotAllowed, match="Sign in first to read the scorecard"):
+        directory.require(None, "read")
+    assert [r for r in ("executive", "product_manager", "analyst", "admin")
+            if can(r, "upload")] == ["analyst", "admin"]
