@@ -8,10 +8,11 @@ so an upload or a threshold change shows at once and nothing else recomputes.
 from __future__ import annotations
 
 import streamlit as st
+import yaml
 
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
-from scorecard.metrics.thresholds import load_thresholds
+from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import config_dir, db_path, engine_settings
 from scorecard.store.db import Store
@@ -44,6 +45,13 @@ def cache_key() -> tuple[str, int, float]:
 def scorecard(key: tuple, window_days: int, as_of: str | None):
     th = load_thresholds(thresholds_path())
     return compute_scorecard(store(), th, as_of=as_of, window_days=window_days)
+
+
+@st.cache_data(show_spinner="Computing the effect of the change...", max_entries=16)
+def scorecard_with(key: tuple, thresholds_yaml: str, window_days: int = 7):
+    """The scorecard as it would be under other thresholds (for the Thresholds preview)."""
+    th = parse_thresholds(yaml.safe_load(thresholds_yaml))
+    return compute_scorecard(store(), th, window_days=window_days)
 
 
 @st.cache_data(show_spinner="Computing trends...", max_entries=32)

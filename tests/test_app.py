@@ -222,6 +222,9 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
     preview = at.dataframe[0].value
     row = preview[(preview.Scope == "All systems") & (preview.Metric == "Success rate")]
     assert "Watch" in row["Status now"].iloc[0] and "On target" in row["After the change"].iloc[0]
+    weeks = preview[(preview.Scope == "All systems") & (preview.Metric == "Weeks meeting target")]
+    assert list(weeks["Value now"]) == ["50.0%"] and list(weeks["Value after"]) == ["87.5%"], \
+        "the preview recomputes values that depend on the success target"
 
     save = [b for b in at.button if b.label == "Save threshold"][0]
     save.click().run()

@@ -59,13 +59,15 @@ except ScorecardError as exc:
     proposed = None
 
 if proposed is not None:
-    diff = changes.status_changes(card, th, proposed)
+    diff = changes.status_changes(card, ui.scorecard_with(ui.cache_key(), proposed.to_yaml()))
     st.subheader("Preview")
     if diff:
         st.dataframe(pd.DataFrame([{
             "Scope": d["scope"], "Metric": registry().get(d["metric"]).title,
-            "Value": format_value(registry().get(d["metric"]), d["value"]),
-            "Status now": ui.badge(d["before"]), "After the change": ui.badge(d["after"]),
+            "Value now": format_value(registry().get(d["metric"]), d["value_before"]),
+            "Status now": ui.badge(d["before"]),
+            "Value after": format_value(registry().get(d["metric"]), d["value_after"]),
+            "After the change": ui.badge(d["after"]),
         } for d in diff]), hide_index=True, width="stretch")
     else:
         st.caption("No status on the current 7-day window would change.")

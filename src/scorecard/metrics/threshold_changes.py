@@ -67,17 +67,19 @@ def apply(th: Thresholds, proposal: Proposal) -> Thresholds:
     return parse_thresholds(data)
 
 
-def status_changes(card: Scorecard, before: Thresholds, after: Thresholds) -> list[dict]:
-    """Every (scope, metric) whose status would change, judged on the scorecard's values."""
+def status_changes(before: Scorecard, after: Scorecard) -> list[dict]:
+    """Every (scope, metric) whose status differs between two scorecards of the same window.
+
+    Both must be computed, not re-judged: some values depend on thresholds themselves
+    (weeks meeting target counts weeks at or beyond the success and failure targets)."""
     changes = []
-    for scope, values in card.values.items():
-        system = scope or None
-        for metric_id, value in values.items():
-            old = before.for_metric(metric_id, system).status(value.value)
-            new = after.for_metric(metric_id, system).status(value.value)
-            if old != new:
-                changes.append({"scope": system or "All systems", "metric": metric_id,
-                                "value": value.value, "before": old, "after": new})
+    for scope, values in before.values.items():
+        for metric_id, old in values.items():
+            new = after.values[scope][metric_id]
+            if old.status != new.status:
+                changes.append({"scope": scope or "All systems", "metric": metric_id,
+                                "value_before": old.value, "value_after": new.value,
+                                "before": old.status, "after": new.status})
     return changes
 
 

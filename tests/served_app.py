@@ -1,0 +1,76 @@
+"""`scorecard serve` on a free port, and a headless Chromium to use it as a person would.
+
+Shared by the browser tests and the first-paint benchmark (bench/run.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+CHROMIUM = Path(os.environ.get("SCORECARD_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def served(db: Path, cfg: Path, timeout: float = 90):
+    """Run `scorecard serve` until the block ends; yields its base URL."""
+    port = free_port()
+    log = open(cfg / "serve.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scorecard.cli", "serve", "--db", str(db), "--config", str(cfg),
+         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"scorecard serve did not start: {(cfg / 'serve.log').read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def copy_config(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("users.yaml", "secrets.yaml",
+                                                                  "maps"))
+    return target
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    """Open the app, sign in through the form, and wait for the landing page."""
+    page.goto(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="AI systems scorecard").wait_for(timeout=30_000)
+
+
+def wait_for_scorecard(page) -> None:
+    """The landing page is drawn: its title, status counts and the metric table."""
+    page.locator("[data-testid=stMetric]").first.wait_for(timeout=30_000)
+    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=30_000)

@@ -1,0 +1,141 @@
+"""What a person does in the browser: real `scorecard serve`, real headless Chromium.
+
+Runs in CI. Outside CI the tests skip, saying so, when Debian's Chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
+from scorecard.settings import DEFAULT_CONFIG_DIR
+from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, served, sign_in,
+                        wait_for_scorecard)
+
+pytestmark = pytest.mark.browser
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must run the browser tests, but {CHROMIUM} is missing; "
+                           ".ci/run installs Debian's chromium package.")
+    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
+                "the browser tests run in CI.", allow_module_level=True)
+
+NAV = {"exec": ["Scorecard", "Trends", "Questions for leaders"],
+       "pm": ["Scorecard", "Trends", "Questions for leaders", "Thresholds"],
+       "analyst": ["Scorecard", "Trends", "Questions for leaders", "Upload"],
+       "admin": ["Scorecard", "Trends", "Questions for leaders", "Thresholds", "Upload",
+                 "Audit"]}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    root = tmp_path_factory.mktemp("served")
+    db = ensure_demo_store(root / "demo.duckdb")
+    with served(db, copy_config(DEFAULT_CONFIG_DIR, root / "config")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def nav_links(page) -> list[str]:
+    page.locator("[data-testid=stSidebarNav]").wait_for()
+    return [t.strip() for t in page.locator("[data-testid=stSidebarNav] a").all_inner_texts()]
+
+
+def metric_value(page, label: str) -> str:
+    box = page.locator("[data-testid=stMetric]").filter(has_text=label).first
+    return box.locator("[data-testid=stMetricValue]").inner_text().strip()
+
+
+def go_to(page, title: str, heading: str) -> None:
+    page.locator("[data-testid=stSidebarNav] a").filter(has_text=title).first.click()
+    page.get_by_role("heading", name=heading).wait_for()
+
+
+@pytest.mark.parametrize("user", list(NAV))
+def test_each_role_signs_in_and_sees_its_pages(app_url, page, user):
+    sign_in(page, app_url, user, DEMO_PASSWORD)
+    wait_for_scorecard(page)
+    links = [text.split("\n")[-1].strip() for text in nav_links(page)]
+    assert links == NAV[user]
+
+
+def test_a_wrong_password_is_refused_and_sign_out_returns_to_the_form(app_url, page):
+    page.goto(app_url)
+    page.get_by_label("Username").fill("pm")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("That username and password do not match a sign-in.").wait_for()
+    sign_in(page, app_url, "pm", DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign in").wait_for()
+    assert page.locator("[data-testid=stSidebarNav]").count() == 0
+
+
+def test_a_product_manager_changes_a_threshold_and_sees_the_status_change(app_url, page):
+    sign_in(page, app_url, "pm", DEMO_PASSWORD)
+    wait_for_scorecard(page)
+    on_target = int(metric_value(page, "On target"))
+    go_to(page, "Thresholds", "Thresholds")
+    target = page.get_by_label("Target (%)")
+    target.fill("82")
+    target.press("Enter")
+    page.get_by_text("After the change").wait_for(state="attached")  # preview header
+    page.get_by_label("Reason (kept in the history)").fill("Agreed after the model migration")
+    page.get_by_role("button", name="Save threshold").click()
+    page.get_by_text("Saved: Success rate for all systems.").wait_for()
+    go_to(page, "Scorecard", "AI systems scorecard")
+    wait_for_scorecard(page)
+    assert int(metric_value(page, "On target")) > on_target
+
+
+def test_an_analyst_uploads_a_file_and_sees_the_counts(app_url, page, tmp_path):
+    extract = tmp_path / "field-agent.jsonl"
+    rows = [f'{{"event_id": "web-{i}", "timestamp": "2026-11-21T09:{i:02d}:00Z", '
+            f'"system": "field-agent", "model": "fa-1", "status": "ok", "latency_ms": 120}}'
+            for i in range(30)]
+    rows.append('{"event_id": "web-bad", "timestamp": "yesterday", "system": "field-agent", '
+                '"model": "fa-1", "status": "ok"}')
+    extract.write_text("\n".join(rows) + "\n")
+    sign_in(page, app_url, "analyst", DEMO_PASSWORD)
+    go_to(page, "Upload", "Upload a log extract")
+    page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(extract))
+    page.get_by_role("heading", name="Preview").wait_for()
+    page.get_by_role("button", name="Load into the store").click()
+    page.get_by_role("heading", name="Result for field-agent.jsonl").wait_for()
+    assert metric_value(page, "Rows read") == "31"
+    assert metric_value(page, "Inserted") == "30"
+    assert metric_value(page, "Rejected") == "1"
+    page.get_by_role("button", name="Download the rejected rows (CSV)").wait_for()
+    go_to(page, "Scorecard", "AI systems scorecard")
+    page.get_by_text("System").first.wait_for()
+
+
+def test_an_evidence_link_opens_the_trend_behind_an_answer(app_url, page):
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    go_to(page, "Questions for leaders", "Questions for leaders")
+    page.get_by_role("link", name="Cost per successful decision").first.click()
+    page.get_by_role("heading", name="Trends").wait_for()
+    page.locator("[data-testid=stPlotlyChart]").first.wait_for()
+    assert page.get_by_role("combobox", name="Metric").input_value() == \
+        "Cost per Outcome · Cost per successful decision"
