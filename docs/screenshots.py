@@ -1,0 +1,42 @@
+"""Regenerate the README's screenshots: `python docs/screenshots.py` (needs Chromium)."""
+
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from scorecard.demo import DEMO_PASSWORD, ensure_demo_store  # noqa: E402
+from scorecard.settings import DEFAULT_CONFIG_DIR  # noqa: E402
+from served_app import CHROMIUM, CHROMIUM_ARGS, copy_config, served, sign_in  # noqa: E402
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        db = ensure_demo_store(Path(tmp) / "demo.duckdb")
+        cfg = copy_config(DEFAULT_CONFIG_DIR, Path(tmp) / "config")
+        with served(db, cfg) as url, sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            sign_in(page, url, "pm", DEMO_PASSWORD)
+            page.locator("[data-testid=stDataFrame]").first.wait_for()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=ROOT / "docs" / "scorecard.png")
+            for title, name in (("Trends", "trends"), ("Thresholds", "thresholds")):
+                page.locator("[data-testid=stSidebarNav] a").filter(has_text=title).click()
+                page.get_by_role("heading", name=title).wait_for()
+                if name == "thresholds":
+                    target = page.get_by_label("Target (%)")
+                    target.fill("82")
+                    target.press("Enter")
+                    page.get_by_text("After the change").wait_for(state="attached")
+                page.wait_for_timeout(2000)
+                page.screenshot(path=ROOT / "docs" / f"{name}.png")
+            browser.close()
+
+
+if __name__ == "__main__":
+    main()
