@@ -38,14 +38,21 @@ def sign_in() -> None:
                 "`scorecard users add NAME --role admin` (the password is read from standard "
                 "input).")
         return
+    if st.session_state.pop("_cookie_delete", False):
+        # remove the sign-in cookie in a run the browser sees, so a reload stays signed out
+        authenticator.cookie_controller.delete_cookie()
     before = _failed_attempts()
+    by_form = []
     authenticator.login(location="main", key="sign_in",
                         fields={"Form name": "Sign in", "Username": "Username",
                                 "Password": "Password", "Login": "Sign in"},
-                        callback=lambda info: record_signin(
-                            ui.store(), info["username"], directory.role(info["username"]),
-                            "sign_in"))
+                        callback=lambda info: by_form.append(info["username"]))
+    username = st.session_state.get("username")
     if st.session_state.get("authentication_status"):
+        # by the form, or by a valid sign-in cookie from an earlier visit
+        record_signin(ui.store(), username, directory.role(username),
+                      "sign_in" if by_form else "resumed")
+        st.session_state["_cookie_pending"] = True
         st.rerun()
     if st.session_state.get("authentication_status") is False:
         for username, count in _failed_attempts().items():  # known usernames only
@@ -62,12 +69,16 @@ if not st.session_state.get("authentication_status") or ui.role() is None:
     st.stop()
 
 role = ui.role()
+if st.session_state.pop("_cookie_pending", False):
+    # set the sign-in cookie in a run that lasts long enough for the browser to store it
+    authenticator.cookie_controller.set_cookie()
 with st.sidebar:
     st.markdown(f"**{st.session_state.get('name') or ui.username()}**  \n{ui.role_title()}")
     if st.button("Sign out", icon=":material/logout:"):
         record_signin(ui.store(), ui.username(), role, "sign_out")
         authenticator.logout(location="unrendered")
         st.session_state.pop("_credentials", None)
+        st.session_state["_cookie_delete"] = True
         st.rerun()
 
 pages = [st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))

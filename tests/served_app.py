@@ -62,12 +62,13 @@ def copy_config(source: Path, target: Path) -> Path:
 
 
 def sign_in(page, url: str, username: str, password: str) -> None:
-    """Open the app, sign in through the form, and wait for the landing page."""
+    """Open the app, sign in through the form, and wait until the landing page is drawn."""
     page.goto(url)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="AI systems scorecard").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
+    wait_for_scorecard(page)
 
 
 def wait_for_scorecard(page) -> None:
