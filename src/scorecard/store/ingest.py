@@ -130,7 +130,34 @@ def _structural_rejects(cur: duckdb.DuckDBPyConnection, fmt: str) -> str | None:
 # -- validation as SQL -----------------------------------------------------------------------
 
 
-def _source_expr(col: Column, columns: dict[str, str], cmap: ColumnMap, kind: str) -> str:
+NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+           "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "DECIMAL")
+INTEGER = NUMERIC[:9]
+TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
+
+
+def _typed_source(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str | None:
+    """The value straight from a source column that already has the right type (as Parquet
+    columns usually do), skipping the round trip through text; None when it must be parsed."""
+    source = cmap.columns.get(col.name, col.name)
+    if col.name in cmap.constants or col.name in cmap.values or source not in columns:
+        return None
+    src, dtype = _quote(source), columns[source].upper()
+    base = dtype.split("(")[0]
+    if col.kind == "float" and base in NUMERIC:
+        return f"CAST({src} AS DOUBLE)"
+    if col.kind == "int" and base in INTEGER:
+        return f"CAST({src} AS BIGINT)"
+    if col.kind == "bool" and base == "BOOLEAN":
+        return src
+    if col.kind == "timestamp" and base in TIMESTAMPS:
+        return f"CAST({src} AS TIMESTAMP)"  # a time without a zone is taken as UTC
+    if col.kind == "timestamp" and dtype == "TIMESTAMP WITH TIME ZONE":
+        return f"timezone('UTC', {src})"
+    return None
+
+
+def _source_expr(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str:
     """The SQL (as text) that yields the raw value of a contract column from the staged file."""
     if col.name in cmap.constants:
         return _literal(cmap.constants[col.name])
@@ -167,13 +194,14 @@ def _typed_expr(col: Column, raw: str) -> str:
     raise ValueError(col.kind)
 
 
-def _rule_checks(col: Column) -> list[tuple[str, str]]:
-    """(condition that breaks the rule, reason) pairs over `r_<name>` raw and `v_<name>` value."""
+def _rule_checks(col: Column, typed: bool) -> list[tuple[str, str]]:
+    """(condition that breaks the rule, reason) pairs over `r_<name>` raw and `v_<name>` value;
+    a `typed` source column needs no parsing checks."""
     raw, val, name = f"r_{col.name}", f"v_{col.name}", col.name
     checks: list[tuple[str, str]] = []
     if col.required:
         checks.append((f"{raw} IS NULL", f"'{name} is missing'"))
-    shown = f"' ''' || left({raw}, 40) || ''''"
+    shown = f"' ''' || left(CAST({raw} AS VARCHAR), 40) || ''''"
     if col.kind == "choice":
         allowed = ", ".join(col.choices)
         checks.append((f"{raw} IS NOT NULL AND {val} NOT IN {col.choices}",
@@ -181,7 +209,7 @@ def _rule_checks(col: Column) -> list[tuple[str, str]]:
     elif col.kind in ("float", "int"):
         what = "a whole number" if col.kind == "int" else "a number"
         bad_number = f"{val} IS NULL"
-        if col.kind == "int":
+        if col.kind == "int" and not typed:
             bad_number += f" OR TRY_CAST({raw} AS DECIMAL(38, 6)) <> {val}"
         checks.append((f"{raw} IS NOT NULL AND ({bad_number} OR NOT isfinite({val}::DOUBLE))",
                        f"'{name}' || {shown} || ' is not {what}'"))
@@ -190,10 +218,10 @@ def _rule_checks(col: Column) -> list[tuple[str, str]]:
         if col.unit_interval:
             checks.append((f"{val} < 0 OR {val} > 1",
                            f"'{name}' || {shown} || ' is outside [0, 1]'"))
-    elif col.kind == "bool":
+    elif col.kind == "bool" and not typed:
         checks.append((f"{raw} IS NOT NULL AND {val} IS NULL",
                        f"'{name}' || {shown} || ' is not true/false, 1/0 or yes/no'"))
-    elif col.kind == "timestamp":
+    elif col.kind == "timestamp" and not typed:
         checks.append((f"{raw} IS NOT NULL AND {val} IS NULL",
                        f"'{name}' || {shown} || ' is not an ISO 8601 time'"))
     return checks
@@ -209,9 +237,13 @@ CROSS_CHECKS = {
 
 def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap) -> str:
     """SQL over `_stage` giving row number, raw and typed values and a reason (NULL when valid)."""
-    raws = [f"{_source_expr(c, columns, cmap, kind.name)} AS r_{c.name}" for c in kind.columns]
-    vals = [f"{_typed_expr(c, 'r_' + c.name)} AS v_{c.name}" for c in kind.columns]
-    checks = [chk for c in kind.columns for chk in _rule_checks(c)] + CROSS_CHECKS.get(kind.name, [])
+    typed = {c.name: e for c in kind.columns if (e := _typed_source(c, columns, cmap))}
+    raws = [f"{typed.get(c.name) or _source_expr(c, columns, cmap)} AS r_{c.name}"
+            for c in kind.columns]
+    vals = [f"{'r_' + c.name if c.name in typed else _typed_expr(c, 'r_' + c.name)} AS v_{c.name}"
+            for c in kind.columns]
+    checks = [chk for c in kind.columns for chk in _rule_checks(c, c.name in typed)]
+    checks += CROSS_CHECKS.get(kind.name, [])
     if "__json_error" in columns:
         checks.insert(0, ("__json_error IS NOT NULL", "__json_error"))
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks)
@@ -317,11 +349,18 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
             "* p.output) / 1e6 END)")
     select = ", ".join(f"{expr} AS {_quote(col)}" for col, expr in values.items())
     key = f"v_{kind.key}"
+    # ids repeated within the file: the first row counts (usually there are none to exclude)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS SELECT {key} AS id, min({ROW}) AS "
+                f"keep FROM _checked WHERE reason IS NULL GROUP BY 1 HAVING count(*) > 1")
+    repeats = cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]
+    stored = cur.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0]
+    skip_repeats = (f" AND NOT EXISTS (SELECT 1 FROM _repeats r WHERE r.id = c.{key} "
+                    f"AND r.keep <> c.{ROW})" if repeats else "")
+    skip_stored = (f" AND NOT EXISTS (SELECT 1 FROM {kind.table} t "
+                   f"WHERE t.{_quote(kind.key)} = c.{key})" if stored else "")
     inserted = cur.execute(
-        f"INSERT INTO {kind.table} SELECT {select} FROM (SELECT *, row_number() OVER "
-        f"(PARTITION BY {key} ORDER BY {ROW}) AS __k FROM _checked WHERE reason IS NULL) c "
-        f"{price_join} WHERE __k = 1 AND NOT EXISTS (SELECT 1 FROM {kind.table} t "
-        f"WHERE t.{_quote(kind.key)} = c.{key}) ORDER BY v_{kind.order_by}"
+        f"INSERT INTO {kind.table} SELECT {select} FROM _checked c {price_join} "
+        f"WHERE c.reason IS NULL{skip_repeats}{skip_stored} ORDER BY v_{kind.order_by}"
     ).fetchone()[0]
 
     raw_cols = ", ".join(f"{_quote(c)} := {_quote(c)}" for c in columns if c != "__json_error")
@@ -340,7 +379,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         rows_read += extra
         rejected += extra
     cur.execute("DROP VIEW IF EXISTS _stage")
-    for table in ("_checked", "_raw", "_prices", "_csv_errors", "_csv_scans"):
+    for table in ("_checked", "_repeats", "_raw", "_prices", "_csv_errors", "_csv_scans"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - inserted, rejected,
                         ingest_id)
