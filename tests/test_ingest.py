@@ -136,6 +136,33 @@ def test_parquet_with_native_timestamps(store, tmp_path):
     assert store.scalar("SELECT max(timestamp) FROM inference_events") == datetime(2026, 11, 2)
 
 
+def test_typed_parquet_columns_follow_the_same_rules_as_text(store, tmp_path):
+    """Typed Parquet columns skip parsing, not the rules: infinities, negatives, out-of-range values
+    and a DOUBLE token count that is not whole are rejected as they would be from CSV."""
+    frame = pd.DataFrame({
+        "event_id": ["ok", "inf", "neg", "conf", "frac", "naive"],
+        "timestamp": pd.to_datetime(["2026-11-01T10:00:00+02:00"] * 5 + ["2026-11-01T10:00:00"],
+                                    format="ISO8601", utc=True),
+        "system": "s", "model": "m", "status": "ok",
+        "latency_ms": [1.5, float("inf"), 2.0, 2.0, 2.0, 2.0],
+        "cost_usd": [0.1, 0.1, -0.1, 0.1, 0.1, 0.1],
+        "confidence": [0.5, 0.5, 0.5, 1.5, 0.5, 0.5],
+        "input_tokens": [10.0, 10.0, 10.0, 10.0, 10.5, 10.0],
+        "output_tokens": pd.array([5, 5, 5, 5, 5, None], dtype="Int64"),
+        "human_reviewed": [True, False, False, False, False, None],
+    })
+    frame.to_parquet(tmp_path / "typed.parquet")
+    result = ingest_file(store, tmp_path / "typed.parquet")
+    assert (result.inserted, result.rejected) == (2, 4)
+    assert reasons(store) == ["latency_ms 'inf' is not a number", "cost_usd '-0.1' is negative",
+                              "confidence '1.5' is outside [0, 1]",
+                              "input_tokens '10.5' is not a whole number"]
+    assert store.query("SELECT event_id, timestamp, input_tokens, output_tokens, human_reviewed "
+                       "FROM inference_events ORDER BY event_id") == [
+        ("naive", datetime(2026, 11, 1, 10), 10, None, None),
+        ("ok", datetime(2026, 11, 1, 8), 10, 5, True)]
+
+
 def test_jsonl_bad_lines_are_rejected_not_fatal(store, tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text(json.dumps(event_row("a")) + "\n\nnot json\n[1, 2]\n"
