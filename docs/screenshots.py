@@ -18,7 +18,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = ensure_demo_store(Path(tmp) / "demo.duckdb")
         cfg = copy_config(DEFAULT_CONFIG_DIR, Path(tmp) / "config")
-        with served(db, cfg) as url, sync_playwright() as p:
+        with served(db, cfg) as server, sync_playwright() as p:
+            url = server.url
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1440, "height": 1100})
             sign_in(page, url, "pm", DEMO_PASSWORD)

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 CHROMIUM = Path(os.environ.get("SCORECARD_CHROMIUM", "/usr/bin/chromium"))
@@ -27,9 +28,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass(frozen=True)
+class Served:
+    url: str
+    pid: int  # the `scorecard serve` process; the Streamlit server is its child
+
+
 @contextmanager
 def served(db: Path, cfg: Path, timeout: float = 90):
-    """Run `scorecard serve` until the block ends; yields its base URL."""
+    """Run `scorecard serve` until the block ends; yields its URL and process id."""
     port = free_port()
     log = open(cfg / "serve.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
@@ -48,7 +55,7 @@ def served(db: Path, cfg: Path, timeout: float = 90):
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"scorecard serve did not start: {(cfg / 'serve.log').read_text()}")
             time.sleep(0.3)
-        yield url
+        yield Served(url, proc.pid)
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=30)

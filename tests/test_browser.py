@@ -34,8 +34,8 @@ NAV = {"exec": ["Scorecard", "Trends", "Questions for leaders"],
 def app_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("served")
     db = ensure_demo_store(root / "demo.duckdb")
-    with served(db, copy_config(DEFAULT_CONFIG_DIR, root / "config")) as url:
-        yield url
+    with served(db, copy_config(DEFAULT_CONFIG_DIR, root / "config")) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")

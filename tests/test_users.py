@@ -90,3 +90,20 @@ def test_capabilities_per_role(tmp_path, store):
         directory.require(None, "read")
     assert [r for r in ("executive", "product_manager", "analyst", "admin")
             if can(r, "upload")] == ["analyst", "admin"]
+
+
+def test_sign_ins_and_sign_offs_keep_cached_results_valid(store):
+    """Only a change to the data moves the data version that the app's caches key on."""
+    from datetime import date
+
+    from scorecard.metrics.signoff import record_signoff
+    from scorecard.users import record_signin
+
+    before = store.data_version()
+    record_signin(store, "pm", "product_manager", "sign_in")
+    record_signoff(store, actor="pm", question="costs_grow", system=None, status="amber",
+                   note="", as_of=date(2026, 11, 22))
+    assert store.data_version() == before
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM incidents")
+    assert store.data_version() == before + 1

@@ -32,27 +32,41 @@ for col, (key, label) in zip(cols, [("red", "🔴 Act"), ("amber", "🟠 Watch")
     col.metric(label, int(counts.get(key, 0)))
 
 th = ui.thresholds()
-week = ui.weekly_table(ui.cache_key())
-rows = []
-for row_name, metrics in [("Volume", [registry().get("events")]), *registry().by_row().items()]:
-    for m in metrics:
-        v = values[m.id]
-        interval = ("" if v.ci_low is None else
-                    f"{format_value(m, v.ci_low)} – {format_value(m, v.ci_high)}")
-        spark = [p.value for p in series_from_table(week, th, m.id, "week", system)
-                 if p.end <= w.end][-8:]
-        rows.append({
-            "Area": row_name, "Metric": m.title, "Value": format_value(m, v.value),
-            "95% interval": interval, "n": v.n, "Status": ui.badge(v.status, v.insufficient),
-            "Target": format_value(m, v.target), "Limit": format_value(m, v.limit),
-            "Last 8 weeks": [x for x in spark if x is not None],
-            "What it measures": m.measures, "Why it matters": m.why,
+
+
+def table_rows(week=None) -> list[dict]:
+    """One row per metric; the 8-week sparkline once the weekly table is at hand."""
+    rows = []
+    for row_name, metrics in [("Volume", [registry().get("events")]),
+                              *registry().by_row().items()]:
+        for m in metrics:
+            v = values[m.id]
+            interval = ("" if v.ci_low is None else
+                        f"{format_value(m, v.ci_low)} – {format_value(m, v.ci_high)}")
+            spark = [] if week is None else [
+                p.value for p in series_from_table(week, th, m.id, "week", system)
+                if p.end <= w.end and p.value is not None][-8:]
+            rows.append({
+                "Area": row_name, "Metric": m.title, "Value": format_value(m, v.value),
+                "95% interval": interval, "n": v.n, "Status": ui.badge(v.status, v.insufficient),
+                "Target": format_value(m, v.target), "Limit": format_value(m, v.limit),
+                "Last 8 weeks": spark, "What it measures": m.measures, "Why it matters": m.why,
+            })
+    return rows
+
+
+def draw(rows: list[dict]) -> None:
+    table.dataframe(
+        pd.DataFrame(rows), hide_index=True, width="stretch", height=35 * len(rows) + 40,
+        column_config={
+            "n": st.column_config.NumberColumn("n", format="%d", help="events behind the value"),
+            "Last 8 weeks": st.column_config.LineChartColumn("Last 8 weeks", width="small"),
+            "What it measures": st.column_config.TextColumn(width="medium"),
+            "Why it matters": st.column_config.TextColumn(width="medium"),
         })
-st.dataframe(
-    pd.DataFrame(rows), hide_index=True, width="stretch", height=35 * len(rows) + 40,
-    column_config={
-        "n": st.column_config.NumberColumn("n", format="%d", help="events behind the value"),
-        "Last 8 weeks": st.column_config.LineChartColumn("Last 8 weeks", width="small"),
-        "What it measures": st.column_config.TextColumn(width="medium"),
-        "Why it matters": st.column_config.TextColumn(width="medium"),
-    })
+
+
+# The numbers first; the sparklines follow when the weekly table is computed (or cached).
+table = st.empty()
+draw(table_rows())
+draw(table_rows(ui.weekly_table(ui.cache_key())))

@@ -268,7 +268,7 @@ def add_demo_signins(store) -> None:
     """Give a demo store its documented sign-ins (README); they live in that store only."""
     from .users import DEMO_META_KEY, demo_signins
 
-    with store.transaction() as cur:
+    with store.transaction(changes_data=False) as cur:
         cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
                     [DEMO_META_KEY, demo_signins(DEMO_SIGNINS, lambda _: DEMO_PASSWORD)])
 

@@ -148,6 +148,6 @@ class Directory:
 
 def record_signin(store, username: str, role: str | None, event: str) -> None:
     """Keep a sign-in, sign-out or failed attempt in the audit trail."""
-    with store.transaction() as cur:
+    with store.transaction(changes_data=False) as cur:
         cur.execute("INSERT INTO signins VALUES (?, ?, ?, ?)",
                     [datetime.now(timezone.utc).replace(tzinfo=None), username, role, event])

@@ -12,7 +12,7 @@ def record_signoff(store: Store, *, actor: str, question: str, system: str | Non
                    note: str, as_of: date) -> None:
     if not actor.strip():
         raise BadInput("A sign-off needs the name of the person signing.")
-    with store.transaction() as cur:
+    with store.transaction(changes_data=False) as cur:
         cur.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [datetime.now(timezone.utc).replace(tzinfo=None), actor.strip(), question,
                      system, status, note.strip(), as_of])

@@ -94,7 +94,7 @@ def save_change(store: Store, path: Path, proposal: Proposal, *, actor: str,
     new = current_entry(after, proposal.metric, proposal.system)
     if old == new:
         raise BadInput("That is the threshold already in force; nothing changed.")
-    with store.transaction() as cur:
+    with store.transaction(changes_data=False) as cur:
         cur.execute("INSERT INTO threshold_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [datetime.now(timezone.utc).replace(tzinfo=None), actor, proposal.system,
                      proposal.metric, json.dumps(old), json.dumps(new), reason.strip()])

@@ -114,15 +114,17 @@ class Store:
         return row[0] if row else None
 
     def data_version(self) -> int:
-        """A number that grows with every committed write; caches key on it."""
+        """A number that grows with every committed change to the data; caches key on it."""
         value = self.scalar("SELECT value FROM store_meta WHERE key = 'data_version'")
         return int(value or 0)
 
     # -- writing ----------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One atomic write: everything inside commits together or not at all."""
+    def transaction(self, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One atomic write: everything inside commits together or not at all. A write that
+        leaves every metric as it was (a sign-in, a sign-off, a log line) says
+        `changes_data=False`, so cached results stay valid."""
         if self.read_only:
             raise ScorecardError(f"The store {self.path} was opened read-only.")
         with self._write_lock:
@@ -130,11 +132,12 @@ class Store:
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-                cur.execute(
-                    "INSERT OR REPLACE INTO store_meta VALUES ('data_version', "
-                    "CAST(coalesce((SELECT CAST(value AS BIGINT) FROM store_meta "
-                    "WHERE key = 'data_version'), 0) + 1 AS VARCHAR))"
-                )
+                if changes_data:
+                    cur.execute(
+                        "INSERT OR REPLACE INTO store_meta VALUES ('data_version', "
+                        "CAST(coalesce((SELECT CAST(value AS BIGINT) FROM store_meta "
+                        "WHERE key = 'data_version'), 0) + 1 AS VARCHAR))"
+                    )
                 cur.execute("COMMIT")
             except BaseException:
                 try:

@@ -408,7 +408,7 @@ def _log_failure(store, ingest_id, actor, via, kind, name, path, message) -> Non
     if path.is_file():
         size, sha = file_fingerprint(path)
     try:
-        with store.transaction() as cur:
+        with store.transaction(changes_data=False) as cur:
             _log(cur, ingest_id, actor, via, kind, name, size, sha, None, "failed", message)
     except duckdb.Error:
         pass
