@@ -64,24 +64,36 @@ def _fill(sql: str) -> str:
     return sql.replace("{slo}", "__slo").replace("{floor}", "__floor")
 
 
-def _window_aggregates(metrics: list[Metric]) -> list[str]:
-    cols = []
+def _window_aggregates(metrics: list[Metric]) -> list[tuple[str, str]]:
+    """(alias, aggregate) pairs over the window's events. All are counts or sums, so that the
+    all-systems value is the sum of the systems' values, except the latency quantiles."""
+    cols: list[tuple[str, str]] = []
     for m in metrics:
         if m.family in ("rate", "ratio"):
-            cols += [f"{_fill(m.numerator)} AS {q(m.id + '__num')}",
-                     f"{_fill(m.denominator)} AS {q(m.id + '__den')}"]
+            cols += [(m.id + "__num", _fill(m.numerator)), (m.id + "__den", _fill(m.denominator))]
         elif m.family == "count":
-            cols.append(f"{_fill(m.expression)} AS {q(m.id + '__num')}")
+            cols.append((m.id + "__num", _fill(m.expression)))
         elif m.family == "quantile":
-            cols += [f"quantile_cont(latency_ms, {m.quantile}) AS {q(m.id + '__num')}",
-                     f"count(latency_ms) AS {q(m.id + '__den')}"]
+            cols += [(m.id + "__num", f"quantile_cont(latency_ms, {m.quantile})"),
+                     (m.id + "__den", "count(latency_ms)")]
         elif m.family == "gap":
             for side, cond in (("in", "latency_ms <= __slo"), ("out", "latency_ms > __slo")):
-                cols += [f"count(*) FILTER (WHERE {cond} AND outcome = 'success') AS "
-                         f"{q(m.id + '__s_' + side)}",
-                         f"count(*) FILTER (WHERE {cond} AND outcome IN ('success', 'failure')) "
-                         f"AS {q(m.id + '__l_' + side)}"]
+                cols += [(f"{m.id}__s_{side}",
+                          f"count(*) FILTER (WHERE {cond} AND outcome = 'success')"),
+                         (f"{m.id}__l_{side}",
+                          f"count(*) FILTER (WHERE {cond} AND outcome IN ('success', 'failure'))")]
     return cols
+
+
+def _is_quantile(aggregate: str) -> bool:
+    return aggregate.startswith("quantile_cont(")
+
+
+def _summed(alias: str, aggregate: str) -> str:
+    """The all-systems total of a per-system count or sum (a count of nothing is 0)."""
+    total = f"sum({q(alias)})"
+    return f"coalesce({total}, 0) AS {q(alias)}" if aggregate.startswith("count(") else \
+        f"{total} AS {q(alias)}"
 
 
 def _window_results(metrics: list[Metric]) -> list[str]:
@@ -115,25 +127,45 @@ WINDOW_FAMILIES = ("rate", "ratio", "count", "quantile", "gap")
 
 
 def window_query(thresholds: Thresholds, systems: list[str], period: str | None = None) -> str:
-    """All windowed metrics per scope over [$start, $end); per period too when `period` is set."""
+    """All windowed metrics per scope over [$start, $end); per period too when `period` is set.
+
+    Systems are aggregated once; the all-systems row sums their counts and sums, and only the
+    latency quantiles read the window's events a second time."""
     metrics = registry().of_family(*WINDOW_FAMILIES)
+    aggregates = _window_aggregates(metrics)
     key = "period_start, " if period else ""
-    sets = ("GROUPING SETS ((system, period_start), (period_start))" if period
-            else "GROUPING SETS ((system), ())")
+    by_period = "GROUP BY period_start" if period else ""
     period_col = f", date_trunc('{period}', e.timestamp) AS period_start" if period else ""
+    additive = [(a, e) for a, e in aggregates if not _is_quantile(e)]
+    quantiles = [(a, e) for a, e in aggregates if _is_quantile(e)]
+    joined = "JOIN overall_quantiles USING (period_start)" if period else \
+        "CROSS JOIN overall_quantiles"
     return f"""
 WITH {params_table(thresholds, systems)},
-ev AS (
+ev AS NOT MATERIALIZED (
   SELECT e.*, coalesce(p.slo, d.slo) AS __slo, coalesce(p.floor, d.floor) AS __floor{period_col}
   FROM inference_events e
   LEFT JOIN params p ON p.system = e.system
   CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') d
   WHERE e.timestamp >= $start AND e.timestamp < $end
 ),
+per_system AS (
+  SELECT system AS scope, {key}count(*) AS count_all,
+         {', '.join(f"{e} AS {q(a)}" for a, e in aggregates)}
+  FROM ev GROUP BY system{', period_start' if period else ''}
+),
+overall_sums AS (
+  SELECT {key}coalesce(sum(count_all), 0) AS count_all,
+         {', '.join(_summed(a, e) for a, e in additive)}
+  FROM per_system {by_period}
+),
+overall_quantiles AS (
+  SELECT {key}{', '.join(f"{e} AS {q(a)}" for a, e in quantiles)} FROM ev {by_period}
+),
 agg AS (
-  SELECT coalesce(system, '') AS scope, {key}count(*) AS count_all,
-         {', '.join(_window_aggregates(metrics))}
-  FROM ev GROUP BY {sets}
+  SELECT * FROM per_system
+  UNION ALL BY NAME
+  SELECT '' AS scope, * FROM overall_sums {joined}
 )
 SELECT scope, {key}{', '.join(_window_results(metrics))} FROM agg ORDER BY scope, {key}1"""
 
