@@ -163,6 +163,21 @@ def test_typed_parquet_columns_follow_the_same_rules_as_text(store, tmp_path):
         ("ok", datetime(2026, 11, 1, 8), 10, 5, True)]
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_rows_are_stored_in_time_order_so_windows_prune(store, tmp_path, descending):
+    """A file in time order is stored as it is; one out of order is sorted on the way in."""
+    n = 300_000  # more than two row groups
+    seconds = pd.Series(range(n))[::-1 if descending else 1].reset_index(drop=True)
+    frame = pd.DataFrame({"event_id": "e" + pd.Series(range(n)).astype(str),
+                          "timestamp": pd.Timestamp("2026-11-01") + pd.to_timedelta(seconds, "s"),
+                          "system": "s", "model": "m", "status": "ok"})
+    frame.to_parquet(tmp_path / "times.parquet")
+    assert ingest_file(store, tmp_path / "times.parquet").inserted == n
+    disorder = store.scalar("SELECT count(*) FROM (SELECT timestamp < lag(timestamp) OVER "
+                            "(ORDER BY rowid) AS back FROM inference_events) WHERE back")
+    assert disorder == 0
+
+
 def test_jsonl_bad_lines_are_rejected_not_fatal(store, tmp_path):
     path = tmp_path / "x.jsonl"
     path.write_text(json.dumps(event_row("a")) + "\n\nnot json\n[1, 2]\n"

@@ -31,6 +31,8 @@ FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "js
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 ROW = "__row"  # the staged row number column
+SOURCE = "__src:"  # prefix of the source columns carried along for rejected rows
+CHUNK_ROWS = 122_880  # one DuckDB row group
 
 Progress = Callable[[float, str], None]
 
@@ -235,8 +237,13 @@ CROSS_CHECKS = {
 }
 
 
+def _source_columns(columns: dict[str, str]) -> list[str]:
+    return [c for c in columns if c != "__json_error"]
+
+
 def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap) -> str:
-    """SQL over `_stage` giving row number, raw and typed values and a reason (NULL when valid)."""
+    """SQL over `_stage` giving row number, typed values, a reason (NULL when valid) and the
+    source columns as they were (named `__src:<name>`, for the rejected rows)."""
     typed = {c.name: e for c in kind.columns if (e := _typed_source(c, columns, cmap))}
     raws = [f"{typed.get(c.name) or _source_expr(c, columns, cmap)} AS r_{c.name}"
             for c in kind.columns]
@@ -248,8 +255,11 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap) -> str:
         checks.insert(0, ("__json_error IS NOT NULL", "__json_error"))
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks)
     extra = ", __json_error" if "__json_error" in columns else ""
-    return (f"SELECT {ROW}{extra}, {', '.join(vals)}, NULLIF(concat_ws('; ', {reasons}), '') AS reason "
-            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)} FROM _stage)")
+    sources = "".join(f", {_quote(c)} AS {_quote(SOURCE + c)}" for c in _source_columns(columns))
+    carried = "".join(f", {_quote(SOURCE + c)}" for c in _source_columns(columns))
+    return (f"SELECT {ROW}{extra}, {', '.join(vals)}, "
+            f"NULLIF(concat_ws('; ', {reasons}), '') AS reason{carried} "
+            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)}{sources} FROM _stage)")
 
 
 # -- the load --------------------------------------------------------------------------------
@@ -335,9 +345,10 @@ def ingest_file(
 
 def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pricing | None,
           ingest_id: str, name: str, fmt: str) -> IngestResult:
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS {_checked_sql(kind, columns, cmap)}")
-    rows_read, rejected = cur.execute(
-        "SELECT count(*), count(reason) FROM _checked").fetchone()
+    """Stream the checked rows into the store, without materialising them: one pass finds ids
+    repeated in the file, one inserts the valid rows, one keeps the rejected ones."""
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW _checked AS {_checked_sql(kind, columns, cmap)}")
+    rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
 
     values = {c.name: f"v_{c.name}" for c in kind.columns}
     price_join = ""
@@ -349,7 +360,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
             "* p.output) / 1e6 END)")
     select = ", ".join(f"{expr} AS {_quote(col)}" for col, expr in values.items())
     key = f"v_{kind.key}"
-    # ids repeated within the file: the first row counts (usually there are none to exclude)
+    # ids repeated within the file: the first valid row counts (usually there are none)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS SELECT {key} AS id, min({ROW}) AS "
                 f"keep FROM _checked WHERE reason IS NULL GROUP BY 1 HAVING count(*) > 1")
     repeats = cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]
@@ -358,18 +369,19 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
                     f"AND r.keep <> c.{ROW})" if repeats else "")
     skip_stored = (f" AND NOT EXISTS (SELECT 1 FROM {kind.table} t "
                    f"WHERE t.{_quote(kind.key)} = c.{key})" if stored else "")
+    order = f" ORDER BY v_{kind.order_by}" if _out_of_order(cur, f"v_{kind.order_by}") else ""
     inserted = cur.execute(
         f"INSERT INTO {kind.table} SELECT {select} FROM _checked c {price_join} "
-        f"WHERE c.reason IS NULL{skip_repeats}{skip_stored} ORDER BY v_{kind.order_by}"
+        f"WHERE c.reason IS NULL{skip_repeats}{skip_stored}{order}"
     ).fetchone()[0]
 
-    raw_cols = ", ".join(f"{_quote(c)} := {_quote(c)}" for c in columns if c != "__json_error")
+    raw_cols = ", ".join(f"{_quote(c)} := {_quote(SOURCE + c)}" for c in _source_columns(columns))
     raw = f"to_json(struct_pack({raw_cols}))" if raw_cols else "NULL"
-    cur.execute(
-        f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, c.reason, {raw} FROM _checked c "
-        f"JOIN _stage s USING ({ROW}) WHERE c.reason IS NOT NULL ORDER BY c.{ROW}",
+    rejected = cur.execute(
+        f"INSERT INTO rejected_rows SELECT ?, ?, ?, {ROW}, reason, {raw} FROM _checked "
+        f"WHERE reason IS NOT NULL ORDER BY {ROW}",
         [ingest_id, kind.name, name],
-    )
+    ).fetchone()[0]
     structural = _structural_rejects(cur, fmt)
     if structural:
         extra = cur.execute(
@@ -378,11 +390,22 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         ).fetchone()[0]
         rows_read += extra
         rejected += extra
-    cur.execute("DROP VIEW IF EXISTS _stage")
-    for table in ("_checked", "_repeats", "_raw", "_prices", "_csv_errors", "_csv_scans"):
+    for view in ("_checked", "_stage"):
+        cur.execute(f"DROP VIEW IF EXISTS {view}")
+    for table in ("_repeats", "_raw", "_prices", "_csv_errors", "_csv_scans"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - inserted, rejected,
                         ingest_id)
+
+
+def _out_of_order(cur, time_column: str) -> bool:
+    """Whether the file's rows overlap in time from one row group to the next. Stored in file
+    order, a file in time order keeps time windows pruning; any other file is sorted first."""
+    return cur.execute(
+        f"SELECT count(*) FROM (SELECT lo, lag(hi) OVER (ORDER BY chunk) AS before FROM "
+        f"(SELECT {ROW} // {CHUNK_ROWS} AS chunk, min({time_column}) AS lo, "
+        f"max({time_column}) AS hi FROM _checked GROUP BY chunk)) WHERE lo < before"
+    ).fetchone()[0] > 0
 
 
 def _whoami() -> str:
