@@ -126,20 +126,28 @@ def _window_results(metrics: list[Metric]) -> list[str]:
 WINDOW_FAMILIES = ("rate", "ratio", "count", "quantile", "gap")
 
 
-def window_query(thresholds: Thresholds, systems: list[str], period: str | None = None) -> str:
-    """All windowed metrics per scope over [$start, $end); per period too when `period` is set.
+def window_query(thresholds: Thresholds, systems: list[str], period: str | None = None,
+                 only: set[str] | None = None) -> str:
+    """The windowed metrics (all, or `only` these ids) per scope over [$start, $end); per
+    period too when `period` is set.
 
     Systems are aggregated once; the all-systems row sums their counts and sums, and only the
     latency quantiles read the window's events a second time."""
-    metrics = registry().of_family(*WINDOW_FAMILIES)
+    metrics = [m for m in registry().of_family(*WINDOW_FAMILIES) if only is None or m.id in only]
     aggregates = _window_aggregates(metrics)
     key = "period_start, " if period else ""
     by_period = "GROUP BY period_start" if period else ""
     period_col = f", date_trunc('{period}', e.timestamp) AS period_start" if period else ""
     additive = [(a, e) for a, e in aggregates if not _is_quantile(e)]
     quantiles = [(a, e) for a, e in aggregates if _is_quantile(e)]
-    joined = "JOIN overall_quantiles USING (period_start)" if period else \
-        "CROSS JOIN overall_quantiles"
+    per_system = ["count(*) AS count_all", *(f"{e} AS {q(a)}" for a, e in aggregates)]
+    summed = ["coalesce(sum(count_all), 0) AS count_all", *(_summed(a, e) for a, e in additive)]
+    overall, quantile_cte = "overall_sums", ""
+    if quantiles:
+        quantile_cte = (f"overall_quantiles AS (SELECT {key}"
+                        f"{', '.join(f'{e} AS {q(a)}' for a, e in quantiles)} FROM ev {by_period}),")
+        overall += (" JOIN overall_quantiles USING (period_start)" if period
+                    else " CROSS JOIN overall_quantiles")
     return f"""
 WITH {params_table(thresholds, systems)},
 ev AS NOT MATERIALIZED (
@@ -150,22 +158,15 @@ ev AS NOT MATERIALIZED (
   WHERE e.timestamp >= $start AND e.timestamp < $end
 ),
 per_system AS (
-  SELECT system AS scope, {key}count(*) AS count_all,
-         {', '.join(f"{e} AS {q(a)}" for a, e in aggregates)}
+  SELECT system AS scope, {key}{', '.join(per_system)}
   FROM ev GROUP BY system{', period_start' if period else ''}
 ),
-overall_sums AS (
-  SELECT {key}coalesce(sum(count_all), 0) AS count_all,
-         {', '.join(_summed(a, e) for a, e in additive)}
-  FROM per_system {by_period}
-),
-overall_quantiles AS (
-  SELECT {key}{', '.join(f"{e} AS {q(a)}" for a, e in quantiles)} FROM ev {by_period}
-),
+overall_sums AS (SELECT {key}{', '.join(summed)} FROM per_system {by_period}),
+{quantile_cte}
 agg AS (
   SELECT * FROM per_system
   UNION ALL BY NAME
-  SELECT '' AS scope, * FROM overall_sums {joined}
+  SELECT '' AS scope, * FROM {overall}
 )
 SELECT scope, {key}{', '.join(_window_results(metrics))} FROM agg ORDER BY scope, {key}1"""
 

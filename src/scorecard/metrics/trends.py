@@ -45,40 +45,43 @@ def period_end(start: datetime, period: str) -> datetime:
     return (start.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _queries(metric_family: str, thresholds: Thresholds, systems: list[str], period: str,
-             baseline_days: int) -> list[str]:
-    if metric_family in sql.WINDOW_FAMILIES:
-        return [sql.window_query(thresholds, systems, period)]
-    if metric_family == "weekly":
-        return [sql.weekly_trend_query(thresholds, systems, period)]
-    if metric_family == "baseline":
-        return [sql.baseline_query(thresholds, systems, baseline_days, period)]
-    if metric_family == "psi":
-        return [sql.psi_query(thresholds, systems, baseline_days, period)]
-    if metric_family == "incidents":
-        return [sql.incidents_query(period)]
-    return [sql.segments_query(registry().get("disparity_ratio").min_segment or 30, period)]
+def _query(family: str, thresholds: Thresholds, systems: list[str], period: str,
+           baseline_days: int, only: set[str] | None) -> str:
+    if family in sql.WINDOW_FAMILIES:
+        return sql.window_query(thresholds, systems, period, only)
+    if family == "weekly":
+        return sql.weekly_trend_query(thresholds, systems, period)
+    if family == "baseline":
+        return sql.baseline_query(thresholds, systems, baseline_days, period)
+    if family == "psi":
+        return sql.psi_query(thresholds, systems, baseline_days, period)
+    if family == "incidents":
+        return sql.incidents_query(period)
+    return sql.segments_query(registry().get("disparity_ratio").min_segment or 30, period)
 
 
 def trend_table(store: Store, thresholds: Thresholds, period: str, families: set[str],
-                baseline_days: int = 28) -> dict[tuple[str, datetime], dict[str, dict]]:
-    """(scope, period start) -> metric id -> raw fields, for the metric families asked for."""
+                baseline_days: int = 28, only: set[str] | None = None
+                ) -> dict[tuple[str, datetime], dict[str, dict]]:
+    """(scope, period start) -> metric id -> raw fields, for the metric families asked for
+    (and of the windowed ones `only` these ids, when given)."""
     systems = [r[0] for r in store.query(sql.systems_query())]
     table: dict[tuple[str, datetime], dict[str, dict]] = {}
     wanted = set(families) | {"count"}  # the events count says which periods hold events
+    only = None if only is None else set(only) | {"events"}
     done: set[str] = set()
     for family in wanted:
         key = "window" if family in sql.WINDOW_FAMILIES else family
         if key in done:
             continue
         done.add(key)
-        for query in _queries(family, thresholds, systems, period, baseline_days):
-            for row in run(store, query, WIDE):
-                cell = table.setdefault((row["scope"], row["period_start"]), {})
-                for column, value in row.items():
-                    if ":" in column:
-                        metric_id, fld = column.split(":", 1)
-                        cell.setdefault(metric_id, {})[fld] = value
+        query = _query(family, thresholds, systems, period, baseline_days, only)
+        for row in run(store, query, WIDE):
+            cell = table.setdefault((row["scope"], row["period_start"]), {})
+            for column, value in row.items():
+                if ":" in column:
+                    metric_id, fld = column.split(":", 1)
+                    cell.setdefault(metric_id, {})[fld] = value
     return table
 
 
@@ -91,7 +94,7 @@ def trend_series(store: Store, thresholds: Thresholds, metric_id: str, period: s
     if period not in sql.PERIODS:
         raise BadInput(f"Period must be day, week or month, not '{period}'.")
     family = registry().get(metric_id).family
-    table = trend_table(store, thresholds, period, {family}, baseline_days)
+    table = trend_table(store, thresholds, period, {family}, baseline_days, only={metric_id})
     return series_from_table(table, thresholds, metric_id, period, system)
 
 
