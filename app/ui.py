@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 import yaml
 
+from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
@@ -45,6 +46,11 @@ def cache_key() -> tuple[str, int, float]:
 def scorecard(key: tuple, window_days: int, as_of: str | None):
     th = load_thresholds(thresholds_path())
     return compute_scorecard(store(), th, as_of=as_of, window_days=window_days)
+
+
+@st.cache_data(show_spinner="Comparing with the baseline...", max_entries=32)
+def baseline_values(key: tuple, window_days: int):
+    return compute_baseline_values(store(), thresholds(), scorecard(key, window_days, None))
 
 
 @st.cache_data(show_spinner="Computing the effect of the change...", max_entries=16)

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from scorecard.metrics.formatting import format_value
+from scorecard.metrics.formatting import format_change, format_value
 from scorecard.metrics.registry import registry
 from scorecard.metrics.trends import series_from_table
 
@@ -34,8 +34,10 @@ for col, (key, label) in zip(cols, [("red", "🔴 Act"), ("amber", "🟠 Watch")
 th = ui.thresholds()
 
 
-def table_rows(week=None) -> list[dict]:
-    """One row per metric; the 8-week sparkline once the weekly table is at hand."""
+def table_rows(week=None, base=None) -> list[dict]:
+    """One row per metric; the change against the baseline and the 8-week sparkline once
+    they are at hand."""
+    base = (base or {}).get(system or "", {})
     rows = []
     for row_name, metrics in [("Volume", [registry().get("events")]),
                               *registry().by_row().items()]:
@@ -48,7 +50,8 @@ def table_rows(week=None) -> list[dict]:
                 if p.end <= w.end and p.value is not None][-8:]
             rows.append({
                 "Area": row_name, "Metric": m.title, "Value": format_value(m, v.value),
-                "95% interval": interval, "n": v.n, "Status": ui.badge(v.status, v.insufficient),
+                "95% interval": interval, "vs baseline": format_change(m, v.value, base.get(m.id)),
+                "n": v.n, "Status": ui.badge(v.status, v.insufficient),
                 "Target": format_value(m, v.target), "Limit": format_value(m, v.limit),
                 "Last 8 weeks": spark, "What it measures": m.measures, "Why it matters": m.why,
             })
@@ -60,13 +63,16 @@ def draw(rows: list[dict]) -> None:
         pd.DataFrame(rows), hide_index=True, width="stretch", height=35 * len(rows) + 40,
         column_config={
             "n": st.column_config.NumberColumn("n", format="%d", help="events behind the value"),
+            "vs baseline": st.column_config.TextColumn(
+                help="change from the baseline period (the first 28 days, or pinned dates)"),
             "Last 8 weeks": st.column_config.LineChartColumn("Last 8 weeks", width="small"),
             "What it measures": st.column_config.TextColumn(width="medium"),
             "Why it matters": st.column_config.TextColumn(width="medium"),
         })
 
 
-# The numbers first; the sparklines follow when the weekly table is computed (or cached).
+# The numbers first; baseline changes and sparklines follow once computed (or cached).
 table = st.empty()
 draw(table_rows())
-draw(table_rows(ui.weekly_table(ui.cache_key())))
+draw(table_rows(ui.weekly_table(ui.cache_key()),
+                ui.baseline_values(ui.cache_key(), window_days)))

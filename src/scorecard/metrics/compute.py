@@ -156,3 +156,20 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
                                      scope or None, overlaps)
                          for m in registry().metrics}
     return Scorecard(window, systems, values, baselines)
+
+
+def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> dict[str, dict]:
+    """The windowed metrics over each scope's baseline period: scope -> metric id -> value,
+    for the scorecard's change-against-baseline column."""
+    systems = card.systems
+    query = sql.window_query(thresholds, systems)
+    values: dict[str, dict] = {}
+    periods = {(b["start"], b["end"]) for b in card.baselines.values() if b.get("start")}
+    for start, end in periods:
+        raw: dict[str, dict[str, dict]] = {}
+        _collect(store.query_dicts(query, {"start": start, "end": end}), raw)
+        for scope, base in card.baselines.items():
+            if (base.get("start"), base.get("end")) == (start, end):
+                values[scope] = {m: judge(m, fields, thresholds, scope or None).value
+                                 for m, fields in raw.get(scope, {}).items()}
+    return values

@@ -34,3 +34,14 @@ def display_scale(metric: Metric) -> tuple[float, str]:
     """How a threshold is shown for editing: the factor from stored units, and the unit label
     (a fraction of 0.95 is edited as 95 %)."""
     return (100.0 if metric.format == "percent" else 1.0), UNIT_LABELS[metric.format]
+
+
+def format_change(metric: Metric, now: float | None, base: float | None) -> str:
+    """The change from the baseline: in points for shares, relative for amounts."""
+    if now is None or base is None or metric.format == "pp":
+        return ""
+    if metric.format == "percent":
+        return f"{(now - base) * 100:+.1f} pts"
+    if base == 0:
+        return ""
+    return f"{(now / base - 1) * 100:+.0f}%"
