@@ -162,6 +162,8 @@ def test_scorecard_page_shows_every_seed_row(app_env):
     # 82.2% now against 91.1% in the baseline weeks (the success-rate change metric agrees)
     assert table.loc[table.Metric == "Success rate", "vs baseline"].iloc[0] == "-8.8 pts"
     assert table.loc[table.Metric == "Change against baseline", "vs baseline"].iloc[0] == ""
+    # counts compare per day: 17,026 in 7 days against 43,509 in the 28 baseline days
+    assert table.loc[table.Metric == "Decisions in window", "vs baseline"].iloc[0] == "+57%"
     assert all(any(word in s for word in ("On target", "Watch", "Act", "No data", "Too few"))
                for s in table["Status"])
 

@@ -160,7 +160,8 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
 
 def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> dict[str, dict]:
     """The windowed metrics over each scope's baseline period: scope -> metric id -> value,
-    for the scorecard's change-against-baseline column."""
+    for the scorecard's change-against-baseline column. Counts are scaled to the window's
+    length, so that 28 baseline days compare with a 7-day window."""
     systems = card.systems
     query = sql.window_query(thresholds, systems)
     values: dict[str, dict] = {}
@@ -168,8 +169,14 @@ def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> di
     for start, end in periods:
         raw: dict[str, dict[str, dict]] = {}
         _collect(store.query_dicts(query, {"start": start, "end": end}), raw)
+        scale = card.window.window_days / max((end - start).days, 1)
         for scope, base in card.baselines.items():
-            if (base.get("start"), base.get("end")) == (start, end):
-                values[scope] = {m: judge(m, fields, thresholds, scope or None).value
-                                 for m, fields in raw.get(scope, {}).items()}
+            if (base.get("start"), base.get("end")) != (start, end):
+                continue
+            values[scope] = {}
+            for m, fields in raw.get(scope, {}).items():
+                value = judge(m, fields, thresholds, scope or None).value
+                if value is not None and registry().get(m).family == "count":
+                    value *= scale
+                values[scope][m] = value
     return values
