@@ -80,5 +80,5 @@ def sign_in(page, url: str, username: str, password: str) -> None:
 
 def wait_for_scorecard(page) -> None:
     """The landing page is drawn: its title, status counts and the metric table."""
-    page.locator("[data-testid=stMetric]").first.wait_for(timeout=30_000)
-    page.locator("[data-testid=stDataFrame]").first.wait_for(timeout=30_000)
+    page.locator("[data-testid=stMetric]").first.wait_for()
+    page.locator("[data-testid=stDataFrame]").first.wait_for()
