@@ -114,6 +114,7 @@ def system_picker(systems: list[str], key: str = "system") -> str | None:
 def empty_store_notice() -> bool:
     if store().scalar("SELECT count(*) FROM inference_events"):
         return False
-    st.info("The store holds no inference events yet. Load a log extract with "
-            "`scorecard ingest FILE --db PATH`, or start with `make run` for the demo data.")
+    st.info("The store holds no inference events yet. An analyst loads a log extract on the "
+            "Upload page or with `scorecard ingest FILE --db PATH`; `make run` starts with the "
+            "demo data.")
     return True
