@@ -11,7 +11,6 @@ import pytest
 
 from conftest import event_row, table_snapshot, write_csv, write_jsonl
 from scorecard.errors import BadInput
-from scorecard.store import ingest as ingest_module
 from scorecard.store.ingest import ingest_file
 from scorecard.store.mapping import ColumnMap
 
@@ -277,18 +276,15 @@ def test_a_fault_mid_file_leaves_the_store_exactly_as_before(store, tmp_path, mo
     version = store.data_version()
     path = write_csv(tmp_path / "big.csv", [event_row(f"e{i}", confidence="2" if i % 7 == 0 else
                                                       "0.5") for i in range(500)])
-    real_structural = ingest_module._structural_rejects
 
-    def crash_after_inserts(cur, fmt):  # events and rejects are written by now
-        assert cur.execute("SELECT count(*) FROM inference_events").fetchone()[0] > 1
-        raise RuntimeError("disk unplugged")
+    def crash_after_inserts(fraction, text):  # reported once the valid rows are inserted
+        if text == "Keeping the rejected rows with their reasons":
+            raise RuntimeError("disk unplugged")
 
-    monkeypatch.setattr(ingest_module, "_structural_rejects", crash_after_inserts)
     with pytest.raises(RuntimeError):
-        ingest_file(store, path)
+        ingest_file(store, path, progress=crash_after_inserts)
     assert table_snapshot(store) == before
     assert store.data_version() == version
-    monkeypatch.setattr(ingest_module, "_structural_rejects", real_structural)
     assert ingest_file(store, path).inserted == 500 - 72
 
 

@@ -121,7 +121,7 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
     return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
 
 
-def _structural_rejects(cur: duckdb.DuckDBPyConnection, fmt: str) -> str | None:
+def _structural_rejects(fmt: str) -> str | None:
     """SQL selecting (row_number, reason, raw) for lines the reader could not parse, if any."""
     if fmt != "csv":
         return None
@@ -328,8 +328,7 @@ def ingest_file(
                     f"{'s' if len(missing) > 1 else ''} (it has: {', '.join(columns) or 'none'}); "
                     "rename it with a map file (--map)."
                 )
-            step(0.4, "Checking every row against the contract")
-            result = _load(cur, kind_spec, columns, cmap, pricing, ingest_id, name, fmt)
+            result = _load(cur, kind_spec, columns, cmap, pricing, ingest_id, name, fmt, step)
             step(0.9, "Recording the upload")
             _log(cur, ingest_id, actor, via, kind, name, size, sha, result, "ok", None)
         step(1.0, "Done")
@@ -344,7 +343,7 @@ def ingest_file(
 
 
 def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pricing | None,
-          ingest_id: str, name: str, fmt: str) -> IngestResult:
+          ingest_id: str, name: str, fmt: str, step: Progress) -> IngestResult:
     """Stream the checked rows into the store, without materialising them: one pass finds ids
     repeated in the file, one inserts the valid rows, one keeps the rejected ones."""
     cur.execute(f"CREATE OR REPLACE TEMP VIEW _checked AS {_checked_sql(kind, columns, cmap)}")
@@ -361,6 +360,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     select = ", ".join(f"{expr} AS {_quote(col)}" for col, expr in values.items())
     key = f"v_{kind.key}"
     # ids repeated within the file: the first valid row counts (usually there are none)
+    step(0.3, "Checking every row against the contract")
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS SELECT {key} AS id, min({ROW}) AS "
                 f"keep FROM _checked WHERE reason IS NULL GROUP BY 1 HAVING count(*) > 1")
     repeats = cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]
@@ -370,6 +370,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     skip_stored = (f" AND NOT EXISTS (SELECT 1 FROM {kind.table} t "
                    f"WHERE t.{_quote(kind.key)} = c.{key})" if stored else "")
     order = f" ORDER BY v_{kind.order_by}" if _out_of_order(cur, f"v_{kind.order_by}") else ""
+    step(0.5, "Storing the valid rows")
     inserted = cur.execute(
         f"INSERT INTO {kind.table} SELECT {select} FROM _checked c {price_join} "
         f"WHERE c.reason IS NULL{skip_repeats}{skip_stored}{order}"
@@ -377,12 +378,13 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
 
     raw_cols = ", ".join(f"{_quote(c)} := {_quote(SOURCE + c)}" for c in _source_columns(columns))
     raw = f"to_json(struct_pack({raw_cols}))" if raw_cols else "NULL"
+    step(0.8, "Keeping the rejected rows with their reasons")
     rejected = cur.execute(
         f"INSERT INTO rejected_rows SELECT ?, ?, ?, {ROW}, reason, {raw} FROM _checked "
         f"WHERE reason IS NOT NULL ORDER BY {ROW}",
         [ingest_id, kind.name, name],
     ).fetchone()[0]
-    structural = _structural_rejects(cur, fmt)
+    structural = _structural_rejects(fmt)
     if structural:
         extra = cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, ?, ?, row_number, reason, raw FROM ({structural})",
