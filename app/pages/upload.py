@@ -1,6 +1,7 @@
 """Upload: a log extract from any tool, previewed, mapped onto the contract, loaded with
 progress, and answered with counts and the rejected rows."""
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -29,14 +30,17 @@ upload = st.file_uploader("Extract", key="up_file",
 
 
 def _saved_copy(file) -> Path:
-    """The upload on disk under its own name (the extension says the format), once per file."""
+    """The upload on disk under its own name (the extension says the format), kept while it is
+    the file on the page; copies of earlier uploads are removed."""
     copies = st.session_state.setdefault("_upload_copies", {})
-    if file.file_id not in copies:
-        folder = Path(tempfile.mkdtemp(prefix="scorecard-upload-"))
-        path = folder / Path(file.name).name
+    for file_id in [f for f in copies if f != file.file_id]:
+        shutil.rmtree(Path(copies.pop(file_id)).parent, ignore_errors=True)
+    path = Path(copies.get(file.file_id, ""))
+    if not path.is_file():
+        path = Path(tempfile.mkdtemp(prefix="scorecard-upload-")) / Path(file.name).name
         path.write_bytes(file.getbuffer())
         copies[file.file_id] = str(path)
-    return Path(copies[file.file_id])
+    return path
 
 
 def _mapping(columns: list[str], start: ColumnMap, key: str) -> ColumnMap:
