@@ -107,3 +107,21 @@ def test_sign_ins_and_sign_offs_keep_cached_results_valid(store):
     with store.transaction() as cur:
         cur.execute("DELETE FROM incidents")
     assert store.data_version() == before + 1
+
+
+def test_a_demo_store_built_before_sign_ins_existed_gets_them(tmp_path):
+    from scorecard.demo import ensure_demo_store
+    from scorecard.store.db import Store
+
+    db = ensure_demo_store(tmp_path / "demo.duckdb")
+    with Store(db) as store, store.transaction(changes_data=False) as cur:
+        cur.execute("DELETE FROM store_meta WHERE key = 'demo_signins'")
+    ensure_demo_store(db)
+    with Store(db) as store:
+        assert Directory.load(tmp_path, store).role("pm") == "product_manager"
+        with store.transaction() as cur:  # a store that is not the demo's stays without them
+            cur.execute("DELETE FROM store_meta WHERE key = 'demo_signins'")
+            cur.execute("UPDATE ingest_log SET via = 'cli'")
+    ensure_demo_store(db)
+    with Store(db) as store:
+        assert Directory.load(tmp_path, store).usernames == {}

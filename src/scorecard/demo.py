@@ -280,8 +280,15 @@ def ensure_demo_store(path: Path) -> Path:
     from .settings import config_dir
     from .store.db import Store
     from .store.pricing import Pricing
+    from .users import DEMO_META_KEY
 
     if path.exists():
+        with Store(path) as store:
+            built_by_demo = store.scalar(
+                "SELECT count(*) > 0 AND bool_and(via = 'demo') FROM ingest_log")
+            if built_by_demo and not store.scalar(
+                    "SELECT count(*) FROM store_meta WHERE key = ?", [DEMO_META_KEY]):
+                add_demo_signins(store)  # a demo store built before sign-ins existed
         return path
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
