@@ -93,13 +93,12 @@ if upload is not None:
     if st.button("Load into the store", type="primary", key="up_load"):
         bar = st.progress(0.0, text="Starting")
         try:
-            if map_name.strip():
-                saved_at = preview.save_map(config_dir(), map_name, cmap)
-                st.caption(f"Map saved as {saved_at.name}.")
             result = actions.upload(ui.store(), ui.directory(), ui.username(), path,
                                     display_name=upload.name, kind=kind, cmap=cmap,
                                     pricing=Pricing.load(config_dir() / "pricing.yaml"),
-                                    progress=lambda fraction, text: bar.progress(fraction, text))
+                                    progress=lambda fraction, text: bar.progress(fraction, text),
+                                    save_map_as=(config_dir(), map_name) if map_name.strip()
+                                    else None)
             st.session_state["last_upload"] = result
         except ScorecardError as exc:
             bar.empty()

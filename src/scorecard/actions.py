@@ -15,6 +15,7 @@ from .metrics.thresholds import Thresholds
 from .store.db import Store
 from .store.ingest import IngestResult, Progress, ingest_file
 from .store.mapping import ColumnMap
+from .store.preview import save_map
 from .store.pricing import Pricing
 from .users import Directory
 
@@ -42,8 +43,11 @@ def sign_off(store: Store, directory: Directory, username: str, *, question: str
 
 
 def upload(store: Store, directory: Directory, username: str, path: Path, *, display_name: str,
-           kind: str, cmap: ColumnMap, pricing: Pricing,
-           progress: Progress | None = None) -> IngestResult:
+           kind: str, cmap: ColumnMap, pricing: Pricing, progress: Progress | None = None,
+           save_map_as: tuple[Path, str] | None = None) -> IngestResult:
+    """Load an uploaded extract; `save_map_as` (config dir, name) keeps its map first."""
     directory.require(username, "upload")
+    if save_map_as:
+        save_map(*save_map_as, cmap)
     return ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, actor=username,
                        via="web", display_name=display_name, progress=progress)
