@@ -314,6 +314,10 @@ def psi_query(thresholds: Thresholds, systems: list[str], baseline_days: int,
     """Population stability index of confidence, baseline (expected) against window (actual)."""
     ps = period_expr(period, "timestamp")
     deciles = "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
+    # the bin of a value is how many of the (sorted, distinct) edges lie below it; edges as
+    # nine scalar columns (NULL past the last) keep that to nine comparisons per row
+    edge_columns = ", ".join(f"q[{i}] AS e{i}" for i in range(1, 10))
+    bin_of = " + ".join(f"coalesce(e{i} < confidence, false)::INT" for i in range(1, 10))
     return f"""
 WITH {baseline_bounds(thresholds, systems, baseline_days).strip()},
 base AS (SELECT scope, confidence FROM ({_scoped('{lo} AND e.timestamp < {hi}')})
@@ -327,15 +331,16 @@ win AS (
 ),
 periods AS (SELECT DISTINCT scope, period_start FROM win),
 edges AS (
-  SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {deciles}))) AS q
-  FROM base GROUP BY scope
+  SELECT scope, q, {edge_columns} FROM (
+    SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {deciles}))) AS q
+    FROM base GROUP BY scope)
 ),
 base_counts AS (
-  SELECT scope, len(list_filter(q, lambda x: x < confidence)) AS bin, count(*) AS c
+  SELECT scope, {bin_of} AS bin, count(*) AS c
   FROM base JOIN edges USING (scope) GROUP BY ALL
 ),
 win_counts AS (
-  SELECT scope, period_start, len(list_filter(q, lambda x: x < confidence)) AS bin, count(*) AS c
+  SELECT scope, period_start, {bin_of} AS bin, count(*) AS c
   FROM win JOIN edges USING (scope) GROUP BY ALL
 ),
 base_total AS (SELECT scope, sum(c) AS tb FROM base_counts GROUP BY scope),
