@@ -64,18 +64,28 @@ def _fill(sql: str) -> str:
     return sql.replace("{slo}", "__slo").replace("{floor}", "__floor")
 
 
+LATENCY_QUANTILES = "latency__quantiles"
+
+
+def _quantile_metrics(metrics: list[Metric]) -> list[Metric]:
+    return [m for m in metrics if m.family == "quantile"]
+
+
 def _window_aggregates(metrics: list[Metric]) -> list[tuple[str, str]]:
     """(alias, aggregate) pairs over the window's events. All are counts or sums, so that the
-    all-systems value is the sum of the systems' values, except the latency quantiles."""
+    all-systems value is the sum of the systems' values, except the latency quantiles, which
+    are one aggregate (one sort) giving the list of them."""
     cols: list[tuple[str, str]] = []
+    quantiles = [str(m.quantile) for m in _quantile_metrics(metrics)]
+    if quantiles:
+        cols.append((LATENCY_QUANTILES, f"quantile_cont(latency_ms, [{', '.join(quantiles)}])"))
     for m in metrics:
         if m.family in ("rate", "ratio"):
             cols += [(m.id + "__num", _fill(m.numerator)), (m.id + "__den", _fill(m.denominator))]
         elif m.family == "count":
             cols.append((m.id + "__num", _fill(m.expression)))
         elif m.family == "quantile":
-            cols += [(m.id + "__num", f"quantile_cont(latency_ms, {m.quantile})"),
-                     (m.id + "__den", "count(latency_ms)")]
+            cols.append((m.id + "__den", "count(latency_ms)"))
         elif m.family == "gap":
             for side, cond in (("in", "latency_ms <= __slo"), ("out", "latency_ms > __slo")):
                 cols += [(f"{m.id}__s_{side}",
@@ -109,7 +119,8 @@ def _window_results(metrics: list[Metric]) -> list[str]:
         elif m.family == "count":
             value, low, high, n = f"{num}::DOUBLE", "NULL", "NULL", num
         elif m.family == "quantile":
-            value, low, high, n = num, "NULL", "NULL", den
+            position = _quantile_metrics(metrics).index(m) + 1
+            value, low, high, n = f"{q(LATENCY_QUANTILES)}[{position}]", "NULL", "NULL", den
         elif m.family == "gap":
             s_in, l_in = q(m.id + "__s_in"), q(m.id + "__l_in")
             s_out, l_out = q(m.id + "__s_out"), q(m.id + "__l_out")
