@@ -291,17 +291,19 @@ NOTES = """
   `scorecard metrics` computes 23 metrics for every system and for all systems, with exact
   latency quantiles, exact confidence deciles for the PSI over the baseline and the window,
   eight weekly buckets and the baseline test: six grouped queries over the window, the last
-  eight weeks and the baseline period. At 50M events the PSI (about 1.8 s) and the window
-  (about 1.4 s) dominate. The way to the target is daily rollups of the counts and sums
-  (keyed on each system's SLO and confidence floor, rebuilt when those change), leaving only
-  the quantiles and the PSI to read raw rows; that is not built yet.
+  eight weeks and the baseline period. At 50M events the PSI and the window (about 1.5 s and
+  1.1 s in-process) dominate, then the weekly buckets (0.7 s). The way to the target is daily
+  rollups of the counts and sums (keyed on each system's SLO and confidence floor, rebuilt
+  when those change), leaving only the quantiles and the PSI to read raw rows; that is not
+  built yet.
 - *Cold first paint.* The first sign-in after a server start or a data change pays for
   computing the scorecard (the metrics above) on top of the app's own second; every later
   sign-in reuses the cached results (warm). Computing in the background while someone signs
-  in was tried: a thread without Streamlit's script context deadlocked on the cache's
-  compute lock at 50M events, so it was taken out.
-- *Ingest at 50M* lands between 1.4x and 1.6x from run to run (one run per size here, as
-  each takes a minute); validation, the in-file duplicate check and the rejected-row pass
+  in was tried: with a thread outside Streamlit's script runs computing into the cache, the
+  page hung at 50M events (the CPU went idle and the table never drew), so it was taken
+  out.
+- *Ingest at 50M* lands between 1.4x and 1.6x from run to run (one run at 50M, as each
+  takes a minute); validation, the in-file duplicate check and the rejected-row pass
   read the file three times where DuckDB's copy reads it once.
 """
 
