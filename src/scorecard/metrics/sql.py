@@ -213,45 +213,49 @@ SELECT {keys},
 FROM rated GROUP BY {keys} ORDER BY {keys}"""
 
 
-def weekly_query(thresholds: Thresholds, systems: list[str]) -> str:
-    """Temporal reliability over the 8 seven-day buckets that end at $end."""
+def _bucket_counts(unit: str, unit_expr: str, since: str) -> str:
+    """Success, labelled, failed and all events per system and `unit` (a bucket or a day)
+    from `since` to $end, and for all systems as the sum over systems."""
     return f"""
-WITH {params_table(thresholds, systems)},
-buckets AS (
-  SELECT coalesce(system, '') AS scope, k,
+per_system AS (
+  SELECT system AS scope, {unit},
          count(*) FILTER (WHERE outcome = 'success') AS s,
          count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS l,
          count(*) FILTER (WHERE status <> 'ok') AS failed, count(*) AS n
-  FROM (SELECT *, 8 - floor((epoch_us(timestamp) - epoch_us($end - INTERVAL 56 DAY))
-                             / {WEEK_US})::INTEGER AS k
-        FROM inference_events
-        WHERE timestamp >= $end - INTERVAL 56 DAY AND timestamp < $end)
-  GROUP BY GROUPING SETS ((system, k), (k))
-),{_weekly_verdict("scope")}"""
+  FROM (SELECT *, {unit_expr} AS {unit} FROM inference_events
+        WHERE timestamp >= {since} AND timestamp < $end)
+  GROUP BY system, {unit}
+),
+counts AS (
+  SELECT * FROM per_system
+  UNION ALL
+  SELECT '' AS scope, {unit}, sum(s), sum(l), sum(failed), sum(n) FROM per_system GROUP BY {unit}
+)"""
+
+
+def weekly_query(thresholds: Thresholds, systems: list[str]) -> str:
+    """Temporal reliability over the 8 seven-day buckets that end at $end."""
+    since = "$end - INTERVAL 56 DAY"
+    bucket = f"8 - floor((epoch_us(timestamp) - epoch_us({since})) / {WEEK_US})::INTEGER"
+    return f"""
+WITH {params_table(thresholds, systems)},{_bucket_counts("k", bucket, since)},
+buckets AS (SELECT * FROM counts),{_weekly_verdict("scope")}"""
 
 
 def weekly_trend_query(thresholds: Thresholds, systems: list[str], period: str) -> str:
     """Temporal reliability as of the end of each period: 8 seven-day buckets ending there."""
     return f"""
 WITH {params_table(thresholds, systems)},
-daily AS (
-  SELECT coalesce(system, '') AS scope, d,
-         count(*) FILTER (WHERE outcome = 'success') AS s,
-         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS l,
-         count(*) FILTER (WHERE status <> 'ok') AS failed, count(*) AS n
-  FROM (SELECT *, date_trunc('day', timestamp) AS d FROM inference_events
-        WHERE timestamp >= $start - INTERVAL 56 DAY AND timestamp < $end)
-  GROUP BY GROUPING SETS ((system, d), (d))
-),
+{_bucket_counts("d", "date_trunc('day', timestamp)", "$start - INTERVAL 56 DAY").strip()},
 periods AS (
   SELECT DISTINCT scope, date_trunc('{period}', d) AS period_start,
          date_trunc('{period}', d) + INTERVAL 1 {period} AS pe
-  FROM daily WHERE d >= $start
+  FROM counts WHERE d >= $start
 ),
 buckets AS (
   SELECT p.scope, p.period_start, 8 - floor(datediff('day', p.pe - INTERVAL 56 DAY, dl.d) / 7)
          AS k, sum(s) AS s, sum(l) AS l, sum(failed) AS failed, sum(n) AS n
-  FROM periods p JOIN daily dl ON dl.scope = p.scope AND dl.d >= p.pe - INTERVAL 56 DAY
+  FROM periods p JOIN counts dl ON dl.scope = p.scope AND dl.d >= p.pe - INTERVAL 56 DAY
        AND dl.d < p.pe
   GROUP BY ALL
 ),{_weekly_verdict("scope, period_start")}"""
