@@ -1,11 +1,14 @@
 """The scorecard web app: sign-in, then only the pages the user's role may use."""
 
+from functools import partial
+
 import streamlit as st
 import streamlit_authenticator as stauth
 
 import ui
+from scorecard.errors import StoreBusy
 from scorecard.settings import config_dir
-from scorecard.users import COOKIE_NAME, can, cookie_key, record_signin
+from scorecard.users import COOKIE_NAME, Directory, can, cookie_key, record_signin
 
 st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
 
@@ -19,18 +22,13 @@ PAGES = [
     ("pages/audit.py", "Audit", ":material/policy:", "audit"),
 ]
 
-directory = ui.directory()
-# The credentials dict lives in the session so the library's failed-attempt counts persist.
-credentials = st.session_state.setdefault("_credentials", directory.credentials())
-authenticator = stauth.Authenticate(credentials, COOKIE_NAME, cookie_key(config_dir()), 30,
-                                    auto_hash=False, login_sleep_time=0)
 
-
-def _failed_attempts() -> dict[str, int]:
+def failed_attempts(credentials: dict) -> dict[str, int]:
     return {u: e.get("failed_login_attempts", 0) for u, e in credentials["usernames"].items()}
 
 
-def sign_in() -> None:
+def sign_in(authenticator: stauth.Authenticate, credentials: dict,
+            directory: Directory) -> None:
     st.title("AI systems scorecard")
     st.caption("Dependable, economical, resilient: the numbers to steer your AI systems by.")
     if not directory.usernames:
@@ -41,7 +39,7 @@ def sign_in() -> None:
     if st.session_state.pop("_cookie_delete", False):
         # remove the sign-in cookie in a run the browser sees, so a reload stays signed out
         authenticator.cookie_controller.delete_cookie()
-    before = _failed_attempts()
+    before = failed_attempts(credentials)
     by_form = []
     authenticator.login(location="main", key="sign_in",
                         fields={"Form name": "Sign in", "Username": "Username",
@@ -55,32 +53,49 @@ def sign_in() -> None:
         st.session_state["_cookie_pending"] = True
         st.rerun()
     if st.session_state.get("authentication_status") is False:
-        for username, count in _failed_attempts().items():  # known usernames only
-            if count > before.get(username, 0):
-                record_signin(ui.store(), username, directory.role(username), "failed")
+        for name, count in failed_attempts(credentials).items():  # known usernames only
+            if count > before.get(name, 0):
+                record_signin(ui.store(), name, directory.role(name), "failed")
         st.error("That username and password do not match a sign-in.")
 
 
-if not st.session_state.get("authentication_status") or ui.role() is None:
-    if st.session_state.get("authentication_status"):  # signed in, but no longer in the directory
-        authenticator.logout(location="unrendered")
-    st.navigation([st.Page(sign_in, title="Sign in", icon=":material/login:")],
-                  position="hidden").run()
-    st.stop()
+def main() -> None:
+    directory = ui.directory()
+    # The credentials dict lives in the session so the library's failed-attempt counts persist.
+    credentials = st.session_state.setdefault("_credentials", directory.credentials())
+    authenticator = stauth.Authenticate(credentials, COOKIE_NAME, cookie_key(config_dir()), 30,
+                                        auto_hash=False, login_sleep_time=0)
 
-role = ui.role()
-if st.session_state.pop("_cookie_pending", False):
-    # set the sign-in cookie in a run that lasts long enough for the browser to store it
-    authenticator.cookie_controller.set_cookie()
-with st.sidebar:
-    st.markdown(f"**{st.session_state.get('name') or ui.username()}**  \n{ui.role_title()}")
-    if st.button("Sign out", icon=":material/logout:"):
-        record_signin(ui.store(), ui.username(), role, "sign_out")
-        authenticator.logout(location="unrendered")
-        st.session_state.pop("_credentials", None)
-        st.session_state["_cookie_delete"] = True
-        st.rerun()
+    if not st.session_state.get("authentication_status") or ui.role() is None:
+        if st.session_state.get("authentication_status"):  # no longer in the directory
+            authenticator.logout(location="unrendered")
+        page = partial(sign_in, authenticator, credentials, directory)
+        st.navigation([st.Page(page, title="Sign in", icon=":material/login:",
+                               url_path="sign-in")], position="hidden").run()
+        st.stop()
 
-pages = [st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))
-         for path, title, icon, capability in PAGES if can(role, capability)]
-st.navigation(pages).run()
+    role = ui.role()
+    if st.session_state.pop("_cookie_pending", False):
+        # set the sign-in cookie in a run that lasts long enough for the browser to store it
+        authenticator.cookie_controller.set_cookie()
+    with st.sidebar:
+        st.markdown(f"**{st.session_state.get('name') or ui.username()}**  \n{ui.role_title()}")
+        if st.button("Sign out", icon=":material/logout:"):
+            record_signin(ui.store(), ui.username(), role, "sign_out")
+            authenticator.logout(location="unrendered")
+            st.session_state.pop("_credentials", None)
+            st.session_state["_cookie_delete"] = True
+            st.rerun()
+
+    pages = [st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))
+             for path, title, icon, capability in PAGES if can(role, capability)]
+    st.navigation(pages).run()
+
+
+# The store is open only while a page runs, so other programs can write to it in between.
+try:
+    with ui.store_for_this_run():
+        main()
+except StoreBusy:
+    st.warning("The store is being updated by another program (a `scorecard ingest` is "
+               "running). The scorecard is back as soon as it finishes; reload in a moment.")

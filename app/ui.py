@@ -7,6 +7,9 @@ so an upload or a threshold change shows at once and nothing else recomputes.
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import streamlit as st
 import yaml
 
@@ -24,14 +27,41 @@ STATUS = {"green": ("🟢", "On target"), "amber": ("🟠", "Watch"), "red": ("�
 INSUFFICIENT = ("◌", "Too few events")
 
 
-@st.cache_resource
-def _open_store(path: str, cfg: str) -> Store:
-    return Store(path, settings=engine_settings(cfg))
+_open: dict[str, list] = {}  # store path -> [Store, script runs using it]
+_open_lock = threading.Lock()
+OPEN_WAIT_SECONDS = 10
+
+
+@contextmanager
+def store_for_this_run():
+    """Open the store for one script run; the last run using it closes it. Between page views
+    the file is free, so `scorecard ingest` in another process can write to it."""
+    path = str(db_path())
+    with _open_lock:
+        entry = _open.get(path)
+        if entry is None:
+            entry = _open[path] = [Store(path, settings=engine_settings(config_dir()),
+                                         wait_seconds=OPEN_WAIT_SECONDS), 0]
+        entry[1] += 1
+    try:
+        yield entry[0]
+    finally:
+        with _open_lock:
+            entry[1] -= 1
+            if entry[1] == 0:
+                entry[0].close()
+                _open.pop(path, None)
 
 
 def store() -> Store:
-    """The store this app serves, one per process (cursors are per thread)."""
-    return _open_store(str(db_path()), str(config_dir()))
+    """The store this run opened (cursors are per thread). A page run without the app's entry
+    script (AppTest runs pages directly) opens it and keeps it open."""
+    path = str(db_path())
+    with _open_lock:
+        if path not in _open:
+            _open[path] = [Store(path, settings=engine_settings(config_dir()),
+                                 wait_seconds=OPEN_WAIT_SECONDS), 1]
+        return _open[path][0]
 
 
 def thresholds_path():

@@ -6,6 +6,8 @@ Runs in CI. Outside CI the tests skip, saying so, when Debian's Chromium is not 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -30,11 +32,15 @@ NAV = {"exec": ["Scorecard", "Trends", "Questions for leaders"],
                  "Audit"]}
 
 
+APP_DB: dict[str, object] = {}  # served URL -> its store file
+
+
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("served")
     db = ensure_demo_store(root / "demo.duckdb")
     with served(db, copy_config(DEFAULT_CONFIG_DIR, root / "config")) as server:
+        APP_DB[server.url] = db
         yield server.url
 
 
@@ -137,6 +143,24 @@ def test_an_analyst_uploads_a_file_and_sees_the_counts(app_url, page, tmp_path):
     page.get_by_role("button", name="Download the rejected rows (CSV)").wait_for()
     go_to(page, "Scorecard", "AI systems scorecard")
     page.get_by_text("System").first.wait_for()
+
+
+def test_the_command_line_loads_while_the_app_is_open(app_url, page, tmp_path):
+    """The app holds the store only while a page runs, so a scheduled `scorecard ingest`
+    gets in between page views, and the next view shows its data."""
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    extract = tmp_path / "nightly.csv"
+    extract.write_text("event_id,timestamp,system,model,status\n" + "".join(
+        f"cli-{i},2026-11-22T08:{i:02d}:00Z,nightly-batch,nb-1,ok\n" for i in range(20)))
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", str(extract),
+                           "--db", str(APP_DB[app_url])], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert '"inserted": 20' in done.stdout
+    go_to(page, "Trends", "Trends")
+    go_to(page, "Scorecard", "AI systems scorecard")
+    page.get_by_role("combobox", name="System").click()
+    page.get_by_role("option", name="nightly-batch").wait_for()
 
 
 def test_an_evidence_link_opens_the_trend_behind_an_answer(app_url, page):
