@@ -57,6 +57,7 @@ def sign_in(authenticator: stauth.Authenticate, credentials: dict,
             if count > before.get(name, 0):
                 record_signin(ui.store(), name, directory.role(name), "failed")
         st.error("That username and password do not match a sign-in.")
+    ui.prefetch()
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ BARE = ("import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
         "print(c.execute(\"SELECT system, count(*), count(*) FILTER (WHERE outcome = 'success'), "
         "avg(latency_ms), sum(cost_usd) FROM inference_events GROUP BY system\").fetchall())")
 SIZES = {"1m": 1_000_000, "5m": 5_000_000, "50m": 50_000_000}
+TYPING_SECONDS = 3  # how long a person takes to type a username and password
 
 
 @dataclass
@@ -107,9 +108,10 @@ def wait_until_idle(page, quiet_seconds: float = 2.0, limit: float = 600) -> Non
         page.wait_for_timeout(250)
 
 
-def first_paint(db: Path, runs: int) -> tuple[Measure, float, float]:
-    """Seconds from pressing Sign in to the drawn scorecard: the first sign-in after the server
-    starts (cold caches), then the median of later sign-ins in new sessions."""
+def first_paint(db: Path, runs: int, typing_seconds: float = 0.0) -> tuple[Measure, float]:
+    """Seconds from pressing Sign in to the drawn scorecard, on a freshly started server: the
+    first sign-in (cold caches), then the median of later sign-ins in new sessions. With
+    `typing_seconds`, the first person takes that long to type after the page opens."""
     from playwright.sync_api import sync_playwright
 
     from scorecard.demo import DEMO_PASSWORD, add_demo_signins
@@ -125,13 +127,15 @@ def first_paint(db: Path, runs: int) -> tuple[Measure, float, float]:
             sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         times = []
-        for _ in range(runs + 1):
+        for i in range(runs + 1):
             context = browser.new_context(viewport={"width": 1440, "height": 1000})
             page = context.new_page()
             page.set_default_timeout(120_000)
             page.goto(server.url)
             page.get_by_label("Username").fill("exec")
             page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+            if i == 0 and typing_seconds:
+                page.wait_for_timeout(typing_seconds * 1000)
             start = time.perf_counter()
             page.get_by_role("button", name="Sign in").click()
             wait_for_scorecard(page)
@@ -143,7 +147,7 @@ def first_paint(db: Path, runs: int) -> tuple[Measure, float, float]:
         browser.close()
         warm.seconds = times[1:]
         warm.peak_mb = [tree_peak_mb(server.pid)]
-    return warm, times[0], warm.peak
+    return warm, times[0]
 
 
 def bench_size(label: str, rows: int, runs: int, browser: bool) -> dict:
@@ -181,8 +185,9 @@ def bench_size(label: str, rows: int, runs: int, browser: bool) -> dict:
         result.update(metrics=metrics, bare=bare, trends=trends)
         if browser:
             print(f"[{label}] first paint", flush=True)
-            warm, cold, server_mb = first_paint(db, runs)
-            result.update(paint=warm, paint_cold=cold, server_mb=server_mb)
+            warm, cold = first_paint(db, runs)
+            _, typed = first_paint(db, 0, typing_seconds=TYPING_SECONDS)
+            result.update(paint=warm, paint_cold=cold, paint_typed=typed, server_mb=warm.peak)
     return result
 
 
@@ -224,6 +229,8 @@ def report(results: dict[str, dict], runs: int, took: float) -> str:
             lines.append(f"| {n} | first paint after sign-in, warm (cold) | "
                          f"{r['paint'].median:.2f} s ({r['paint_cold']:.2f} s) | | | {target} | "
                          f"{r['server_mb']:,.0f} MB (server) |")
+            lines.append(f"| {n} | first paint, cold, signing in {TYPING_SECONDS} s after the "
+                         f"page opens | {r['paint_typed']:.2f} s | | | | |")
         lines.append(f"| {n} | store file | {r['store_mb']:,.0f} MB | | | | |")
     return "\n".join(lines + ["", "## Targets", "", *verdicts(results)]) + "\n"
 
@@ -298,10 +305,11 @@ NOTES = """
   built yet.
 - *Cold first paint.* The first sign-in after a server start or a data change pays for
   computing the scorecard (the metrics above) on top of the app's own second; every later
-  sign-in reuses the cached results (warm). Computing in the background while someone signs
-  in was tried: with a thread outside Streamlit's script runs computing into the cache, the
-  page hung at 50M events (the CPU went idle and the table never drew), so it was taken
-  out.
+  sign-in reuses the cached results (warm). The sign-in page now computes the scorecard
+  while the person types (see the row signing in after a few seconds); the strict cold
+  figure presses Sign in at once. A background thread for the same purpose was tried first:
+  at 50M events the page hung (the CPU went idle and the table never drew), so it was taken
+  out in favour of computing within the sign-in page's own run.
 - *Ingest at 50M* lands between 1.4x and 1.6x from run to run (one run at 50M, as each
   takes a minute); validation, the in-file duplicate check and the rejected-row pass
   read the file three times where DuckDB's copy reads it once.
