@@ -8,7 +8,8 @@ import streamlit_authenticator as stauth
 import ui
 from scorecard.errors import StoreBusy
 from scorecard.settings import config_dir
-from scorecard.users import COOKIE_NAME, Directory, can, cookie_key, record_signin
+from scorecard.users import (COOKIE_NAME, ROLE_TITLES, Directory, can, cookie_key,
+                             record_signin)
 
 st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
 
@@ -67,7 +68,8 @@ def main() -> None:
     authenticator = stauth.Authenticate(credentials, COOKIE_NAME, cookie_key(config_dir()), 30,
                                         auto_hash=False, login_sleep_time=0)
 
-    if not st.session_state.get("authentication_status") or ui.role() is None:
+    role = directory.role(ui.username())  # from the directory, never from the session
+    if not st.session_state.get("authentication_status") or role is None:
         if st.session_state.get("authentication_status"):  # no longer in the directory
             authenticator.logout(location="unrendered")
         page = partial(sign_in, authenticator, credentials, directory)
@@ -75,12 +77,11 @@ def main() -> None:
                                url_path="sign-in")], position="hidden").run()
         st.stop()
 
-    role = ui.role()
     if st.session_state.pop("_cookie_pending", False):
         # set the sign-in cookie in a run that lasts long enough for the browser to store it
         authenticator.cookie_controller.set_cookie()
     with st.sidebar:
-        st.markdown(f"**{st.session_state.get('name') or ui.username()}**  \n{ui.role_title()}")
+        st.markdown(f"**{st.session_state.get('name') or ui.username()}**  \n{ROLE_TITLES[role]}")
         if st.button("Sign out", icon=":material/logout:"):
             record_signin(ui.store(), ui.username(), role, "sign_out")
             authenticator.logout(location="unrendered")

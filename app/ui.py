@@ -32,6 +32,10 @@ _open_lock = threading.Lock()
 OPEN_WAIT_SECONDS = 10
 
 
+def _open_store(path: str) -> Store:
+    return Store(path, settings=engine_settings(config_dir()), wait_seconds=OPEN_WAIT_SECONDS)
+
+
 @contextmanager
 def store_for_this_run():
     """Open the store for one script run; the last run using it closes it. Between page views
@@ -40,8 +44,7 @@ def store_for_this_run():
     with _open_lock:
         entry = _open.get(path)
         if entry is None:
-            entry = _open[path] = [Store(path, settings=engine_settings(config_dir()),
-                                         wait_seconds=OPEN_WAIT_SECONDS), 0]
+            entry = _open[path] = [_open_store(path), 0]
         entry[1] += 1
     try:
         yield entry[0]
@@ -59,8 +62,7 @@ def store() -> Store:
     path = str(db_path())
     with _open_lock:
         if path not in _open:
-            _open[path] = [Store(path, settings=engine_settings(config_dir()),
-                                 wait_seconds=OPEN_WAIT_SECONDS), 1]
+            _open[path] = [_open_store(path), 1]
         return _open[path][0]
 
 
@@ -74,8 +76,7 @@ def cache_key() -> tuple[str, int, float]:
 
 @st.cache_data(show_spinner="Preparing the scorecard...", max_entries=32)
 def scorecard(key: tuple, window_days: int, as_of: str | None):
-    th = load_thresholds(thresholds_path())
-    return compute_scorecard(store(), th, as_of=as_of, window_days=window_days)
+    return compute_scorecard(store(), thresholds(), as_of=as_of, window_days=window_days)
 
 
 @st.cache_data(show_spinner="Comparing with the baseline...", max_entries=32)
@@ -92,8 +93,7 @@ def scorecard_with(key: tuple, thresholds_yaml: str, window_days: int = 7):
 
 @st.cache_data(show_spinner="Computing trends...", max_entries=32)
 def weekly_table(key: tuple, period: str = "week"):
-    th = load_thresholds(thresholds_path())
-    return trend_table(store(), th, period, {m.family for m in registry().metrics})
+    return trend_table(store(), thresholds(), period, {m.family for m in registry().metrics})
 
 
 def thresholds():
@@ -103,7 +103,7 @@ def thresholds():
 def prefetch() -> None:
     """Compute the landing page's numbers while someone is still typing their password; the
     run that shows the scorecard then finds them cached."""
-    if store().scalar("SELECT count(*) FROM inference_events"):
+    if has_events():
         scorecard(cache_key(), 7, None)
 
 
@@ -148,8 +148,12 @@ def system_picker(systems: list[str], key: str = "system") -> str | None:
     return None if choice == "All systems" else choice
 
 
+def has_events() -> bool:
+    return bool(store().scalar("SELECT count(*) FROM inference_events"))
+
+
 def empty_store_notice() -> bool:
-    if store().scalar("SELECT count(*) FROM inference_events"):
+    if has_events():
         return False
     st.info("The store holds no inference events yet. An analyst loads a log extract on the "
             "Upload page or with `scorecard ingest FILE --db PATH`; `make run` starts with the "

@@ -82,9 +82,8 @@ if upload is not None:
     start_name = st.selectbox("Start from a saved map", names, key=f"map_pick_{upload.file_id}",
                               index=names.index(suggestion) if suggestion else 0)
     start = load_map(saved[start_name]) if start_name in saved else ColumnMap()
-    required_missing = [c for c in KINDS[kind].required
-                        if c not in start.constants and start.columns.get(c, c) not in columns]
-    with st.expander("Map columns onto the contract", expanded=bool(required_missing)):
+    with st.expander("Map columns onto the contract",
+                     expanded=bool(start.missing_required(kind, columns))):
         cmap = _mapping(columns, start, f"{upload.file_id}_{start_name}")
         map_name = st.text_input("Save this map for next time as (optional)",
                                  key=f"map_name_{upload.file_id}",

@@ -83,14 +83,14 @@ def run(store: Store, query: str, window: Window) -> list[dict]:
     return store.query_dicts(query, params)
 
 
-def _collect(rows: list[dict], into: dict[str, dict[str, dict]]) -> None:
-    """Fold columns named 'metric:field' into into[scope][metric][field]."""
+def collect(rows: list[dict], into: dict, key=lambda row: row["scope"]) -> None:
+    """Fold columns named 'metric:field' into into[key(row)][metric][field]."""
     for row in rows:
-        scope = row["scope"]
+        cell = into.setdefault(key(row), {})
         for column, value in row.items():
             if ":" in column:
                 metric_id, fld = column.split(":", 1)
-                into.setdefault(scope, {}).setdefault(metric_id, {})[fld] = value
+                cell.setdefault(metric_id, {})[fld] = value
 
 
 def raw_metrics(store: Store, thresholds: Thresholds, window: Window,
@@ -101,10 +101,10 @@ def raw_metrics(store: Store, thresholds: Thresholds, window: Window,
     for query in (sql.window_query(thresholds, systems), sql.weekly_query(thresholds, systems),
                   sql.psi_query(thresholds, systems, window.baseline_days),
                   sql.incidents_query(), sql.segments_query(min_segment)):
-        _collect(run(store, query, window), raw)
+        collect(run(store, query, window), raw)
     baseline_rows = run(store, sql.baseline_query(thresholds, systems, window.baseline_days),
                         window)
-    _collect(baseline_rows, raw)
+    collect(baseline_rows, raw)
     baselines = {r["scope"]: {"start": r["baseline_start"], "end": r["baseline_end"],
                               "n": r["baseline_n"], "success_rate": r["baseline_rate"]}
                  for r in baseline_rows}
@@ -168,7 +168,7 @@ def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> di
     periods = {(b["start"], b["end"]) for b in card.baselines.values() if b.get("start")}
     for start, end in periods:
         raw: dict[str, dict[str, dict]] = {}
-        _collect(store.query_dicts(query, {"start": start, "end": end}), raw)
+        collect(store.query_dicts(query, {"start": start, "end": end}), raw)
         scale = card.window.window_days / max((end - start).days, 1)
         for scope, base in card.baselines.items():
             if (base.get("start"), base.get("end")) != (start, end):

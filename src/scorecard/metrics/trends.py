@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import BadInput
 from ..store.db import Store
 from . import sql
-from .compute import Window, judge, run
+from .compute import Window, collect, judge, run
 from .registry import registry
 from .stats import linear_trend
 from .thresholds import Thresholds
@@ -76,12 +76,8 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
             continue
         done.add(key)
         query = _query(family, thresholds, systems, period, baseline_days, only)
-        for row in run(store, query, WIDE):
-            cell = table.setdefault((row["scope"], row["period_start"]), {})
-            for column, value in row.items():
-                if ":" in column:
-                    metric_id, fld = column.split(":", 1)
-                    cell.setdefault(metric_id, {})[fld] = value
+        collect(run(store, query, WIDE), table,
+                key=lambda row: (row["scope"], row["period_start"]))
     return table
 
 

@@ -265,11 +265,6 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap) -> str:
 # -- the load --------------------------------------------------------------------------------
 
 
-def _missing_required(kind: Kind, columns: dict[str, str], cmap: ColumnMap) -> list[str]:
-    return [name for name in kind.required
-            if name not in cmap.constants and cmap.columns.get(name, name) not in columns]
-
-
 def _open_source(path: Path, fmt: str, gz: bool, workdir: Path) -> Path:
     """Parquet cannot be read gzipped, so it is unpacked to a temporary file first."""
     if not (gz and fmt == "parquet"):
@@ -321,7 +316,7 @@ def ingest_file(
             except duckdb.Error as exc:
                 raise _reader_error(Path(name), exc) from None
             columns.pop(ROW, None)
-            missing = _missing_required(kind_spec, columns, cmap)
+            missing = cmap.missing_required(kind, columns)
             if missing:
                 raise BadInput(
                     f"{name} has no {', '.join(missing)} column"

@@ -44,6 +44,11 @@ class ColumnMap(BaseModel):
                     f"{'' if len(unknown) == 1 else 's'} of the contract."
                 )
 
+    def missing_required(self, kind: str, columns) -> list[str]:
+        """The kind's required columns that neither a source column nor a constant supplies."""
+        return [name for name in KINDS[kind].required
+                if name not in self.constants and self.columns.get(name, name) not in columns]
+
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(exclude_defaults=True), sort_keys=False)
 

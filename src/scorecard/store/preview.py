@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from ..errors import BadInput
-from .ingest import _literal, _open_source, detect_format
+from .ingest import _literal, _open_source, _reader_error, detect_format
 from .mapping import ColumnMap, load_map
 from .schema import KINDS
 
@@ -30,9 +30,7 @@ def preview_file(path: Path, display_name: str, rows: int = 20) -> tuple[list[st
         try:
             frame = con.execute(sql).df()
         except duckdb.Error as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise BadInput(f"{display_name} could not be read as its extension says "
-                           f"({first.rstrip('.')}).") from None
+            raise _reader_error(Path(display_name), exc) from None
     return [str(c) for c in frame.columns], frame.astype("string")
 
 
@@ -67,8 +65,7 @@ def best_map(cfg_dir: Path, columns: list[str], kind: str) -> str | None:
             continue
         if not cmap.columns or any(src not in columns for src in cmap.columns.values()):
             continue
-        score = sum(1 for req in KINDS[kind].required
-                    if req in cmap.constants or cmap.columns.get(req, req) in columns)
+        score = len(KINDS[kind].required) - len(cmap.missing_required(kind, columns))
         if score > best_score:
             best, best_score = name, score
     return best
