@@ -11,13 +11,13 @@ import threading
 from contextlib import contextmanager
 
 import streamlit as st
-import yaml
 
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
 from scorecard.metrics.trends import trend_table
+from scorecard.settings import parse_yaml
 from scorecard.settings import config_dir, db_path, engine_settings
 from scorecard.store.db import Store
 from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
@@ -87,7 +87,7 @@ def baseline_values(key: tuple, window_days: int):
 @st.cache_data(show_spinner="Computing the effect of the change...", max_entries=16)
 def scorecard_with(key: tuple, thresholds_yaml: str, window_days: int = 7):
     """The scorecard as it would be under other thresholds (for the Thresholds preview)."""
-    th = parse_thresholds(yaml.safe_load(thresholds_yaml))
+    th = parse_thresholds(parse_yaml(thresholds_yaml))
     return compute_scorecard(store(), th, window_days=window_days)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from .metrics import threshold_changes
+from .metrics import rollups, threshold_changes
 from .metrics.signoff import record_signoff
 from .metrics.thresholds import Thresholds
 from .store.db import Store
@@ -49,5 +49,7 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
     directory.require(username, "upload")
     if save_map_as:
         save_map(*save_map_as, cmap)
-    return ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, actor=username,
-                       via="web", display_name=display_name, progress=progress)
+    result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, actor=username,
+                         via="web", display_name=display_name, progress=progress)
+    rollups.refresh(store)
+    return result

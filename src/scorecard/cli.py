@@ -23,6 +23,7 @@ def _store(args, read_only: bool = False):
 
 
 def cmd_ingest(args) -> int:
+    from .metrics import rollups
     from .store.ingest import ingest_file
     from .store.mapping import load_map
     from .store.pricing import Pricing
@@ -40,6 +41,7 @@ def cmd_ingest(args) -> int:
                 failed = True
                 continue
             print(json.dumps(result.public()), flush=True)
+        rollups.refresh(store)
     return EXIT_BAD_INPUT if failed else 0
 
 

@@ -252,6 +252,7 @@ def write_sample(out: Path) -> list[Path]:
 
 def load_demo(store, sample_dir: Path, pricing) -> list:
     """Ingest the demo extracts into a store; returns the per-file results."""
+    from .metrics import rollups
     from .store.ingest import ingest_file
     from .store.mapping import load_map
 
@@ -261,6 +262,7 @@ def load_demo(store, sample_dir: Path, pricing) -> list:
     results.append(ingest_file(store, sample_dir / "credit-precheck.parquet", pricing=pricing,
                                cmap=load_map(sample_dir / "credit-precheck.map.yaml"), via="demo"))
     results.append(ingest_file(store, sample_dir / "incidents.csv", kind="incidents", via="demo"))
+    rollups.refresh(store)
     return results
 
 

@@ -22,12 +22,19 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
     return Path(explicit or os.environ.get("SCORECARD_DB") or DEFAULT_DB)
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, when installed
+
+
+def parse_yaml(text: str):
+    """YAML text as Python data, with safe loading (libyaml's fast parser when available)."""
+    return yaml.load(text, Loader=_LOADER)
+
+
 def read_yaml(path: Path) -> dict:
     """A YAML mapping from a file, or {} when the file is absent or empty."""
     if not path.exists():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return data or {}
+    return parse_yaml(path.read_text(encoding="utf-8")) or {}
 
 
 def engine_settings(cfg_dir: Path | None = None) -> dict:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import BadInput
 from ..store.db import Store
-from . import sql
+from . import rollups, sql
 from .registry import registry
 from .thresholds import Thresholds
 
@@ -93,16 +93,18 @@ def collect(rows: list[dict], into: dict, key=lambda row: row["scope"]) -> None:
                 cell.setdefault(metric_id, {})[fld] = value
 
 
-def raw_metrics(store: Store, thresholds: Thresholds, window: Window,
-                systems: list[str]) -> tuple[dict, dict]:
+def raw_metrics(store: Store, thresholds: Thresholds, window: Window, systems: list[str],
+                rolled: bool) -> tuple[dict, dict]:
     """Every metric's raw fields per scope, from a handful of grouped queries."""
     raw: dict[str, dict[str, dict]] = {}
     min_segment = registry().get("disparity_ratio").min_segment or 30
-    for query in (sql.window_query(thresholds, systems), sql.weekly_query(thresholds, systems),
-                  sql.psi_query(thresholds, systems, window.baseline_days),
+    days = window.baseline_days
+    for query in (sql.window_query(thresholds, systems, rolled=rolled),
+                  sql.weekly_query(thresholds, systems, rolled),
+                  sql.psi_query(thresholds, systems, days, rolled=rolled),
                   sql.incidents_query(), sql.segments_query(min_segment)):
         collect(run(store, query, window), raw)
-    baseline_rows = run(store, sql.baseline_query(thresholds, systems, window.baseline_days),
+    baseline_rows = run(store, sql.baseline_query(thresholds, systems, days, rolled=rolled),
                         window)
     collect(baseline_rows, raw)
     baselines = {r["scope"]: {"start": r["baseline_start"], "end": r["baseline_end"],
@@ -146,8 +148,9 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
                       window_days: int = 7, baseline_days: int = 28) -> Scorecard:
     """All metrics for every system and for all systems together."""
     window = resolve_window(store, as_of, window_days, baseline_days)
-    systems = [r[0] for r in store.query(sql.systems_query())]
-    raw, baselines = raw_metrics(store, thresholds, window, systems)
+    rolled = rollups.ready(store)
+    systems = [r[0] for r in store.query(sql.systems_query(rolled))]
+    raw, baselines = raw_metrics(store, thresholds, window, systems, rolled)
     values: dict[str, dict[str, MetricValue]] = {}
     for scope in [OVERALL, *systems]:
         base = baselines.get(scope) or {}
@@ -162,8 +165,7 @@ def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> di
     """The windowed metrics over each scope's baseline period: scope -> metric id -> value,
     for the scorecard's change-against-baseline column. Counts are scaled to the window's
     length, so that 28 baseline days compare with a 7-day window."""
-    systems = card.systems
-    query = sql.window_query(thresholds, systems)
+    query = sql.window_query(thresholds, card.systems, rolled=rollups.ready(store))
     values: dict[str, dict] = {}
     periods = {(b["start"], b["end"]) for b in card.baselines.values() if b.get("start")}
     for start, end in periods:

@@ -6,8 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict
+
+from ..settings import parse_yaml
 
 Direction = Literal["higher_is_better", "lower_is_better"]
 Family = Literal["rate", "ratio", "count", "quantile", "gap", "weekly", "baseline", "psi",
@@ -65,5 +66,5 @@ class Registry(BaseModel):
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    data = yaml.safe_load((Path(__file__).with_name("metrics.yaml")).read_text(encoding="utf-8"))
+    data = parse_yaml(Path(__file__).with_name("metrics.yaml").read_text(encoding="utf-8"))
     return Registry.model_validate(data)

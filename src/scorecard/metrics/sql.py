@@ -7,6 +7,8 @@ enter as small VALUES tables, so one query serves every system at once.
 
 from __future__ import annotations
 
+import re
+
 from .registry import Metric, registry
 from .thresholds import Thresholds
 
@@ -95,6 +97,11 @@ def _window_aggregates(metrics: list[Metric]) -> list[tuple[str, str]]:
     return cols
 
 
+def _all_aggregates(metrics: list[Metric]) -> list[tuple[str, str]]:
+    """The events count (the n of ratios) and the metrics' own aggregates."""
+    return [("count_all", "count(*)"), *_window_aggregates(metrics)]
+
+
 def _is_quantile(aggregate: str) -> bool:
     return aggregate.startswith("quantile_cont(")
 
@@ -135,24 +142,68 @@ def _window_results(metrics: list[Metric]) -> list[str]:
 
 
 WINDOW_FAMILIES = ("rate", "ratio", "count", "quantile", "gap")
+ROLLUP = "daily_rollup"
+BUCKET_COUNTS = (("s", "count(*) FILTER (WHERE outcome = 'success')"),
+                 ("l", "count(*) FILTER (WHERE outcome IN ('success', 'failure'))"),
+                 ("failed", "count(*) FILTER (WHERE status <> 'ok')"))
+_NOT_ADDITIVE = re.compile(r"__slo|__floor|\b(avg|min|max|quantile\w*|median|mode|stddev\w*|"
+                           r"var\w*|list|string_agg|arg_\w+|approx\w*)\s*\(|distinct",
+                           re.IGNORECASE)
+
+
+def adds_up_over_days(aggregate: str) -> bool:
+    """Whether a day-by-day sum of the aggregate equals it over the whole period: counts and
+    sums that do not depend on a system's SLO or confidence floor."""
+    return _NOT_ADDITIVE.search(aggregate) is None
+
+
+def rollup_columns() -> dict[str, str]:
+    """Aggregate -> its column in the daily rollup, for every windowed aggregate that adds up
+    over days and for the weekly buckets' counts."""
+    columns: dict[str, str] = {}
+    for alias, aggregate in [*_all_aggregates(registry().of_family(*WINDOW_FAMILIES)),
+                             *BUCKET_COUNTS]:
+        if adds_up_over_days(aggregate):
+            columns.setdefault(aggregate, alias)
+    return columns
+
+
+def rollup_measures() -> tuple[tuple[str, str], ...]:
+    """(column, aggregate) pairs of the daily rollup."""
+    return tuple((column, aggregate) for aggregate, column in rollup_columns().items())
 
 
 def window_query(thresholds: Thresholds, systems: list[str], period: str | None = None,
-                 only: set[str] | None = None) -> str:
+                 only: set[str] | None = None, rolled: bool = False) -> str:
     """The windowed metrics (all, or `only` these ids) per scope over [$start, $end); per
-    period too when `period` is set.
+    period too when `period` is set. With `rolled`, counts and sums come from the daily rollup
+    and only the rest (quantiles, counts against the SLO or floor) read the events.
 
     Systems are aggregated once; the all-systems row sums their counts and sums, and only the
     latency quantiles read the window's events a second time."""
     metrics = [m for m in registry().of_family(*WINDOW_FAMILIES) if only is None or m.id in only]
-    aggregates = _window_aggregates(metrics)
+    aggregates = _all_aggregates(metrics)
     key = "period_start, " if period else ""
     by_period = "GROUP BY period_start" if period else ""
     period_col = f", date_trunc('{period}', e.timestamp) AS period_start" if period else ""
     additive = [(a, e) for a, e in aggregates if not _is_quantile(e)]
     quantiles = [(a, e) for a, e in aggregates if _is_quantile(e)]
-    per_system = ["count(*) AS count_all", *(f"{e} AS {q(a)}" for a, e in aggregates)]
-    summed = ["coalesce(sum(count_all), 0) AS count_all", *(_summed(a, e) for a, e in additive)]
+    from_rollup = [(a, e) for a, e in aggregates if rolled and adds_up_over_days(e)]
+    from_events = [(a, e) for a, e in aggregates if (a, e) not in from_rollup]
+    groups = f"system{', period_start' if period else ''}"
+    per_system = (f"SELECT system AS scope, {key}{', '.join(f'{e} AS {q(a)}' for a, e in from_events)}"
+                  f" FROM ev GROUP BY {groups}")
+    if from_rollup:
+        column = rollup_columns()
+        period_of_day = f", date_trunc('{period}', day) AS period_start" if period else ""
+        rolled_up = (f"SELECT system AS scope, {key}"
+                     f"{', '.join(f'sum({q(column[e])}) AS {q(a)}' for a, e in from_rollup)} "
+                     f"FROM (SELECT *{period_of_day} FROM {ROLLUP} "
+                     f"WHERE day >= $start AND day < $end) GROUP BY {groups}")
+        per_system = (f"SELECT * FROM ({rolled_up}) LEFT JOIN ({per_system}) "
+                      f"USING (scope{', period_start' if period else ''})" if from_events
+                      else rolled_up)
+    summed = [_summed(a, e) for a, e in additive]
     overall, quantile_cte = "overall_sums", ""
     if quantiles:
         quantile_cte = (f"overall_quantiles AS (SELECT {key}"
@@ -168,10 +219,7 @@ ev AS NOT MATERIALIZED (
   CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') d
   WHERE e.timestamp >= $start AND e.timestamp < $end
 ),
-per_system AS (
-  SELECT system AS scope, {key}{', '.join(per_system)}
-  FROM ev GROUP BY system{', period_start' if period else ''}
-),
+per_system AS ({per_system}),
 overall_sums AS (SELECT {key}{', '.join(summed)} FROM per_system {by_period}),
 {quantile_cte}
 agg AS (
@@ -213,17 +261,23 @@ SELECT {keys},
 FROM rated GROUP BY {keys} ORDER BY {keys}"""
 
 
-def _bucket_counts(unit: str, unit_expr: str, since: str) -> str:
+def _bucket_counts(unit: str, unit_of: str, since: str, rolled: bool) -> str:
     """Success, labelled, failed and all events per system and `unit` (a bucket or a day)
-    from `since` to $end, and for all systems as the sum over systems."""
+    from `since` to $end, and for all systems as the sum over systems. `unit_of` gives the
+    unit from `{t}`, a day-aligned time: the events' timestamp, or the rollup's day."""
+    if rolled:
+        column = rollup_columns()
+        sums = ", ".join(f"sum({q(column[e])}) AS {a}"
+                         for a, e in [*BUCKET_COUNTS, ("n", "count(*)")])
+        source, t = ROLLUP, "day"
+    else:
+        sums = ", ".join([*(f"{e} AS {a}" for a, e in BUCKET_COUNTS), "count(*) AS n"])
+        source, t = "inference_events", "timestamp"
     return f"""
 per_system AS (
-  SELECT system AS scope, {unit},
-         count(*) FILTER (WHERE outcome = 'success') AS s,
-         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS l,
-         count(*) FILTER (WHERE status <> 'ok') AS failed, count(*) AS n
-  FROM (SELECT *, {unit_expr} AS {unit} FROM inference_events
-        WHERE timestamp >= {since} AND timestamp < $end)
+  SELECT system AS scope, {unit}, {sums}
+  FROM (SELECT *, {unit_of.format(t=t)} AS {unit} FROM {source}
+        WHERE {t} >= {since} AND {t} < $end)
   GROUP BY system, {unit}
 ),
 counts AS (
@@ -233,20 +287,22 @@ counts AS (
 )"""
 
 
-def weekly_query(thresholds: Thresholds, systems: list[str]) -> str:
+def weekly_query(thresholds: Thresholds, systems: list[str], rolled: bool = False) -> str:
     """Temporal reliability over the 8 seven-day buckets that end at $end."""
     since = "$end - INTERVAL 56 DAY"
-    bucket = f"8 - floor((epoch_us(timestamp) - epoch_us({since})) / {WEEK_US})::INTEGER"
+    bucket = f"8 - floor((epoch_us({{t}}) - epoch_us({since})) / {WEEK_US})::INTEGER"
     return f"""
-WITH {params_table(thresholds, systems)},{_bucket_counts("k", bucket, since)},
+WITH {params_table(thresholds, systems)},{_bucket_counts("k", bucket, since, rolled)},
 buckets AS (SELECT * FROM counts),{_weekly_verdict("scope")}"""
 
 
-def weekly_trend_query(thresholds: Thresholds, systems: list[str], period: str) -> str:
+def weekly_trend_query(thresholds: Thresholds, systems: list[str], period: str,
+                       rolled: bool = False) -> str:
     """Temporal reliability as of the end of each period: 8 seven-day buckets ending there."""
+    days = _bucket_counts("d", "date_trunc('day', {t})", "$start - INTERVAL 56 DAY", rolled)
     return f"""
 WITH {params_table(thresholds, systems)},
-{_bucket_counts("d", "date_trunc('day', timestamp)", "$start - INTERVAL 56 DAY").strip()},
+{days.strip()},
 periods AS (
   SELECT DISTINCT scope, date_trunc('{period}', d) AS period_start,
          date_trunc('{period}', d) + INTERVAL 1 {period} AS pe
@@ -261,7 +317,8 @@ buckets AS (
 ),{_weekly_verdict("scope, period_start")}"""
 
 
-def baseline_bounds(thresholds: Thresholds, systems: list[str], baseline_days: int) -> str:
+def baseline_bounds(thresholds: Thresholds, systems: list[str], baseline_days: int,
+                    rolled: bool = False) -> str:
     """CTEs `firsts` and `bounds(scope, b0, b1)`: each system's baseline and the overall one."""
     pins = ["(NULL::VARCHAR, NULL::TIMESTAMP, NULL::TIMESTAMP)"]
     for s in systems:
@@ -271,8 +328,9 @@ def baseline_bounds(thresholds: Thresholds, systems: list[str], baseline_days: i
                         f"TIMESTAMP {lit(pinned.end.isoformat())})")
     return f"""
 pins(system, b0, b1) AS (VALUES {', '.join(pins)}),
-firsts AS (SELECT system, date_trunc('day', min(timestamp)) AS d0
-           FROM inference_events GROUP BY system),
+firsts AS ({"SELECT system, min(day) AS d0 FROM " + ROLLUP if rolled else
+             "SELECT system, date_trunc('day', min(timestamp)) AS d0 FROM inference_events"}
+           GROUP BY system),
 bounds AS (
   SELECT f.system AS scope, coalesce(p.b0, f.d0) AS b0,
          coalesce(p.b1, f.d0 + INTERVAL {int(baseline_days)} DAY) AS b1
@@ -282,33 +340,34 @@ bounds AS (
 )"""
 
 
-def _scoped(table_filter: str) -> str:
-    """Events of each scope inside that scope's bounds (a system's own, and all systems)."""
+def _scoped(source: str = "inference_events", t: str = "timestamp") -> str:
+    """Rows of `source` in each scope's baseline bounds (a system's own, and all systems)."""
     return f"""
-  SELECT b.scope, e.* FROM inference_events e JOIN bounds b
-    ON b.scope = e.system AND e.timestamp >= {table_filter.format(lo='b.b0', hi='b.b1')}
+  SELECT b.scope, e.* FROM {source} e JOIN bounds b
+    ON b.scope = e.system AND e.{t} >= b.b0 AND e.{t} < b.b1
   UNION ALL
-  SELECT '' AS scope, e.* FROM inference_events e JOIN bounds b
-    ON b.scope = '' AND e.timestamp >= {table_filter.format(lo='b.b0', hi='b.b1')}"""
+  SELECT '' AS scope, e.* FROM {source} e JOIN bounds b
+    ON b.scope = '' AND e.{t} >= b.b0 AND e.{t} < b.b1"""
 
 
 def baseline_query(thresholds: Thresholds, systems: list[str], baseline_days: int,
-                   period: str | None = None) -> str:
+                   period: str | None = None, rolled: bool = False) -> str:
     """Success in the baseline against the window (or each period), pooled two-proportion z-test."""
     z = "(pw - pb) / NULLIF(sqrt(pp * (1 - pp) * (1.0 / lw + 1.0 / lb)), 0)"
+    if rolled:
+        column = rollup_columns()
+        s, lab = (f"sum({q(column[e])})" for _, e in BUCKET_COUNTS[:2])
+        source, t = ROLLUP, "day"
+    else:
+        s, lab = (e for _, e in BUCKET_COUNTS[:2])
+        source, t = "inference_events", "timestamp"
     return f"""
-WITH {baseline_bounds(thresholds, systems, baseline_days).strip()},
-base AS (
-  SELECT scope, count(*) FILTER (WHERE outcome = 'success') AS sb,
-         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS lb
-  FROM ({_scoped('{lo} AND e.timestamp < {hi}')}) GROUP BY scope
-),
+WITH {baseline_bounds(thresholds, systems, baseline_days, rolled).strip()},
+base AS (SELECT scope, {s} AS sb, {lab} AS lb FROM ({_scoped(source, t)}) GROUP BY scope),
 win AS (
-  SELECT coalesce(system, '') AS scope, period_start,
-         count(*) FILTER (WHERE outcome = 'success') AS sw,
-         count(*) FILTER (WHERE outcome IN ('success', 'failure')) AS lw
-  FROM (SELECT *, {period_expr(period, 'timestamp')} AS period_start FROM inference_events
-        WHERE timestamp >= $start AND timestamp < $end)
+  SELECT coalesce(system, '') AS scope, period_start, {s} AS sw, {lab} AS lw
+  FROM (SELECT *, {period_expr(period, t)} AS period_start FROM {source}
+        WHERE {t} >= $start AND {t} < $end)
   GROUP BY GROUPING SETS ((system, period_start), (period_start))
 ),
 joined AS (
@@ -324,40 +383,51 @@ SELECT scope, period_start, b0 AS baseline_start, b1 AS baseline_end, lb AS base
 FROM joined ORDER BY scope, period_start"""
 
 
+def _bin_of(edges: str) -> str:
+    """The bin of `confidence` under the edges in table alias `edges`: how many of the (sorted,
+    distinct) edges lie below it. Edges are nine scalar columns, NULL past the last, which
+    keeps this to nine comparisons per row."""
+    return " + ".join(f"coalesce({edges}.e{i} < confidence, false)::INT" for i in range(1, 10))
+
+
 def psi_query(thresholds: Thresholds, systems: list[str], baseline_days: int,
-              period: str | None = None) -> str:
-    """Population stability index of confidence, baseline (expected) against window (actual)."""
+              period: str | None = None, rolled: bool = False) -> str:
+    """Population stability index of confidence, baseline (expected) against window (actual).
+
+    Each window event is binned once under its system's edges and once under the all-systems
+    edges, in one pass; the two scopes' counts are then summed from those pairs."""
     ps = period_expr(period, "timestamp")
     deciles = "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
-    # the bin of a value is how many of the (sorted, distinct) edges lie below it; edges as
-    # nine scalar columns (NULL past the last) keep that to nine comparisons per row
     edge_columns = ", ".join(f"q[{i}] AS e{i}" for i in range(1, 10))
-    bin_of = " + ".join(f"coalesce(e{i} < confidence, false)::INT" for i in range(1, 10))
     return f"""
-WITH {baseline_bounds(thresholds, systems, baseline_days).strip()},
-base AS (SELECT scope, confidence FROM ({_scoped('{lo} AND e.timestamp < {hi}')})
+WITH {baseline_bounds(thresholds, systems, baseline_days, rolled).strip()},
+base AS (SELECT scope, confidence FROM ({_scoped()})
          WHERE confidence IS NOT NULL),
-win AS (
-  SELECT system AS scope, {ps} AS period_start, confidence FROM inference_events
-  WHERE timestamp >= $start AND timestamp < $end AND confidence IS NOT NULL
-  UNION ALL
-  SELECT '' AS scope, {ps} AS period_start, confidence FROM inference_events
-  WHERE timestamp >= $start AND timestamp < $end AND confidence IS NOT NULL
-),
-periods AS (SELECT DISTINCT scope, period_start FROM win),
 edges AS (
   SELECT scope, q, {edge_columns} FROM (
     SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {deciles}))) AS q
     FROM base GROUP BY scope)
 ),
 base_counts AS (
-  SELECT scope, {bin_of} AS bin, count(*) AS c
+  SELECT scope, {_bin_of("edges")} AS bin, count(*) AS c
   FROM base JOIN edges USING (scope) GROUP BY ALL
 ),
-win_counts AS (
-  SELECT scope, period_start, {bin_of} AS bin, count(*) AS c
-  FROM win JOIN edges USING (scope) GROUP BY ALL
+win_pairs AS (
+  SELECT e.system, {ps} AS period_start, CASE WHEN s.scope IS NOT NULL THEN {_bin_of("s")} END
+         AS bin_s, CASE WHEN o.scope IS NOT NULL THEN {_bin_of("o")} END AS bin_o, count(*) AS c
+  FROM inference_events e LEFT JOIN edges s ON s.scope = e.system
+  LEFT JOIN edges o ON o.scope = ''
+  WHERE e.timestamp >= $start AND e.timestamp < $end AND e.confidence IS NOT NULL
+  GROUP BY ALL
 ),
+win_counts AS (
+  SELECT system AS scope, period_start, bin_s AS bin, sum(c) AS c FROM win_pairs
+  WHERE bin_s IS NOT NULL GROUP BY ALL
+  UNION ALL
+  SELECT '' AS scope, period_start, bin_o AS bin, sum(c) AS c FROM win_pairs
+  WHERE bin_o IS NOT NULL GROUP BY ALL
+),
+periods AS (SELECT DISTINCT scope, period_start FROM win_counts),
 base_total AS (SELECT scope, sum(c) AS tb FROM base_counts GROUP BY scope),
 win_total AS (SELECT scope, period_start, sum(c) AS tw FROM win_counts GROUP BY ALL),
 allbins AS (SELECT p.scope, p.period_start, unnest(range(len(e.q) + 1)) AS bin
@@ -417,9 +487,9 @@ FROM seg WHERE l >= {int(min_segment)} GROUP BY scope, period_start
 ORDER BY scope, period_start"""
 
 
-def systems_query() -> str:
-    return ("SELECT system FROM inference_events GROUP BY system UNION "
-            "SELECT system FROM incidents GROUP BY system ORDER BY 1")
+def systems_query(rolled: bool = False) -> str:
+    return (f"SELECT system FROM {ROLLUP if rolled else 'inference_events'} GROUP BY system "
+            "UNION SELECT system FROM incidents GROUP BY system ORDER BY 1")
 
 
 def newest_day_query() -> str:

@@ -12,6 +12,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import BadInput
+from ..settings import parse_yaml
 from .registry import Direction, registry
 
 Status = Literal["green", "amber", "red", "unknown"]
@@ -142,7 +143,7 @@ def parse_thresholds(data: dict, source: str = "the thresholds") -> Thresholds:
 def load_thresholds(path: str | Path) -> Thresholds:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise BadInput(f"There is no thresholds file at {path}.") from None
     except yaml.YAMLError:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import BadInput
 from ..store.db import Store
-from . import sql
+from . import rollups, sql
 from .compute import Window, collect, judge, run
 from .registry import registry
 from .stats import linear_trend
@@ -46,15 +46,15 @@ def period_end(start: datetime, period: str) -> datetime:
 
 
 def _query(family: str, thresholds: Thresholds, systems: list[str], period: str,
-           baseline_days: int, only: set[str] | None) -> str:
+           baseline_days: int, only: set[str] | None, rolled: bool) -> str:
     if family in sql.WINDOW_FAMILIES:
-        return sql.window_query(thresholds, systems, period, only)
+        return sql.window_query(thresholds, systems, period, only, rolled)
     if family == "weekly":
-        return sql.weekly_trend_query(thresholds, systems, period)
+        return sql.weekly_trend_query(thresholds, systems, period, rolled)
     if family == "baseline":
-        return sql.baseline_query(thresholds, systems, baseline_days, period)
+        return sql.baseline_query(thresholds, systems, baseline_days, period, rolled)
     if family == "psi":
-        return sql.psi_query(thresholds, systems, baseline_days, period)
+        return sql.psi_query(thresholds, systems, baseline_days, period, rolled)
     if family == "incidents":
         return sql.incidents_query(period)
     return sql.segments_query(registry().get("disparity_ratio").min_segment or 30, period)
@@ -65,7 +65,8 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
                 ) -> dict[tuple[str, datetime], dict[str, dict]]:
     """(scope, period start) -> metric id -> raw fields, for the metric families asked for
     (and of the windowed ones `only` these ids, when given)."""
-    systems = [r[0] for r in store.query(sql.systems_query())]
+    rolled = rollups.ready(store)
+    systems = [r[0] for r in store.query(sql.systems_query(rolled))]
     table: dict[tuple[str, datetime], dict[str, dict]] = {}
     wanted = set(families) | {"count"}  # the events count says which periods hold events
     only = None if only is None else set(only) | {"events"}
@@ -75,7 +76,7 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
         if key in done:
             continue
         done.add(key)
-        query = _query(family, thresholds, systems, period, baseline_days, only)
+        query = _query(family, thresholds, systems, period, baseline_days, only, rolled)
         collect(run(store, query, WIDE), table,
                 key=lambda row: (row["scope"], row["period_start"]))
     return table

@@ -8,6 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..errors import BadInput
+from ..settings import parse_yaml
 from .schema import KINDS
 
 
@@ -59,7 +60,7 @@ def load_map(path: str | Path | None) -> ColumnMap:
         return ColumnMap()
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise BadInput(f"The map file {path} could not be read ({exc.strerror}).") from None
     except yaml.YAMLError:

@@ -1,0 +1,202 @@
+"""The daily rollup: kept in step with the events, rebuilt when it cannot be, and never changing
+a metric. Every comparison is against the same metrics computed from the events alone."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import event_row, write_csv
+from scorecard.demo import load_demo, write_sample
+from scorecard.metrics import rollups, sql
+from scorecard.metrics.compute import compute_scorecard
+from scorecard.metrics.registry import registry
+from scorecard.metrics.thresholds import load_thresholds
+from scorecard.metrics.trends import trend_table
+from scorecard.settings import DEFAULT_CONFIG_DIR
+from scorecard.store.db import Store
+from scorecard.store.ingest import ingest_file
+from scorecard.store.pricing import Pricing
+from scorecard.store.rollup import Rollup
+from test_metrics_properties import event
+
+THRESHOLDS = load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml")
+ALL_FAMILIES = {"count", "rate", "ratio", "quantile", "gap", "weekly", "baseline", "psi",
+                "incidents", "segments"}
+
+
+def assert_same_rows(got: list[tuple], want: list[tuple]) -> None:
+    """Equal rows; sums of money may differ in the last bits, as they are added in another order."""
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        assert_same_values(dict(enumerate(a)), dict(enumerate(b)), str(b[:2]))
+
+
+def rollup_rows(store: Store) -> list[tuple]:
+    return store.query(f"SELECT * FROM {sql.ROLLUP} ORDER BY system, day")
+
+
+def rebuilt_rows(store: Store) -> list[tuple]:
+    """The rollup as a rebuild from scratch would make it."""
+    rollup = rollups.daily_rollup()
+    return store.query(f"SELECT * FROM ({rollup.aggregate_query('')}) ORDER BY system, day")
+
+
+def events_only(db: Path, tmp: Path) -> Store:
+    """A read-only copy of the store whose rollup is out of date, so metrics read the events."""
+    copy = tmp / f"events-only-{db.stem}.duckdb"
+    shutil.copy(db, copy)
+    with Store(copy) as store, store.transaction(changes_data=False) as cur:
+        cur.execute("DELETE FROM store_meta WHERE key LIKE 'rollup:%'")
+    return Store(copy, read_only=True)
+
+
+def assert_same_values(a: dict, b: dict, where: str) -> None:
+    """Two {metric: fields} or {metric: MetricValue} maps hold the same numbers."""
+    assert a.keys() == b.keys(), where
+    for key in a:
+        x, y = a[key], b[key]
+        if isinstance(x, dict):
+            assert_same_values(x, y, f"{where}/{key}")
+        elif isinstance(x, float) and isinstance(y, float):
+            assert x == pytest.approx(y, rel=1e-9, abs=1e-12), f"{where}/{key}"
+        else:
+            assert x == y, f"{where}/{key}"
+
+
+def assert_same_scorecard(with_rollup, from_events) -> None:
+    assert with_rollup.systems == from_events.systems
+    assert with_rollup.baselines == from_events.baselines
+    for scope, values in with_rollup.values.items():
+        for metric_id in registry().ids:
+            got, want = values[metric_id], from_events.values[scope][metric_id]
+            assert_same_values(got.as_json(), want.as_json(), f"{scope or 'all'}/{metric_id}")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("rollup-demo")
+    write_sample(root / "files")
+    with Store(root / "demo.duckdb") as store:
+        load_demo(store, root / "files", Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
+        rollups.refresh(store)
+    return root / "demo.duckdb"
+
+
+def test_demo_scorecard_is_the_same_from_the_rollup_and_from_the_events(demo_db, tmp_path):
+    with Store(demo_db, read_only=True) as store, events_only(demo_db, tmp_path) as raw:
+        assert rollups.ready(store) and not rollups.ready(raw)
+        assert_same_scorecard(compute_scorecard(store, THRESHOLDS),
+                              compute_scorecard(raw, THRESHOLDS))
+        for as_of, days in (("2026-10-15", 14), ("2026-11-02", 1)):
+            assert_same_scorecard(
+                compute_scorecard(store, THRESHOLDS, as_of=as_of, window_days=days),
+                compute_scorecard(raw, THRESHOLDS, as_of=as_of, window_days=days))
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month"])
+def test_demo_trends_are_the_same_from_the_rollup_and_from_the_events(demo_db, tmp_path, period):
+    with Store(demo_db, read_only=True) as store, events_only(demo_db, tmp_path) as raw:
+        got = trend_table(store, THRESHOLDS, period, ALL_FAMILIES)
+        want = trend_table(raw, THRESHOLDS, period, ALL_FAMILIES)
+        assert got.keys() == want.keys()
+        for key in got:
+            assert_same_values(got[key], want[key], str(key))
+
+
+def test_a_read_only_store_with_an_old_rollup_answers_from_the_events(demo_db, tmp_path):
+    with events_only(demo_db, tmp_path) as raw:
+        assert not rollups.ready(raw)
+        card = compute_scorecard(raw, THRESHOLDS)
+        assert card.scope(None)["events"].value > 0
+
+
+def test_new_events_are_added_to_their_days_and_match_a_rebuild(store, tmp_path):
+    first = [event_row(f"a{i}{s}", f"2026-11-0{1 + i % 3}T1{i}:00:00Z", system=s,
+                       outcome="success", cost_usd=0.5, latency_ms=100 * i)
+             for i in range(9) for s in ("x", "y")]
+    ingest_file(store, write_csv(tmp_path / "first.csv", first))
+    assert rollups.refresh(store) == "rebuilt"  # there was none
+    # the second file adds to a day already rolled up, opens a new day and a new system
+    second = [event_row("b1", "2026-11-02T08:00:00Z", system="x", outcome="failure",
+                        cost_usd=1.25),
+              event_row("b2", "2026-11-05T08:00:00Z", system="x", status="error"),
+              event_row("b3", "2026-11-02T09:00:00Z", system="z", latency_ms=5.0)]
+    ingest_file(store, write_csv(tmp_path / "second.csv", second))
+    assert not rollups.daily_rollup().is_current(store)
+    assert rollups.refresh(store) == "added"
+    assert rollups.daily_rollup().is_current(store) and rollups.refresh(store) == "current"
+    assert rollup_rows(store) == rebuilt_rows(store)
+
+
+def test_deleted_events_make_the_rollup_rebuild(store, tmp_path):
+    rows = [event_row(f"e{i}", f"2026-11-0{1 + i}T10:00:00Z") for i in range(4)]
+    ingest_file(store, write_csv(tmp_path / "e.csv", rows))
+    rollups.refresh(store)
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM inference_events WHERE event_id IN ('e0', 'e1')")
+    assert not rollups.daily_rollup().is_current(store)
+    assert rollups.refresh(store) == "rebuilt"
+    assert rollup_rows(store) == rebuilt_rows(store)
+    assert sum(r[2] for r in rollup_rows(store)) == 2
+
+
+def test_deleting_then_adding_as_many_events_still_rebuilds(store, tmp_path):
+    """The new events are the rows past the recorded count only while events are appended; a
+    deletion breaks that, and the count check across the whole rollup catches it."""
+    ingest_file(store, write_csv(tmp_path / "a.csv", [event_row(f"a{i}", "2026-11-01T10:00:00Z")
+                                                       for i in range(3)]))
+    rollups.refresh(store)
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM inference_events WHERE event_id = 'a0'")
+    ingest_file(store, write_csv(tmp_path / "b.csv", [event_row("b1", "2026-11-03T10:00:00Z"),
+                                                       event_row("b2", "2026-11-03T11:00:00Z")]))
+    assert rollups.refresh(store) == "rebuilt"
+    assert rollup_rows(store) == rebuilt_rows(store)
+
+
+def test_a_changed_definition_rebuilds_the_rollup(store, tmp_path):
+    ingest_file(store, write_csv(tmp_path / "e.csv", [event_row("e1", "2026-11-01T10:00:00Z")]))
+    rollups.refresh(store)
+    wider = Rollup(sql.ROLLUP, (*sql.rollup_measures(), ("priced", "count(cost_usd)")))
+    assert not wider.is_current(store)
+    assert wider.refresh(store) == "rebuilt"
+    assert wider.is_current(store) and not rollups.daily_rollup().is_current(store)
+    assert "priced" in [d[0] for d in store.cursor().execute(
+        f"SELECT * FROM {sql.ROLLUP} LIMIT 0").description]
+
+
+def test_an_empty_store_has_an_empty_current_rollup(store):
+    rollups.refresh(store)
+    assert rollups.daily_rollup().is_current(store) and rollup_rows(store) == []
+
+
+def test_only_sums_and_counts_free_of_thresholds_are_rolled_up():
+    assert sql.adds_up_over_days("count(*) FILTER (WHERE outcome = 'success')")
+    assert sql.adds_up_over_days("coalesce(sum(cost_usd), 0) + coalesce(sum(review_cost_usd), 0)")
+    for aggregate in ("count(*) FILTER (WHERE latency_ms <= __slo)", "quantile_cont(x, 0.5)",
+                      "avg(latency_ms)", "count(DISTINCT segment)", "max(latency_ms)"):
+        assert not sql.adds_up_over_days(aggregate), aggregate
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(event, min_size=1, max_size=80), st.integers(0, 80))
+def test_random_stores_loaded_in_two_parts_match_the_events(rows, split):
+    for i, row in enumerate(rows):
+        row["event_id"] = f"e{i}"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        with Store(tmp / "p.duckdb") as store:
+            for part, chunk in enumerate((rows[:split], rows[split:])):
+                if chunk:
+                    ingest_file(store, write_csv(tmp / f"{part}.csv", chunk))
+                    assert rollups.refresh(store) == ("added" if part and split else "rebuilt")
+            assert_same_rows(rollup_rows(store), rebuilt_rows(store))
+            with_rollup = compute_scorecard(store, THRESHOLDS)
+        with events_only(tmp / "p.duckdb", tmp) as raw:
+            assert_same_scorecard(with_rollup, compute_scorecard(raw, THRESHOLDS))
