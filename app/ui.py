@@ -17,8 +17,7 @@ from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
 from scorecard.metrics.trends import trend_table
-from scorecard.settings import parse_yaml
-from scorecard.settings import config_dir, db_path, engine_settings
+from scorecard.settings import config_dir, db_path, engine_settings, parse_yaml
 from scorecard.store.db import Store
 from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 

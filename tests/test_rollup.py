@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from scorecard.demo import load_demo, write_sample
 from scorecard.metrics import rollups, sql
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
-from scorecard.metrics.thresholds import load_thresholds
+from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.db import Store
@@ -107,6 +108,43 @@ def test_demo_trends_are_the_same_from_the_rollup_and_from_the_events(demo_db, t
         assert got.keys() == want.keys()
         for key in got:
             assert_same_values(got[key], want[key], str(key))
+
+
+def pinned(system: str, start: str, end: str):
+    data = THRESHOLDS.model_dump(mode="json")
+    data["systems"].setdefault(system, {})["baseline"] = {"start": start, "end": end}
+    return parse_thresholds(data)
+
+
+def test_a_pinned_baseline_is_computed_from_the_events_and_agrees(demo_db, tmp_path):
+    thresholds = pinned("credit-precheck", "2026-09-14", "2026-10-05")
+    with Store(demo_db, read_only=True) as store, events_only(demo_db, tmp_path) as raw:
+        kept = store.query(f"SELECT scope, b0 FROM {sql.PSI_BASELINES} "
+                           "WHERE scope = 'credit-precheck'")
+        assert kept and all(b0 != datetime(2026, 9, 14) for _, b0 in kept)
+        assert_same_scorecard(compute_scorecard(store, thresholds),
+                              compute_scorecard(raw, thresholds))
+
+
+def test_kept_baseline_deciles_are_not_used_once_the_baseline_gains_events(demo_db, tmp_path):
+    """A backfill into a baseline period changes its deciles: the kept ones must not be used."""
+    db = tmp_path / "backfilled.duckdb"
+    shutil.copy(demo_db, db)
+    with Store(demo_db, read_only=True) as demo:
+        scope, b0 = demo.query(f"SELECT scope, b0 FROM {sql.PSI_BASELINES} "
+                                    "WHERE scope <> '' ORDER BY scope LIMIT 1")[0]
+    late = [event_row(f"late{i}", f"{b0:%Y-%m-%d}T12:00:00Z", system=scope,
+                      confidence=0.999 - i / 1000) for i in range(300)]
+    with Store(db) as store:
+        ingest_file(store, write_csv(tmp_path / "late.csv", late))
+        assert rollups.daily_rollup().refresh(store) == "added"  # deciles not refreshed
+    with Store(db, read_only=True) as store, events_only(db, tmp_path) as raw:
+        assert rollups.ready(store)
+        got, want = compute_scorecard(store, THRESHOLDS), compute_scorecard(raw, THRESHOLDS)
+        assert_same_scorecard(got, want)
+    with Store(demo_db, read_only=True) as before:
+        old = compute_scorecard(before, THRESHOLDS).scope(scope)["confidence_psi"].value
+    assert got.scope(scope)["confidence_psi"].value != pytest.approx(old)
 
 
 def test_a_read_only_store_with_an_old_rollup_answers_from_the_events(demo_db, tmp_path):

@@ -24,6 +24,7 @@ def _store(args, read_only: bool = False):
 
 def cmd_ingest(args) -> int:
     from .metrics import rollups
+    from .metrics.thresholds import load_thresholds
     from .store.ingest import ingest_file
     from .store.mapping import load_map
     from .store.pricing import Pricing
@@ -41,7 +42,7 @@ def cmd_ingest(args) -> int:
                 failed = True
                 continue
             print(json.dumps(result.public()), flush=True)
-        rollups.refresh(store)
+        rollups.refresh(store, load_thresholds(config_dir(args.config) / "thresholds.yaml"))
     return EXIT_BAD_INPUT if failed else 0
 
 

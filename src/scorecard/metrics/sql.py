@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from ..store.rollup import COUNT as ROLLUP_COUNT
 from .registry import Metric, registry
 from .thresholds import Thresholds
 
@@ -383,6 +384,9 @@ SELECT scope, period_start, b0 AS baseline_start, b1 AS baseline_end, lb AS base
 FROM joined ORDER BY scope, period_start"""
 
 
+_EDGE_COLUMNS = ", ".join(f"q[{i}] AS e{i}" for i in range(1, 10))
+
+
 def _bin_of(edges: str) -> str:
     """The bin of `confidence` under the edges in table alias `edges`: how many of the (sorted,
     distinct) edges lie below it. Edges are nine scalar columns, NULL past the last, which
@@ -390,28 +394,79 @@ def _bin_of(edges: str) -> str:
     return " + ".join(f"coalesce({edges}.e{i} < confidence, false)::INT" for i in range(1, 10))
 
 
+PSI_BASELINES = "psi_baselines"
+DECILES = "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
+
+
+def _psi_baseline(thresholds: Thresholds, systems: list[str], baseline_days: int,
+                  cached: bool) -> str:
+    """CTEs ending in `edges(scope, q, e1..e9)` and `base_counts(scope, bin, c)`: each scope's
+    decile edges over its baseline and the baseline's count per bin.
+
+    With `cached`, a scope whose baseline still holds the events it held when its edges and
+    counts were kept (events are only appended, so the same count is the same rows) reads them
+    from `psi_baselines`; only the other scopes read their baseline's events. Such scopes are
+    in `live(scope, b0, b1, n)`."""
+    bounds = baseline_bounds(thresholds, systems, baseline_days, rolled=cached).strip()
+    if not cached:
+        return f"""
+WITH {bounds},
+base AS (SELECT scope, confidence FROM ({_scoped()}) WHERE confidence IS NOT NULL),
+quantiles AS (
+  SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {DECILES}))) AS q
+  FROM base GROUP BY scope
+),
+edges AS (SELECT scope, q, {_EDGE_COLUMNS} FROM quantiles),
+base_counts AS (
+  SELECT scope, {_bin_of("edges")} AS bin, count(*) AS c
+  FROM base JOIN edges USING (scope) GROUP BY ALL
+)"""
+    return f"""
+WITH {bounds},
+counted AS (
+  SELECT b.scope, b.b0, b.b1, coalesce(sum(r.{ROLLUP_COUNT}), 0) AS n
+  FROM bounds b LEFT JOIN {ROLLUP} r
+    ON (b.scope = '' OR r.system = b.scope) AND r.day >= b.b0 AND r.day < b.b1
+  GROUP BY ALL
+),
+hits AS (SELECT k.* FROM {PSI_BASELINES} k JOIN counted USING (scope, b0, b1, n)),
+live AS (SELECT * FROM counted WHERE scope NOT IN (SELECT scope FROM hits)),
+base AS (
+  SELECT scope, confidence FROM ({_scoped()})
+  WHERE confidence IS NOT NULL AND scope IN (SELECT scope FROM live)
+),
+quantiles AS (
+  SELECT scope, q FROM hits
+  UNION ALL
+  SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {DECILES}))) AS q
+  FROM base GROUP BY scope
+),
+edges AS (SELECT scope, q, {_EDGE_COLUMNS} FROM quantiles),
+base_counts AS (
+  SELECT scope, {_bin_of("edges")} AS bin, count(*) AS c
+  FROM base JOIN edges USING (scope) GROUP BY ALL
+  UNION ALL
+  SELECT scope, b.bin, b.c FROM (SELECT scope, unnest(bins) AS b FROM hits)
+)"""
+
+
+def psi_baselines_query(thresholds: Thresholds, systems: list[str], baseline_days: int) -> str:
+    """Rows for `psi_baselines`: the edges and bin counts of every scope not kept yet."""
+    return f"""{_psi_baseline(thresholds, systems, baseline_days, cached=True)}
+SELECT l.scope, l.b0, l.b1, l.n, e.q, list({{'bin': c.bin, 'c': c.c}} ORDER BY c.bin) AS bins
+FROM live l JOIN edges e USING (scope) JOIN base_counts c USING (scope)
+GROUP BY ALL"""
+
+
 def psi_query(thresholds: Thresholds, systems: list[str], baseline_days: int,
               period: str | None = None, rolled: bool = False) -> str:
     """Population stability index of confidence, baseline (expected) against window (actual).
 
     Each window event is binned once under its system's edges and once under the all-systems
-    edges, in one pass; the two scopes' counts are then summed from those pairs."""
+    edges, in one pass; the two scopes' counts are then summed from those pairs. With `rolled`,
+    the baselines' edges and counts come from `psi_baselines` where they are still current."""
     ps = period_expr(period, "timestamp")
-    deciles = "[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]"
-    edge_columns = ", ".join(f"q[{i}] AS e{i}" for i in range(1, 10))
-    return f"""
-WITH {baseline_bounds(thresholds, systems, baseline_days, rolled).strip()},
-base AS (SELECT scope, confidence FROM ({_scoped()})
-         WHERE confidence IS NOT NULL),
-edges AS (
-  SELECT scope, q, {edge_columns} FROM (
-    SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {deciles}))) AS q
-    FROM base GROUP BY scope)
-),
-base_counts AS (
-  SELECT scope, {_bin_of("edges")} AS bin, count(*) AS c
-  FROM base JOIN edges USING (scope) GROUP BY ALL
-),
+    return f"""{_psi_baseline(thresholds, systems, baseline_days, cached=rolled)},
 win_pairs AS (
   SELECT e.system, {ps} AS period_start, CASE WHEN s.scope IS NOT NULL THEN {_bin_of("s")} END
          AS bin_s, CASE WHEN o.scope IS NOT NULL THEN {_bin_of("o")} END AS bin_o, count(*) AS c
