@@ -38,6 +38,7 @@ BARE = ("import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
         "avg(latency_ms), sum(cost_usd) FROM inference_events GROUP BY system\").fetchall())")
 SIZES = {"1m": 1_000_000, "5m": 5_000_000, "50m": 50_000_000}
 TYPING_SECONDS = 3  # how long a person takes to type a username and password
+BOUNDED_SIZE, BOUNDED_LIMIT = "5m", "512MB"  # text files several times larger than the limit
 
 
 @dataclass
@@ -99,55 +100,68 @@ def tree_peak_mb(pid: int) -> float:
     return total
 
 
-def wait_until_idle(page, quiet_seconds: float = 2.0, limit: float = 600) -> None:
-    """Until the app has shown no "running" indicator for `quiet_seconds`."""
-    quiet, deadline = 0.0, time.monotonic() + limit
-    while quiet < quiet_seconds and time.monotonic() < deadline:
-        running = page.get_by_test_id("stStatusWidget").count() > 0
-        quiet = 0.0 if running else quiet + 0.25
-        page.wait_for_timeout(250)
-
-
-def first_paint(db: Path, runs: int, typing_seconds: float = 0.0) -> tuple[Measure, float]:
-    """Seconds from pressing Sign in to the drawn scorecard, on a freshly started server: the
-    first sign-in (cold caches), then the median of later sign-ins in new sessions. With
-    `typing_seconds`, the first person takes that long to type after the page opens."""
+def first_paint(db: Path, runs: int, typing_seconds: float = 0.0) -> dict:
+    """Seconds from pressing Sign in to the drawn scorecard. Each run starts the server afresh
+    and signs in twice in new browser sessions: the first sign-in finds nothing cached (cold),
+    the second reuses the cached results (warm). With `typing_seconds`, the first person takes
+    that long to type after the page opens."""
     from playwright.sync_api import sync_playwright
 
     from scorecard.demo import DEMO_PASSWORD, add_demo_signins
     from scorecard.settings import DEFAULT_CONFIG_DIR
     from scorecard.store.db import Store
-    from served_app import CHROMIUM, CHROMIUM_ARGS, copy_config, served, wait_for_scorecard
+    from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, served, wait_for_scorecard,
+                            wait_until_idle)
 
     with Store(db) as store:
         add_demo_signins(store)
-    warm = Measure()
-    with tempfile.TemporaryDirectory() as tmp, served(
-            db, copy_config(DEFAULT_CONFIG_DIR, Path(tmp) / "config")) as server, \
-            sync_playwright() as p:
+    cold, warm = Measure(), Measure()
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        times = []
-        for i in range(runs + 1):
-            context = browser.new_context(viewport={"width": 1440, "height": 1000})
-            page = context.new_page()
-            page.set_default_timeout(120_000)
-            page.goto(server.url)
-            page.get_by_label("Username").fill("exec")
-            page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-            if i == 0 and typing_seconds:
-                page.wait_for_timeout(typing_seconds * 1000)
-            start = time.perf_counter()
-            page.get_by_role("button", name="Sign in").click()
-            wait_for_scorecard(page)
-            times.append(time.perf_counter() - start)
-            # let the page finish (sparklines, baseline changes) before the next session,
-            # so that a warm sign-in finds every result cached and the machine idle
-            wait_until_idle(page)
-            context.close()
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as tmp, served(
+                    db, copy_config(DEFAULT_CONFIG_DIR, Path(tmp) / "config")) as server:
+                for into in (cold, warm):
+                    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+                    page = context.new_page()
+                    page.set_default_timeout(120_000)
+                    page.goto(server.url)
+                    page.get_by_label("Username").fill("exec")
+                    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+                    if into is cold and typing_seconds:
+                        page.wait_for_timeout(typing_seconds * 1000)
+                    start = time.perf_counter()
+                    page.get_by_role("button", name="Sign in").click()
+                    wait_for_scorecard(page)
+                    into.seconds.append(time.perf_counter() - start)
+                    # let the page finish (sparklines, baseline changes) before the next
+                    # session, so that a warm sign-in finds every result cached
+                    wait_until_idle(page)
+                    context.close()
+                cold.peak_mb.append(tree_peak_mb(server.pid))
         browser.close()
-        warm.seconds = times[1:]
-        warm.peak_mb = [tree_peak_mb(server.pid)]
-    return warm, times[0]
+    return {"cold": cold, "warm": warm}
+
+
+def bounded_ingest(source: Path, tmp: Path) -> dict:
+    """Ingest the events as CSV and as JSON Lines, each larger than the memory DuckDB may use,
+    to show that ingestion spills to disk instead of holding the file."""
+    from scorecard.settings import DEFAULT_CONFIG_DIR
+    from served_app import copy_config
+
+    cfg = copy_config(DEFAULT_CONFIG_DIR, tmp / "bounded-config")
+    (cfg / "store.yaml").write_text(f"memory_limit: {BOUNDED_LIMIT}\n", encoding="utf-8")
+    out = {}
+    for fmt, options in (("csv", "(HEADER)"), ("jsonl", "(FORMAT json)")):
+        text = DATA / f"{source.stem}.{fmt}"
+        if not text.exists():
+            duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{source}')) "
+                                     f"TO '{text}' {options}")
+        measure = Measure()
+        run_process(scorecard("ingest", str(text), "--db", str(tmp / f"bounded-{fmt}.duckdb"),
+                              "--config", str(cfg)), measure)
+        out[fmt] = (text.stat().st_size / 1e6, measure)
+    return out
 
 
 def bench_size(label: str, rows: int, runs: int, browser: bool) -> dict:
@@ -185,9 +199,13 @@ def bench_size(label: str, rows: int, runs: int, browser: bool) -> dict:
         result.update(metrics=metrics, bare=bare, trends=trends)
         if browser:
             print(f"[{label}] first paint", flush=True)
-            warm, cold = first_paint(db, runs)
-            _, typed = first_paint(db, 0, typing_seconds=TYPING_SECONDS)
-            result.update(paint=warm, paint_cold=cold, paint_typed=typed, server_mb=warm.peak)
+            paint = first_paint(db, runs)
+            typed = first_paint(db, runs, typing_seconds=TYPING_SECONDS)
+            result.update(paint=paint["warm"], paint_cold=paint["cold"],
+                          paint_typed=typed["cold"], server_mb=paint["cold"].peak)
+        if label == BOUNDED_SIZE:
+            print(f"[{label}] ingest under a memory limit", flush=True)
+            result["bounded"] = bounded_ingest(source, Path(tmp))
     return result
 
 
@@ -226,11 +244,17 @@ def report(results: dict[str, dict], runs: int, took: float) -> str:
                      "| | | " + f"{t.peak:,.0f} MB |")
         if "paint" in r:
             target = "< 3 s" if r["rows"] >= 50_000_000 else "< 1.5 s"
-            lines.append(f"| {n} | first paint after sign-in, warm (cold) | "
-                         f"{r['paint'].median:.2f} s ({r['paint_cold']:.2f} s) | | | {target} | "
+            lines.append(f"| {n} | first paint after sign-in, cold (first sign-in after a "
+                         f"server start) | {r['paint_cold'].median:.2f} s | | | {target} | "
                          f"{r['server_mb']:,.0f} MB (server) |")
+            lines.append(f"| {n} | first paint after sign-in, warm (results cached) | "
+                         f"{r['paint'].median:.2f} s | | | {target} | |")
             lines.append(f"| {n} | first paint, cold, signing in {TYPING_SECONDS} s after the "
-                         f"page opens | {r['paint_typed']:.2f} s | | | | |")
+                         f"page opens | {r['paint_typed'].median:.2f} s | | | | |")
+        for fmt, (mb, m) in r.get("bounded", {}).items():
+            lines.append(f"| {n} | ingest {'CSV' if fmt == 'csv' else 'JSON Lines'} "
+                         f"({mb:,.0f} MB) with DuckDB limited to {BOUNDED_LIMIT} (1 run) | "
+                         f"{m.median:.2f} s | | | | {m.peak:,.0f} MB |")
         lines.append(f"| {n} | store file | {r['store_mb']:,.0f} MB | | | | |")
     return "\n".join(lines + ["", "## Targets", "", *verdicts(results)]) + "\n"
 
@@ -251,7 +275,7 @@ def verdicts(results: dict[str, dict]) -> list[str]:
                         3, "x"))
         if "paint" in r:
             out.append(line("5M first paint, warm", r["paint"].median, 1.5, " s"))
-            out.append(line("5M first paint, cold", r["paint_cold"], 1.5, " s"))
+            out.append(line("5M first paint, cold", r["paint_cold"].median, 1.5, " s"))
     if "50m" in results:
         r = results["50m"]
         peak = max(m.peak for m in (r["ingest"], r["metrics"], r["trends"]))
@@ -259,7 +283,7 @@ def verdicts(results: dict[str, dict]) -> list[str]:
         out.append(line("50M peak memory of any process", peak, 24, " GB"))
         if "paint" in r:
             out.append(line("50M first paint, warm", r["paint"].median, 3, " s"))
-            out.append(line("50M first paint, cold", r["paint_cold"], 3, " s"))
+            out.append(line("50M first paint, cold", r["paint_cold"].median, 3, " s"))
     return out
 
 

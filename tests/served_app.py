@@ -68,9 +68,26 @@ def copy_config(source: Path, target: Path) -> Path:
     return target
 
 
+def wait_until_idle(page, quiet_seconds: float = 2.0, limit: float = 600) -> None:
+    """Until the app has shown no "running" indicator for `quiet_seconds`."""
+    quiet, deadline = 0.0, time.monotonic() + limit
+    while quiet < quiet_seconds and time.monotonic() < deadline:
+        running = page.get_by_test_id("stStatusWidget").count() > 0
+        quiet = 0.0 if running else quiet + 0.25
+        page.wait_for_timeout(250)
+
+
+def open_sign_in(page, url: str) -> None:
+    """Open the app and wait until the sign-in page has settled. A click while the page's
+    first runs are still going (its cookie component answers with a rerun) can be lost."""
+    page.goto(url)
+    page.get_by_role("button", name="Sign in").wait_for()
+    wait_until_idle(page, quiet_seconds=0.5, limit=60)
+
+
 def sign_in(page, url: str, username: str, password: str) -> None:
     """Open the app, sign in through the form, and wait until the landing page is drawn."""
-    page.goto(url)
+    open_sign_in(page, url)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()

@@ -13,7 +13,7 @@ import pytest
 
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
-from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, served, sign_in,
+from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, open_sign_in, served, sign_in,
                         wait_for_scorecard)
 
 pytestmark = pytest.mark.browser
@@ -87,7 +87,7 @@ def test_each_role_signs_in_and_sees_its_pages(app_url, page, user):
 
 
 def test_a_wrong_password_is_refused_a_reload_keeps_the_sign_in_and_sign_out_ends_it(app_url, page):
-    page.goto(app_url)
+    open_sign_in(page, app_url)
     page.get_by_label("Username").fill("pm")
     page.get_by_label("Password", exact=True).fill("not the password")
     page.get_by_role("button", name="Sign in").click()

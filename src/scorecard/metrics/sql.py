@@ -192,8 +192,8 @@ def window_query(thresholds: Thresholds, systems: list[str], period: str | None 
     from_rollup = [(a, e) for a, e in aggregates if rolled and adds_up_over_days(e)]
     from_events = [(a, e) for a, e in aggregates if (a, e) not in from_rollup]
     groups = f"system{', period_start' if period else ''}"
-    per_system = (f"SELECT system AS scope, {key}{', '.join(f'{e} AS {q(a)}' for a, e in from_events)}"
-                  f" FROM ev GROUP BY {groups}")
+    from_ev = ", ".join(f"{e} AS {q(a)}" for a, e in from_events)
+    per_system = f"SELECT system AS scope, {key}{from_ev} FROM ev GROUP BY {groups}"
     if from_rollup:
         column = rollup_columns()
         period_of_day = f", date_trunc('{period}', day) AS period_start" if period else ""
