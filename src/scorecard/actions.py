@@ -49,7 +49,11 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
     directory.require(username, "upload")
     if save_map_as:
         save_map(*save_map_as, cmap)
+    step = progress or (lambda fraction, text: None)
     result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, actor=username,
-                         via="web", display_name=display_name, progress=progress)
+                         via="web", display_name=display_name,
+                         progress=lambda f, text: step(f, text) if f < 1 else None)
+    step(0.95, "Updating the daily summaries")
     rollups.refresh(store)
+    step(1.0, "Done")
     return result
