@@ -27,8 +27,7 @@ from scorecard.store.rollup import Rollup
 from test_metrics_properties import event
 
 THRESHOLDS = load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml")
-ALL_FAMILIES = {"count", "rate", "ratio", "quantile", "gap", "weekly", "baseline", "psi",
-                "incidents", "segments"}
+ALL_FAMILIES = {m.family for m in registry().metrics}
 
 
 def assert_same_rows(got: list[tuple], want: list[tuple]) -> None:
