@@ -408,19 +408,18 @@ def _psi_baseline(thresholds: Thresholds, systems: list[str], baseline_days: int
     from `psi_baselines`; only the other scopes read their baseline's events. Such scopes are
     in `live(scope, b0, b1, n)`."""
     bounds = baseline_bounds(thresholds, systems, baseline_days, rolled=cached).strip()
+    scoped = f"SELECT scope, confidence FROM ({_scoped()}) WHERE confidence IS NOT NULL"
+    deciles = (f"SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {DECILES}))) "
+               "AS q FROM base GROUP BY scope")
+    counts = (f"SELECT scope, {_bin_of('edges')} AS bin, count(*) AS c "
+              "FROM base JOIN edges USING (scope) GROUP BY ALL")
     if not cached:
         return f"""
 WITH {bounds},
-base AS (SELECT scope, confidence FROM ({_scoped()}) WHERE confidence IS NOT NULL),
-quantiles AS (
-  SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {DECILES}))) AS q
-  FROM base GROUP BY scope
-),
+base AS ({scoped}),
+quantiles AS ({deciles}),
 edges AS (SELECT scope, q, {_EDGE_COLUMNS} FROM quantiles),
-base_counts AS (
-  SELECT scope, {_bin_of("edges")} AS bin, count(*) AS c
-  FROM base JOIN edges USING (scope) GROUP BY ALL
-)"""
+base_counts AS ({counts})"""
     return f"""
 WITH {bounds},
 counted AS (
@@ -431,20 +430,11 @@ counted AS (
 ),
 hits AS (SELECT k.* FROM {PSI_BASELINES} k JOIN counted USING (scope, b0, b1, n)),
 live AS (SELECT * FROM counted WHERE scope NOT IN (SELECT scope FROM hits)),
-base AS (
-  SELECT scope, confidence FROM ({_scoped()})
-  WHERE confidence IS NOT NULL AND scope IN (SELECT scope FROM live)
-),
-quantiles AS (
-  SELECT scope, q FROM hits
-  UNION ALL
-  SELECT scope, list_sort(list_distinct(quantile_cont(confidence, {DECILES}))) AS q
-  FROM base GROUP BY scope
-),
+base AS ({scoped} AND scope IN (SELECT scope FROM live)),
+quantiles AS (SELECT scope, q FROM hits UNION ALL {deciles}),
 edges AS (SELECT scope, q, {_EDGE_COLUMNS} FROM quantiles),
 base_counts AS (
-  SELECT scope, {_bin_of("edges")} AS bin, count(*) AS c
-  FROM base JOIN edges USING (scope) GROUP BY ALL
+  {counts}
   UNION ALL
   SELECT scope, b.bin, b.c FROM (SELECT scope, unnest(bins) AS b FROM hits)
 )"""
