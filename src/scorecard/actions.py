@@ -50,6 +50,7 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
     if save_map_as:
         save_map(*save_map_as, cmap)
     step = progress or (lambda fraction, text: None)
+    # the ingest's own "Done" waits until the daily summaries are updated too
     result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, actor=username,
                          via="web", display_name=display_name,
                          progress=lambda f, text: step(f, text) if f < 1 else None)

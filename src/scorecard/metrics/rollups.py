@@ -46,8 +46,9 @@ def ready(store: Store, thresholds: Thresholds | None = None,
     """Whether the queries may read the derived tables: the rollup covers exactly the stored
     events. A writable store is brought up to date first; a read-only one that is behind is
     answered from the events."""
-    if not store.read_only and not daily_rollup().is_current(store):
-        refresh(store, thresholds, baseline_days)
-    return daily_rollup().is_current(store) and bool(store.scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-        [sql.PSI_BASELINES]))
+    if not daily_rollup().is_current(store):
+        if store.read_only:
+            return False
+        refresh(store, thresholds, baseline_days)  # leaves both tables current
+    return bool(store.scalar("SELECT count(*) FROM information_schema.tables "
+                             "WHERE table_name = ?", [sql.PSI_BASELINES]))

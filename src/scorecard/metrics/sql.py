@@ -8,6 +8,7 @@ enter as small VALUES tables, so one query serves every system at once.
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from ..store.rollup import COUNT as ROLLUP_COUNT
 from .registry import Metric, registry
@@ -174,6 +175,15 @@ def rollup_measures() -> tuple[tuple[str, str], ...]:
     return tuple((column, aggregate) for aggregate, column in rollup_columns().items())
 
 
+def counts_source(rolled: bool) -> tuple[str, str, Callable[[str], str]]:
+    """Where counts and sums are read: (table, its day-aligned time column, aggregate -> SQL).
+    From the rollup an aggregate is the sum of its daily column; from the events, itself."""
+    if rolled:
+        column = rollup_columns()
+        return ROLLUP, "day", lambda aggregate: f"sum({q(column[aggregate])})"
+    return "inference_events", "timestamp", lambda aggregate: aggregate
+
+
 def window_query(thresholds: Thresholds, systems: list[str], period: str | None = None,
                  only: set[str] | None = None, rolled: bool = False) -> str:
     """The windowed metrics (all, or `only` these ids) per scope over [$start, $end); per
@@ -195,12 +205,12 @@ def window_query(thresholds: Thresholds, systems: list[str], period: str | None 
     from_ev = ", ".join(f"{e} AS {q(a)}" for a, e in from_events)
     per_system = f"SELECT system AS scope, {key}{from_ev} FROM ev GROUP BY {groups}"
     if from_rollup:
-        column = rollup_columns()
-        period_of_day = f", date_trunc('{period}', day) AS period_start" if period else ""
+        source, t, total = counts_source(rolled)
+        period_of_day = f", date_trunc('{period}', {t}) AS period_start" if period else ""
         rolled_up = (f"SELECT system AS scope, {key}"
-                     f"{', '.join(f'sum({q(column[e])}) AS {q(a)}' for a, e in from_rollup)} "
-                     f"FROM (SELECT *{period_of_day} FROM {ROLLUP} "
-                     f"WHERE day >= $start AND day < $end) GROUP BY {groups}")
+                     f"{', '.join(f'{total(e)} AS {q(a)}' for a, e in from_rollup)} "
+                     f"FROM (SELECT *{period_of_day} FROM {source} "
+                     f"WHERE {t} >= $start AND {t} < $end) GROUP BY {groups}")
         per_system = (f"SELECT * FROM ({rolled_up}) LEFT JOIN ({per_system}) "
                       f"USING (scope{', period_start' if period else ''})" if from_events
                       else rolled_up)
@@ -266,14 +276,8 @@ def _bucket_counts(unit: str, unit_of: str, since: str, rolled: bool) -> str:
     """Success, labelled, failed and all events per system and `unit` (a bucket or a day)
     from `since` to $end, and for all systems as the sum over systems. `unit_of` gives the
     unit from `{t}`, a day-aligned time: the events' timestamp, or the rollup's day."""
-    if rolled:
-        column = rollup_columns()
-        sums = ", ".join(f"sum({q(column[e])}) AS {a}"
-                         for a, e in [*BUCKET_COUNTS, ("n", "count(*)")])
-        source, t = ROLLUP, "day"
-    else:
-        sums = ", ".join([*(f"{e} AS {a}" for a, e in BUCKET_COUNTS), "count(*) AS n"])
-        source, t = "inference_events", "timestamp"
+    source, t, total = counts_source(rolled)
+    sums = ", ".join(f"{total(e)} AS {a}" for a, e in [*BUCKET_COUNTS, ("n", "count(*)")])
     return f"""
 per_system AS (
   SELECT system AS scope, {unit}, {sums}
@@ -327,11 +331,10 @@ def baseline_bounds(thresholds: Thresholds, systems: list[str], baseline_days: i
         if pinned:
             pins.append(f"({lit(s)}, TIMESTAMP {lit(pinned.start.isoformat())}, "
                         f"TIMESTAMP {lit(pinned.end.isoformat())})")
+    source, t, _ = counts_source(rolled)
     return f"""
 pins(system, b0, b1) AS (VALUES {', '.join(pins)}),
-firsts AS ({"SELECT system, min(day) AS d0 FROM " + ROLLUP if rolled else
-             "SELECT system, date_trunc('day', min(timestamp)) AS d0 FROM inference_events"}
-           GROUP BY system),
+firsts AS (SELECT system, date_trunc('day', min({t})) AS d0 FROM {source} GROUP BY system),
 bounds AS (
   SELECT f.system AS scope, coalesce(p.b0, f.d0) AS b0,
          coalesce(p.b1, f.d0 + INTERVAL {int(baseline_days)} DAY) AS b1
@@ -355,13 +358,8 @@ def baseline_query(thresholds: Thresholds, systems: list[str], baseline_days: in
                    period: str | None = None, rolled: bool = False) -> str:
     """Success in the baseline against the window (or each period), pooled two-proportion z-test."""
     z = "(pw - pb) / NULLIF(sqrt(pp * (1 - pp) * (1.0 / lw + 1.0 / lb)), 0)"
-    if rolled:
-        column = rollup_columns()
-        s, lab = (f"sum({q(column[e])})" for _, e in BUCKET_COUNTS[:2])
-        source, t = ROLLUP, "day"
-    else:
-        s, lab = (e for _, e in BUCKET_COUNTS[:2])
-        source, t = "inference_events", "timestamp"
+    source, t, total = counts_source(rolled)
+    s, lab = (total(e) for _, e in BUCKET_COUNTS[:2])
     return f"""
 WITH {baseline_bounds(thresholds, systems, baseline_days, rolled).strip()},
 base AS (SELECT scope, {s} AS sb, {lab} AS lb FROM ({_scoped(source, t)}) GROUP BY scope),
@@ -533,7 +531,7 @@ ORDER BY scope, period_start"""
 
 
 def systems_query(rolled: bool = False) -> str:
-    return (f"SELECT system FROM {ROLLUP if rolled else 'inference_events'} GROUP BY system "
+    return (f"SELECT system FROM {counts_source(rolled)[0]} GROUP BY system "
             "UNION SELECT system FROM incidents GROUP BY system ORDER BY 1")
 
 
