@@ -15,7 +15,7 @@ import streamlit as st
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
-from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
+from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_for
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import config_dir, db_path, engine_settings, parse_yaml
 from scorecard.store.db import Store
@@ -69,8 +69,10 @@ def thresholds_path():
     return config_dir() / "thresholds.yaml"
 
 
-def cache_key() -> tuple[str, int, float]:
-    return str(db_path()), store().data_version(), thresholds_path().stat().st_mtime
+def cache_key() -> tuple[str, int, int]:
+    """Results stay valid while the data version and the thresholds file in force stay."""
+    th_file = in_force(thresholds_path())
+    return str(db_path()), store().data_version(), th_file.stat().st_mtime_ns
 
 
 @st.cache_data(show_spinner="Preparing the scorecard...", max_entries=32)
@@ -96,7 +98,7 @@ def weekly_table(key: tuple, period: str = "week"):
 
 
 def thresholds():
-    return load_thresholds(thresholds_path())
+    return thresholds_for(store(), thresholds_path())
 
 
 def prefetch() -> None:

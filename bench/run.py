@@ -107,14 +107,14 @@ def first_paint(db: Path, runs: int, typing_seconds: float = 0.0) -> dict:
     in takes that long to type after the page opens."""
     from playwright.sync_api import sync_playwright
 
-    from scorecard.demo import DEMO_PASSWORD, add_demo_signins
+    from scorecard.demo import DEMO_PASSWORD, add_demo_settings
     from scorecard.settings import DEFAULT_CONFIG_DIR
     from scorecard.store.db import Store
     from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, served, wait_for_scorecard,
                             wait_until_idle)
 
     with Store(db) as store:
-        add_demo_signins(store)
+        add_demo_settings(store)
     cold, warm = Measure(), Measure()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)

@@ -129,7 +129,7 @@ def test_each_role_is_offered_its_pages_and_no_others(app_env, user):
 def test_a_forged_session_role_is_refused_on_the_server(app_env):
     db, cfg = app_env
     th_file = cfg / "thresholds.yaml"
-    before = th_file.read_text()
+    assert not th_file.exists()  # the packaged defaults apply until the first change
     # the session claims admin, but the directory says exec is an executive
     at = run(user="exec", roles=["admin"])
     assert "thresholds.py" not in offered_pages(at)
@@ -146,7 +146,7 @@ def test_a_forged_session_role_is_refused_on_the_server(app_env):
                            cmap=None, pricing=None)
         assert store.scalar("SELECT count(*) FROM threshold_changes") == 0
         assert store.scalar("SELECT count(*) FROM signoffs") == 0
-    assert th_file.read_text() == before
+    assert not th_file.exists()
 
 
 # -- scorecard, trends, questions --------------------------------------------------------------
@@ -234,8 +234,8 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
     save = [b for b in at.button if b.label == "Save threshold"][0]
     save.click().run()
     assert "Say why the threshold changes" in at.error[0].value
-    assert yaml.safe_load((cfg / "thresholds.yaml").read_text())["defaults"]["success_rate"][
-        "target"] == 0.9
+    assert not (cfg / "thresholds.yaml").exists(), "the packaged defaults apply until a change"
+    assert "packaged defaults" in texts(at)
 
     at.text_area(key="th_reason").input("Agreed with support leads for the model migration")
     [b for b in at.button if b.label == "Save threshold"][0].click().run()
@@ -244,6 +244,7 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
     saved = yaml.safe_load((cfg / "thresholds.yaml").read_text())
     assert saved["defaults"]["success_rate"] == {"direction": "higher_is_better",
                                                  "target": 0.82, "limit": 0.8}
+    assert "systems" not in saved, "the demo store's system thresholds stay in the demo store"
     assert "On target" in _status_of(run(user="pm"), "Success rate")
 
     with open_store(db) as store:

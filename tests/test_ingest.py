@@ -29,7 +29,7 @@ def test_valid_rows_are_stored_with_their_types(store, tmp_path, pricing):
     ])
     result = ingest_file(store, path, pricing=pricing)
     assert result.public() == {"file": "ok.csv", "rows_read": 1, "inserted": 1,
-                               "duplicates": 0, "rejected": 0}
+                               "duplicates": 0, "conflicts": 0, "rejected": 0}
     row = store.query_dicts("SELECT * FROM inference_events")[0]
     assert row["timestamp"] == datetime(2026, 11, 1, 8, 0)  # offset converted to UTC
     assert row["status"] == "ok" and row["outcome"] == "success"
@@ -90,15 +90,21 @@ def test_nanosecond_timestamps_are_accepted(store, tmp_path):
         2026, 11, 1, 10, 0, 0, 123456)
 
 
-def test_duplicates_inside_the_file_and_against_the_store(store, tmp_path):
+def test_duplicates_and_conflicts_inside_the_file_and_against_the_store(store, tmp_path):
     first = write_csv(tmp_path / "a.csv", [event_row("a", model="first"), event_row("b")])
     assert ingest_file(store, first).inserted == 2
-    second = write_csv(tmp_path / "b.csv", [event_row("a", model="second"), event_row("c"),
-                                             event_row("c", model="repeat")])
+    second = write_csv(tmp_path / "b.csv", [event_row("a", model="second"), event_row("b"),
+                                             event_row("c"), event_row("c", model="repeat"),
+                                             event_row("c")])
     result = ingest_file(store, second)
-    assert (result.inserted, result.duplicates, result.rejected) == (1, 2, 0)
+    assert (result.inserted, result.duplicates, result.conflicts, result.rejected) == (1, 2, 2, 0)
     assert store.scalar("SELECT model FROM inference_events WHERE event_id = 'a'") == "first"
     assert store.scalar("SELECT model FROM inference_events WHERE event_id = 'c'") == "m1"
+    kept = store.query("SELECT row_number, reason FROM rejected_rows ORDER BY row_number")
+    assert kept == [
+        (1, "system 'sys' event_id 'a' is already stored with other values (model)"),
+        (4, "system 'sys' event_id 'c' appears earlier in this file (row 3) with other values "
+            "(model)")]
 
 
 def test_reingesting_a_file_changes_nothing(store, tmp_path):
@@ -264,10 +270,13 @@ def test_incidents_rules(store, tmp_path):
         "i4,s,sev2,2026-11-01T00:00:00Z,2026-11-01T00:10:00Z,2026-11-01T00:05:00Z,,early fix\n"
         "i1,s,sev1,2026-11-01T00:00:00Z,2026-11-01T00:10:00Z,,customer,duplicate\n")
     result = ingest_file(store, path, kind="incidents")
-    assert (result.inserted, result.rejected, result.duplicates) == (1, 3, 1)
+    assert (result.inserted, result.rejected, result.duplicates, result.conflicts) == (
+        1, 3, 0, 1)
     assert reasons(store) == ["severity 'sev5' is not one of sev1, sev2, sev3, sev4",
                               "detected_at is before started_at",
-                              "resolved_at is before detected_at"]
+                              "resolved_at is before detected_at",
+                              "incident_id 'i1' appears earlier in this file (row 1) with other "
+                              "values (resolved_at, summary)"]
 
 
 def test_a_fault_mid_file_leaves_the_store_exactly_as_before(store, tmp_path, monkeypatch):

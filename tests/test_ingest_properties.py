@@ -20,7 +20,7 @@ GOOD = {
                   "2026-11-01T10:00:00.123456789Z"],
     "system": ["a", "support"], "model": ["m", "gpt-4o"],
     "status": ["ok", "ERROR", "timeout", "Fallback"],
-    "latency_ms": ["", "0", "12.5", "1e3"], "cost_usd": ["", "0", "0.001"],
+    "latency_ms": ["", "0", "12.5", "1e3", "NaN", "nan"], "cost_usd": ["", "0", "0.001"],
     "input_tokens": ["", "0", "12"], "output_tokens": ["", "7", "3.0"],
     "outcome": ["", "success", "FAILURE"], "confidence": ["", "0", "1", "0.42"],
     "human_reviewed": ["", "yes", "0", "TRUE"], "human_overridden": ["", "no", "1"],
@@ -30,7 +30,7 @@ GOOD = {
 }
 BAD = {
     "timestamp": ["", "soon", "2026-02-30T00:00:00"], "system": [""], "model": [""],
-    "status": ["", "done"], "latency_ms": ["-1", "abc", "nan"], "cost_usd": ["-0.1", "$1"],
+    "status": ["", "done"], "latency_ms": ["-1", "abc", "inf", "-Infinity"], "cost_usd": ["-0.1", "$1"],
     "input_tokens": ["1.5", "-1", "many"], "output_tokens": ["x"], "outcome": ["ok", "1"],
     "confidence": ["1.5", "-0.01", "high"], "human_reviewed": ["maybe", "2"],
     "human_overridden": ["y"], "review_cost_usd": ["-5"], "has_explanation": ["t"],
@@ -59,19 +59,24 @@ def write(path: Path, rows_: list[dict]) -> None:
 @given(st.lists(rows(), max_size=25), st.lists(rows(), max_size=25))
 def test_exactly_the_valid_new_rows_land(first, second):
     with tempfile.TemporaryDirectory() as tmp, Store(Path(tmp) / "p.duckdb") as store:
-        stored: set[str] = set()
+        stored: set[tuple[str, str]] = set()
         for batch in (first, second):
             write(Path(tmp) / "x.csv", [r for r, _ in batch])
             expected = []
             for row, valid in batch:
-                if valid and row["event_id"] not in stored:
-                    stored.add(row["event_id"])
-                    expected.append(row["event_id"])
+                identity = (row["system"], row["event_id"])
+                if valid and identity not in stored:
+                    stored.add(identity)
+                    expected.append(identity)
             result = ingest_file(store, Path(tmp) / "x.csv")
             assert result.inserted == len(expected)
             assert result.rejected == sum(1 for _, v in batch if not v)
             assert result.rows_read == len(batch)
-        assert {r[0] for r in store.query("SELECT event_id FROM inference_events")} == stored
+            assert (result.inserted + result.duplicates + result.conflicts + result.rejected
+                    == result.rows_read)
+            assert store.scalar("SELECT count(*) FROM rejected_rows WHERE ingest_id = ?",
+                                [result.ingest_id]) == result.rejected + result.conflicts
+        assert set(store.query("SELECT system, event_id FROM inference_events")) == stored
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -87,7 +92,8 @@ def test_random_bytes_never_crash_and_never_half_store(content, name):
             assert str(exc) and "\n" not in str(exc)
             assert table_snapshot(store) == before
         else:
-            assert result.inserted + result.rejected + result.duplicates == result.rows_read
+            assert (result.inserted + result.rejected + result.duplicates + result.conflicts
+                    == result.rows_read)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

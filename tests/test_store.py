@@ -117,8 +117,10 @@ def test_cli_ingest_prints_one_json_object_per_file(tmp_path):
     good = write_csv(tmp_path / "good.csv", [event_row("a"), event_row("b", status="nope")])
     done = run_cli("ingest", good, "--db", tmp_path / "c.duckdb")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout) == {"file": "good.csv", "rows_read": 2, "inserted": 1,
-                                       "duplicates": 0, "rejected": 1}
+    printed = json.loads(done.stdout)
+    assert len(printed.pop("ingest_id")) == 32, "the id that --undo takes"
+    assert printed == {"file": "good.csv", "rows_read": 2, "inserted": 1, "duplicates": 0,
+                       "conflicts": 0, "rejected": 1}
 
 
 def test_cli_ingest_of_an_unusable_file_exits_nonzero_with_one_line(tmp_path):

@@ -10,7 +10,7 @@ import bcrypt
 import pytest
 import yaml
 
-from scorecard.demo import add_demo_signins
+from scorecard.demo import add_demo_settings
 from scorecard.users import Directory, NotAllowed, can, cookie_key
 
 
@@ -74,14 +74,14 @@ def test_the_cookie_key_is_random_per_install_and_kept(tmp_path, monkeypatch):
 
 def test_demo_sign_ins_live_in_the_demo_store_only(tmp_path, store):
     assert Directory.load(tmp_path, store).usernames == {}
-    add_demo_signins(store)
+    add_demo_settings(store)
     directory = Directory.load(tmp_path, store)
     assert {u: directory.role(u) for u in directory.usernames} == {
         "exec": "executive", "pm": "product_manager", "analyst": "analyst", "admin": "admin"}
 
 
 def test_capabilities_per_role(tmp_path, store):
-    add_demo_signins(store)
+    add_demo_settings(store)
     directory = Directory.load(tmp_path, store)
     assert directory.require("admin", "audit") == "admin"
     with pytest.raises(NotAllowed, match="analyst \\(Analyst\\) may not change thresholds"):

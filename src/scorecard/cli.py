@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .errors import ScorecardError
-from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings
+from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings, read_yaml
 
 EXIT_BAD_INPUT = 2
 
@@ -24,25 +24,42 @@ def _store(args, read_only: bool = False):
 
 def cmd_ingest(args) -> int:
     from .metrics import rollups
-    from .metrics.thresholds import load_thresholds
-    from .store.ingest import ingest_file
+    from .metrics.thresholds import load_thresholds, with_store_layer, store_layer
+    from .store.ingest import IngestLimits, ingest_file, whoami
     from .store.mapping import load_map
     from .store.pricing import Pricing
+    from .store.undo import undo_ingest
 
+    if bool(args.files) == bool(args.undo):
+        raise ScorecardError("Give either files to load or --undo INGEST_ID, not both or neither.")
+    if args.undo and not (args.reason or "").strip():
+        raise ScorecardError("Say why the upload is removed with --reason; it is kept in the "
+                             "audit log.")
+    # everything the ingest needs is read before anything is stored
+    cfg = config_dir(args.config)
     cmap = load_map(args.map)
-    pricing = Pricing.load(config_dir(args.config) / "pricing.yaml")
+    pricing = Pricing.load(cfg / "pricing.yaml")
+    limits = IngestLimits.from_settings(read_yaml(cfg / "store.yaml"))
+    thresholds = load_thresholds(cfg / "thresholds.yaml")
     failed = False
     with _store(args) as store:
+        thresholds = with_store_layer(thresholds, store_layer(store))
+        if args.undo:
+            undone = undo_ingest(store, args.undo, actor=whoami(), reason=args.reason or "",
+                                 via="cli")
+            rollups.refresh(store, thresholds)
+            print(json.dumps(undone.public()), flush=True)
+            return 0
         for file in args.files:
             try:
                 result = ingest_file(store, file, kind=args.kind, cmap=cmap, pricing=pricing,
-                                     via="cli")
+                                     limits=limits, via="cli")
             except ScorecardError as exc:
                 print(str(exc), file=sys.stderr)
                 failed = True
                 continue
-            print(json.dumps(result.public()), flush=True)
-        rollups.refresh(store, load_thresholds(config_dir(args.config) / "thresholds.yaml"))
+            print(json.dumps({**result.public(), "ingest_id": result.ingest_id}), flush=True)
+        rollups.refresh(store, thresholds)
     return EXIT_BAD_INPUT if failed else 0
 
 
@@ -85,15 +102,25 @@ def cmd_users(args) -> int:
     return 0
 
 
-def cmd_serve(args) -> int:
+def store_to_serve(db: str | None, demo: bool) -> Path:
+    """The store `scorecard serve` opens. The demo is built only at the project's own demo path
+    or when asked for with --demo; any other store is opened (created empty if new) as it is."""
     from .demo import ensure_demo_store
+    from .settings import DEFAULT_DB
+    from .store.db import Store
 
+    path = db_path(db).resolve()
+    if demo or path == DEFAULT_DB.resolve():
+        return ensure_demo_store(path)
+    with Store(path):  # a new store gets its tables, so the app can open it read-only too
+        pass
+    return path
+
+
+def cmd_serve(args) -> int:
     env = dict(os.environ)
     env["SCORECARD_CONFIG"] = str(config_dir(args.config))
-    if args.db:
-        env["SCORECARD_DB"] = str(Path(args.db).resolve())
-    else:
-        env["SCORECARD_DB"] = str(ensure_demo_store(db_path(None)))
+    env["SCORECARD_DB"] = str(store_to_serve(args.db, args.demo))
     app = PROJECT_ROOT / "app" / "streamlit_app.py"
     if not app.exists():
         raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")
@@ -111,11 +138,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--db", help="store file (default $SCORECARD_DB, then the embedded store)")
         p.add_argument("--config", help="config directory (default $SCORECARD_CONFIG, then config/)")
 
-    p = sub.add_parser("ingest", help="load log extracts into the store")
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p = sub.add_parser("ingest", help="load log extracts into the store, or take one back")
+    p.add_argument("files", nargs="*", metavar="FILE")
     with_store(p)
     p.add_argument("--kind", choices=["events", "incidents"], default="events")
     p.add_argument("--map", help="map file: columns, constants and values")
+    p.add_argument("--undo", metavar="INGEST_ID",
+                   help="remove exactly the rows an earlier ingest stored (its id, or 8+ "
+                        "characters of it)")
+    p.add_argument("--reason", help="with --undo: why, kept in the audit log")
     p.set_defaults(func=cmd_ingest)
 
     for name, func, helptext in (("metrics", cmd_metrics, "the leadership metrics"),
@@ -151,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--db")
     p.add_argument("--config")
+    p.add_argument("--demo", action="store_true",
+                   help="fill the store with the demo data if it does not exist yet")
     p.add_argument("--port", type=int, default=8501)
     p.set_defaults(func=cmd_serve)
     return parser

@@ -14,6 +14,7 @@ Stories (each makes a metric of SPEC section 3 move; the README lists them):
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -54,6 +55,19 @@ values:
 DEMO_SIGNINS = {"exec": "executive", "pm": "product_manager", "analyst": "analyst",
                 "admin": "admin"}
 DEMO_PASSWORD = "scorecard-demo"
+
+# The demo's own system thresholds, kept in the demo store (never in the shipped defaults, so a
+# customer's system that happens to share a name gets nothing of them).
+DEMO_SYSTEM_THRESHOLDS = {
+    "credit-precheck": {  # an API in the loan application flow
+        "latency_slo_ms": 500,
+        "metrics": {"cost_per_outcome_usd": {  # human review of a loan application costs most
+            "direction": "lower_is_better", "target": 0.60, "limit": 1.20}}},
+    "doc-summariser": {  # asynchronous: users wait for long documents
+        "latency_slo_ms": 8000,
+        "metrics": {"cost_per_outcome_usd": {  # replaces about 10 minutes of analyst time
+            "direction": "lower_is_better", "target": 1.50, "limit": 3.00}}},
+}
 
 
 def _timestamps(rng: np.random.Generator, per_day: np.ndarray) -> np.ndarray:
@@ -266,19 +280,25 @@ def load_demo(store, sample_dir: Path, pricing) -> list:
     return results
 
 
-def add_demo_signins(store) -> None:
-    """Give a demo store its documented sign-ins (README); they live in that store only."""
+def add_demo_settings(store) -> None:
+    """Give a demo store its documented sign-ins (README) and its systems' thresholds; they
+    live in that store only."""
+    from .metrics.thresholds import STORE_LAYER_KEY
     from .users import DEMO_META_KEY, demo_signins
 
-    with store.transaction(changes_data=False) as cur:
+    with store.transaction() as cur:
         cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
                     [DEMO_META_KEY, demo_signins(DEMO_SIGNINS, lambda _: DEMO_PASSWORD)])
+        cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
+                    [STORE_LAYER_KEY, json.dumps(DEMO_SYSTEM_THRESHOLDS)])
 
 
 def ensure_demo_store(path: Path) -> Path:
-    """Create and fill the embedded demo store on first start; return its path."""
+    """Create and fill the demo store at `path` on first start; return its path. Called only
+    for the project's own demo path or when the demo is asked for (`scorecard serve --demo`)."""
     import tempfile
 
+    from .metrics.thresholds import STORE_LAYER_KEY
     from .settings import config_dir
     from .store.db import Store
     from .store.pricing import Pricing
@@ -287,10 +307,12 @@ def ensure_demo_store(path: Path) -> Path:
     if path.exists():
         with Store(path) as store:
             built_by_demo = store.scalar(
-                "SELECT count(*) > 0 AND bool_and(via = 'demo') FROM ingest_log")
-            if built_by_demo and not store.scalar(
-                    "SELECT count(*) FROM store_meta WHERE key = ?", [DEMO_META_KEY]):
-                add_demo_signins(store)  # a demo store built before sign-ins existed
+                "SELECT count(*) > 0 AND bool_and(via = 'demo') FROM ingest_log WHERE "
+                "status = 'ok'")
+            if built_by_demo and store.scalar(
+                    "SELECT count(*) FROM store_meta WHERE key IN (?, ?)",
+                    [STORE_LAYER_KEY, DEMO_META_KEY]) < 2:
+                add_demo_settings(store)  # a demo store built by an older version
         return path
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -299,7 +321,7 @@ def ensure_demo_store(path: Path) -> Path:
         write_sample(Path(tmp))
         with Store(partial) as store:
             load_demo(store, Path(tmp), Pricing.load(config_dir() / "pricing.yaml"))
-            add_demo_signins(store)
+            add_demo_settings(store)
             store.cursor().execute("CHECKPOINT")
     partial.rename(path)
     return path

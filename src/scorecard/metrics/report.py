@@ -8,7 +8,7 @@ from ..store.db import Store
 from .compute import OVERALL, compute_scorecard
 from .formatting import format_value
 from .registry import registry
-from .thresholds import load_thresholds
+from .thresholds import thresholds_for
 from .trends import trend_series
 
 
@@ -18,7 +18,7 @@ def thresholds_file(thresholds_path: str | None, cfg_dir: Path) -> Path:
 
 def metrics_report(store: Store, *, as_of=None, window_days=7, baseline_days=28,
                    thresholds_path=None, cfg_dir: Path) -> dict:
-    thresholds = load_thresholds(thresholds_file(thresholds_path, cfg_dir))
+    thresholds = thresholds_for(store, thresholds_file(thresholds_path, cfg_dir))
     card = compute_scorecard(store, thresholds, as_of=as_of, window_days=window_days,
                              baseline_days=baseline_days)
     w = card.window
@@ -38,7 +38,7 @@ def metrics_report(store: Store, *, as_of=None, window_days=7, baseline_days=28,
 
 def trend_report(store: Store, *, metric: str, period: str = "week", system: str | None = None,
                  thresholds_path=None, cfg_dir: Path) -> list[dict]:
-    thresholds = load_thresholds(thresholds_file(thresholds_path, cfg_dir))
+    thresholds = thresholds_for(store, thresholds_file(thresholds_path, cfg_dir))
     return [p.as_json() for p in trend_series(store, thresholds, metric, period, system)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from datetime import date
@@ -140,15 +141,58 @@ def parse_thresholds(data: dict, source: str = "the thresholds") -> Thresholds:
         raise _explain(exc, source) from None
 
 
-def load_thresholds(path: str | Path) -> Thresholds:
+PACKAGED = Path(__file__).with_name("thresholds.yaml")  # the defaults, before any change
+STORE_LAYER_KEY = "system_thresholds"  # store_meta: overrides a store brings for its systems
+
+
+def in_force(path: str | Path) -> Path:
+    """The thresholds file that applies: the given one, or the packaged defaults while it does
+    not exist (a product manager's first change writes it)."""
     path = Path(path)
+    return path if path.exists() else PACKAGED
+
+
+def load_thresholds(path: str | Path) -> Thresholds:
+    path = in_force(path)
     try:
         data = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise BadInput(f"There is no thresholds file at {path}.") from None
+    except OSError as exc:
+        raise BadInput(f"The thresholds file {path} could not be read ({exc.strerror}).") from None
     except yaml.YAMLError:
         raise BadInput(f"The thresholds file {path} is not valid YAML.") from None
+    if not isinstance(data, dict):
+        raise BadInput(f"The thresholds file {path} must hold settings, defaults and systems.")
     return parse_thresholds(data, str(path))
+
+
+def with_store_layer(thresholds: Thresholds, layer: dict | None) -> Thresholds:
+    """The thresholds with a store's own system overrides beneath them: the file's settings for
+    a system win field by field, metric by metric. Only the demo store brings any; a store you
+    build yourself has none, so the shipped defaults never carry the demo's systems."""
+    if not layer:
+        return thresholds
+    data = thresholds.model_dump(mode="json", exclude_defaults=True)
+    systems = data.setdefault("systems", {})
+    for name, theirs in layer.items():
+        ours = systems.get(name, {})
+        merged = {**theirs, **{k: v for k, v in ours.items() if k != "metrics"}}
+        metrics = {**theirs.get("metrics", {}), **ours.get("metrics", {})}
+        if metrics:
+            merged["metrics"] = metrics
+        systems[name] = merged
+    return parse_thresholds(data, "the store's system thresholds")
+
+
+def store_layer(store) -> dict | None:
+    """The system overrides a store brings with it (only the demo store has any)."""
+    value = store.scalar("SELECT value FROM store_meta WHERE key = ?", [STORE_LAYER_KEY])
+    return json.loads(value) if value else None
+
+
+def thresholds_for(store, path: str | Path) -> Thresholds:
+    """The thresholds in force for a store: the file (or the packaged defaults) over the
+    store's own system overrides."""
+    return with_store_layer(load_thresholds(path), store_layer(store))
 
 
 def save_thresholds(thresholds: Thresholds, path: str | Path) -> None:

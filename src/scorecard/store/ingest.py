@@ -1,8 +1,10 @@
 """Ingestion: a CSV, Parquet or JSON Lines extract into the store, validated by SQL inside DuckDB.
 
 One file is one transaction. Rows that break a contract rule are kept in `rejected_rows` with
-their reason and raw values; ids already stored (or repeated in the file) are skipped and
-counted; a file that cannot be read, or lacks a required column, stores nothing.
+their reason and raw values. A row whose identity (system and event_id for events) is already
+stored, or earlier in the file, is a duplicate when its values are the same (skipped and
+counted) and a conflict when they differ (kept with the rejects); nothing is overwritten. A file
+that cannot be read, or lacks a required column, stores nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import shutil
 import tempfile
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -24,7 +26,7 @@ from ..errors import BadInput, ScorecardError
 from .db import Store
 from .mapping import ColumnMap
 from .pricing import Pricing
-from .schema import KINDS, Column, Kind
+from .schema import INGEST_ID, KINDS, Column, Kind
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
            ".ndjson": "jsonl", ".json": "jsonl"}
@@ -35,16 +37,47 @@ SOURCE = "__src:"  # prefix of the source columns carried along for rejected row
 CHUNK_ROWS = 122_880  # one DuckDB row group
 
 Progress = Callable[[float, str], None]
+NAN_WORDS = ("nan", "+nan", "-nan")  # how pandas, numpy, polars and Spark write a missing number
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """Times a clock cannot have meant (SPEC section 1): later than `future_tolerance` after the
+    load, or before `earliest_time`. One such row would otherwise move every window."""
+
+    future_tolerance: timedelta = timedelta(days=1)
+    earliest_time: datetime = datetime(2000, 1, 1)
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> "IngestLimits":
+        """From `store.yaml`: `future_tolerance_hours` and `earliest_time` (an ISO date)."""
+        limits = cls()
+        hours = settings.get("future_tolerance_hours")
+        earliest = settings.get("earliest_time")
+        try:
+            return cls(
+                timedelta(hours=float(hours)) if hours is not None else limits.future_tolerance,
+                datetime.fromisoformat(str(earliest)) if earliest else limits.earliest_time)
+        except ValueError:
+            raise BadInput("store.yaml: future_tolerance_hours must be a number of hours and "
+                           "earliest_time an ISO date such as 2000-01-01.") from None
+
+    def bounds(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        now = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
+        return self.earliest_time.replace(tzinfo=None), now + self.future_tolerance
 
 
 @dataclass
 class IngestResult:
-    """What happened to one file, as `scorecard ingest` prints it."""
+    """What happened to one file, as `scorecard ingest` prints it. Every row read is exactly one
+    of inserted, duplicate (same identity, same values), conflict (same identity, other values:
+    kept with the rejects) or rejected (breaks a rule: kept with its reason)."""
 
     file: str
     rows_read: int
     inserted: int
     duplicates: int
+    conflicts: int
     rejected: int
     ingest_id: str = ""
 
@@ -98,7 +131,7 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({src}, "
                     "all_varchar=true, header=true, store_rejects=true, "
                     "rejects_table='_csv_errors', rejects_scan='_csv_scans')")
-        view = f"SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS {ROW}, * FROM _raw"
+        view = f"SELECT {_csv_row_numbers(cur)} AS {ROW}, * FROM _raw"
     elif fmt == "parquet":
         view = (f"SELECT file_row_number + 1 AS {ROW}, * EXCLUDE (file_row_number) "
                 f"FROM read_parquet({src}, file_row_number=true)")
@@ -112,21 +145,47 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
             f"WHERE {is_object} GROUP BY k) ORDER BY first"
         ).fetchall()]
         obj = f"CASE WHEN {is_object} THEN line END"
-        cols = "".join(f", json_extract_string({obj}, {_literal('$.' + _quote(k))}) AS {_quote(k)}"
-                       for k in keys)
-        view = (f"SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS {ROW}, CASE WHEN {is_object} THEN NULL ELSE "
-                f"'line is not a JSON object' END AS __json_error{cols} FROM _raw "
-                "WHERE line IS NOT NULL AND trim(line) <> ''")
+        cols = "".join(f", {_json_member(obj, k)} AS {_quote(k)}" for k in keys
+                       if k not in (ROW, JSON_ERROR, JSON_LINE))
+        view = (f"SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS {ROW}, CASE WHEN {is_object} "
+                f"THEN NULL ELSE 'line is not a JSON object' END AS {JSON_ERROR}, "
+                f"line AS {JSON_LINE}{cols} FROM _raw WHERE line IS NOT NULL AND trim(line) <> ''")
     cur.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS {view}")
     return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
 
 
+JSON_ERROR = "__json_error"  # why a JSON Lines line is not a row
+JSON_LINE = "__line"  # the line as it was, kept when the row is rejected
+
+
+def _json_member(obj: str, key: str) -> str:
+    """SQL for one member of a JSON object as text, for any key (quotes and the empty key too)."""
+    if key == "":
+        return f"json_extract_string(CAST({obj} AS MAP(VARCHAR, JSON))[''], '$')"
+    path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"json_extract_string({obj}, {_literal(path)})"
+
+
+def _csv_row_numbers(cur) -> str:
+    """The data row number (1 = the row after the header) of each row the CSV reader kept: its
+    position among kept rows, shifted past the malformed rows before it."""
+    first = "(rowid - (SELECT min(rowid) FROM _raw))"
+    cur.execute("CREATE OR REPLACE TEMP TABLE _csv_gaps AS SELECT row_number - "
+                "row_number() OVER (ORDER BY row_number) AS kept_before FROM "
+                "(SELECT DISTINCT line - 1 AS row_number FROM _csv_errors)")
+    if not cur.execute("SELECT count(*) FROM _csv_gaps").fetchone()[0]:
+        return f"{first} + 1"
+    return f"{first} + 1 + (SELECT count(*) FROM _csv_gaps WHERE kept_before <= {first})"
+
+
 def _structural_rejects(fmt: str) -> str | None:
-    """SQL selecting (row_number, reason, raw) for lines the reader could not parse, if any."""
+    """SQL selecting (row_number, reason, raw) for rows the reader could not parse, if any: one
+    row each, with every reason the reader gave and the line as it was."""
     if fmt != "csv":
         return None
-    return ("SELECT line AS row_number, 'row has ' || lower(replace(error_type, '_', ' ')) "
-            "|| ': ' || error_message AS reason, csv_line AS raw FROM _csv_errors")
+    return ("SELECT line - 1 AS row_number, string_agg(DISTINCT 'row has ' || "
+            "lower(replace(error_type, '_', ' ')) || ': ' || error_message, '; ') AS reason, "
+            "any_value(csv_line) AS raw FROM _csv_errors GROUP BY line")
 
 
 # -- validation as SQL -----------------------------------------------------------------------
@@ -147,7 +206,7 @@ def _typed_source(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str 
     src, dtype = _quote(source), columns[source].upper()
     base = dtype.split("(")[0]
     if col.kind == "float" and base in NUMERIC:
-        return f"CAST({src} AS DOUBLE)"
+        return f"CASE WHEN NOT isnan({src}::DOUBLE) THEN CAST({src} AS DOUBLE) END"  # NaN: missing
     if col.kind == "int" and base in INTEGER:
         return f"CAST({src} AS BIGINT)"
     if col.kind == "bool" and base == "BOOLEAN":
@@ -175,6 +234,8 @@ def _source_expr(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str:
         cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}"
                          for k, v in cmap.values[col.name].items())
         expr = f"(CASE {expr} {cases} ELSE {expr} END)"
+    if col.kind in ("float", "int"):
+        expr = f"(CASE WHEN lower({expr}) NOT IN {NAN_WORDS} THEN {expr} END)"  # NaN: missing
     return f"NULLIF({expr}, '')"
 
 
@@ -196,13 +257,16 @@ def _typed_expr(col: Column, raw: str) -> str:
     raise ValueError(col.kind)
 
 
-def _rule_checks(col: Column, typed: bool) -> list[tuple[str, str]]:
+def _rule_checks(col: Column, typed: bool, limits: IngestLimits) -> list[tuple[str, str]]:
     """(condition that breaks the rule, reason) pairs over `r_<name>` raw and `v_<name>` value;
     a `typed` source column needs no parsing checks."""
     raw, val, name = f"r_{col.name}", f"v_{col.name}", col.name
     checks: list[tuple[str, str]] = []
     if col.required:
         checks.append((f"{raw} IS NULL", f"'{name} is missing'"))
+    if col.kind == "text":
+        checks.append((f"length({raw}) > {col.max_length}",
+                       f"'{name} is longer than {col.max_length:,} characters'"))
     shown = f"' ''' || left(CAST({raw} AS VARCHAR), 40) || ''''"
     if col.kind == "choice":
         allowed = ", ".join(col.choices)
@@ -223,9 +287,18 @@ def _rule_checks(col: Column, typed: bool) -> list[tuple[str, str]]:
     elif col.kind == "bool" and not typed:
         checks.append((f"{raw} IS NOT NULL AND {val} IS NULL",
                        f"'{name}' || {shown} || ' is not true/false, 1/0 or yes/no'"))
-    elif col.kind == "timestamp" and not typed:
-        checks.append((f"{raw} IS NOT NULL AND {val} IS NULL",
-                       f"'{name}' || {shown} || ' is not an ISO 8601 time'"))
+    elif col.kind == "timestamp":
+        if not typed:
+            checks.append((f"{raw} IS NOT NULL AND {val} IS NULL",
+                           f"'{name}' || {shown} || ' is not an ISO 8601 time'"))
+        earliest, latest = limits.bounds()
+        hours = limits.future_tolerance.total_seconds() / 3600
+        checks.append((f"{val} > TIMESTAMP '{latest.isoformat(sep=' ')}'",
+                       f"'{name}' || {shown} || ' is more than {hours:g} hours after the time "
+                       "of loading (a wrong clock?)'"))
+        checks.append((f"{val} < TIMESTAMP '{earliest.isoformat(sep=' ')}'",
+                       f"'{name}' || {shown} || ' is before {earliest.date().isoformat()} "
+                       "(a wrong clock?)'"))
     return checks
 
 
@@ -238,10 +311,11 @@ CROSS_CHECKS = {
 
 
 def _source_columns(columns: dict[str, str]) -> list[str]:
-    return [c for c in columns if c != "__json_error"]
+    return [c for c in columns if c not in (JSON_ERROR, JSON_LINE)]
 
 
-def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap) -> str:
+def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
+                 limits: IngestLimits) -> str:
     """SQL over `_stage` giving row number, typed values, a reason (NULL when valid) and the
     source columns as they were (named `__src:<name>`, for the rejected rows)."""
     typed = {c.name: e for c in kind.columns if (e := _typed_source(c, columns, cmap))}
@@ -249,12 +323,12 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap) -> str:
             for c in kind.columns]
     vals = [f"{'r_' + c.name if c.name in typed else _typed_expr(c, 'r_' + c.name)} AS v_{c.name}"
             for c in kind.columns]
-    checks = [chk for c in kind.columns for chk in _rule_checks(c, c.name in typed)]
+    checks = [chk for c in kind.columns for chk in _rule_checks(c, c.name in typed, limits)]
     checks += CROSS_CHECKS.get(kind.name, [])
-    if "__json_error" in columns:
-        checks.insert(0, ("__json_error IS NOT NULL", "__json_error"))
+    if JSON_ERROR in columns:
+        checks.insert(0, (f"{JSON_ERROR} IS NOT NULL", JSON_ERROR))
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks)
-    extra = ", __json_error" if "__json_error" in columns else ""
+    extra = "".join(f", {c}" for c in (JSON_ERROR, JSON_LINE) if c in columns)
     sources = "".join(f", {_quote(c)} AS {_quote(SOURCE + c)}" for c in _source_columns(columns))
     carried = "".join(f", {_quote(SOURCE + c)}" for c in _source_columns(columns))
     return (f"SELECT {ROW}{extra}, {', '.join(vals)}, "
@@ -287,6 +361,7 @@ def ingest_file(
     kind: str = "events",
     cmap: ColumnMap | None = None,
     pricing: Pricing | None = None,
+    limits: IngestLimits | None = None,
     actor: str | None = None,
     via: str = "cli",
     display_name: str | None = None,
@@ -297,7 +372,8 @@ def ingest_file(
     name = display_name or path.name
     kind_spec = KINDS[kind]
     cmap = cmap or ColumnMap()
-    actor = actor or _whoami()
+    limits = limits or IngestLimits()
+    actor = actor or whoami()
     ingest_id = uuid.uuid4().hex
     step = progress or (lambda fraction, text: None)
     try:
@@ -320,10 +396,12 @@ def ingest_file(
             if missing:
                 raise BadInput(
                     f"{name} has no {', '.join(missing)} column"
-                    f"{'s' if len(missing) > 1 else ''} (it has: {', '.join(columns) or 'none'}); "
+                    f"{'s' if len(missing) > 1 else ''} (it has: "
+                    f"{', '.join(_source_columns(columns)) or 'none'}); "
                     "rename it with a map file (--map)."
                 )
-            result = _load(cur, kind_spec, columns, cmap, pricing, ingest_id, name, fmt, step)
+            result = _load(cur, kind_spec, columns, cmap, pricing, limits, ingest_id, name, fmt,
+                           step)
             step(0.9, "Recording the upload")
             _log(cur, ingest_id, actor, via, kind, name, size, sha, result, "ok", None)
         step(1.0, "Done")
@@ -337,11 +415,71 @@ def ingest_file(
         raise ScorecardError(message) from None
 
 
+def _differences(kind: Kind, earlier: Callable[[str], str]) -> str:
+    """SQL naming, comma-separated, the columns where an earlier row (`earlier(column)` gives
+    its SQL) and the incoming row `c` differ ('' when they are the same row). A cost the file
+    leaves out is not compared: it may have been priced from tokens when it was stored."""
+    parts = []
+    for col in kind.columns:
+        if col.name in kind.identity:
+            continue
+        theirs, ours = earlier(col.name), f"c.v_{col.name}"
+        differs = f"{theirs} IS DISTINCT FROM {ours}"
+        if col.name == "cost_usd":
+            differs = f"{ours} IS NOT NULL AND {differs}"
+        parts.append(f"CASE WHEN {differs} THEN {_literal(col.name)} END")
+    return f"concat_ws(', ', {', '.join(parts)})"
+
+
+def _identity_words(kind: Kind, alias: str) -> str:
+    """SQL text naming a row by its identity: system 'a' event_id 'b'."""
+    return " || ' ' || ".join(f"'{c} ''' || {alias}.v_{c} || ''''" for c in kind.identity)
+
+
+def _find_repeats(cur, kind: Kind, stored_rows: int) -> int:
+    """Fill `_skips` (row number, conflict reason or NULL for a duplicate) with the valid rows
+    whose identity is already stored, or appears earlier in the file; return how many."""
+    ident = ", ".join(f"v_{c}" for c in kind.identity)
+    picked = ", ".join([f"c.{ROW}", *(f"c.v_{c}" for c in kind.identity)])
+
+    def same(a: str, b: str) -> str:
+        return " AND ".join(f"{a}.v_{c} = {b}.v_{c}" for c in kind.identity)
+
+    named = _identity_words(kind, "c")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _skips ({ROW} BIGINT, conflict VARCHAR)")
+    if stored_rows:
+        stored_on = " AND ".join(f"t.{_quote(c)} = c.v_{c}" for c in kind.identity)
+        differs = _differences(kind, lambda col: f"t.{_quote(col)}")
+        cur.execute(
+            f"INSERT INTO _skips SELECT {ROW}, CASE WHEN differs <> '' THEN {named} || ' is "
+            f"already stored with other values (' || differs || ')' END FROM (SELECT {picked}, "
+            f"{differs} AS differs FROM _checked c JOIN {kind.table} t "
+            f"ON {stored_on} WHERE c.reason IS NULL) c")
+    # identities repeated within the file: the first valid row counts (usually there are none)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS SELECT {ident}, min({ROW}) AS keep "
+                f"FROM _checked WHERE reason IS NULL GROUP BY ALL HAVING count(*) > 1")
+    if cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]:
+        differs = _differences(kind, lambda col: f"k.v_{col}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT c.* FROM _checked c "
+                    f"SEMI JOIN _repeats r ON {same('c', 'r')} WHERE c.reason IS NULL")
+        cur.execute(
+            f"INSERT INTO _skips SELECT {ROW}, CASE WHEN differs <> '' THEN {named} || "
+            f"' appears earlier in this file (row ' || keep || ') with other values (' || "
+            f"differs || ')' END FROM (SELECT {picked}, r.keep, {differs} "
+            f"AS differs FROM _repeated c JOIN _repeats r ON {same('c', 'r')} "
+            f"JOIN _repeated k ON k.{ROW} = r.keep WHERE c.{ROW} <> r.keep) c "
+            f"WHERE {ROW} NOT IN (SELECT {ROW} FROM _skips)")
+    return cur.execute("SELECT count(*) FROM _skips").fetchone()[0]
+
+
 def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pricing | None,
-          ingest_id: str, name: str, fmt: str, step: Progress) -> IngestResult:
-    """Stream the checked rows into the store, without materialising them: one pass finds ids
-    repeated in the file, one inserts the valid rows, one keeps the rejected ones."""
-    cur.execute(f"CREATE OR REPLACE TEMP VIEW _checked AS {_checked_sql(kind, columns, cmap)}")
+          limits: IngestLimits, ingest_id: str, name: str, fmt: str,
+          step: Progress) -> IngestResult:
+    """Stream the checked rows into the store, without materialising them: one pass finds
+    identities already stored or repeated in the file, one inserts the valid new rows, one keeps
+    the rejected and conflicting ones with their reasons."""
+    cur.execute("CREATE OR REPLACE TEMP VIEW _checked AS "
+                f"{_checked_sql(kind, columns, cmap, limits)}")
     rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
 
     values = {c.name: f"v_{c.name}" for c in kind.columns}
@@ -353,32 +491,33 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
             "NULL THEN (coalesce(v_input_tokens, 0) * p.input + coalesce(v_output_tokens, 0) "
             "* p.output) / 1e6 END)")
     select = ", ".join(f"{expr} AS {_quote(col)}" for col, expr in values.items())
-    key = f"v_{kind.key}"
-    # ids repeated within the file: the first valid row counts (usually there are none)
-    step(0.3, "Checking every row against the contract")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS SELECT {key} AS id, min({ROW}) AS "
-                f"keep FROM _checked WHERE reason IS NULL GROUP BY 1 HAVING count(*) > 1")
-    repeats = cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]
+    step(0.3, "Checking every row against the contract and the stored rows")
     stored = cur.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0]
-    skip_repeats = (f" AND NOT EXISTS (SELECT 1 FROM _repeats r WHERE r.id = c.{key} "
-                    f"AND r.keep <> c.{ROW})" if repeats else "")
-    skip_stored = (f" AND NOT EXISTS (SELECT 1 FROM {kind.table} t "
-                   f"WHERE t.{_quote(kind.key)} = c.{key})" if stored else "")
+    skips = _find_repeats(cur, kind, stored)
+    skip = f" AND NOT EXISTS (SELECT 1 FROM _skips s WHERE s.{ROW} = c.{ROW})" if skips else ""
     order = f" ORDER BY v_{kind.order_by}" if _out_of_order(cur, f"v_{kind.order_by}") else ""
     step(0.5, "Storing the valid rows")
+    names = ", ".join(_quote(c) for c in [*values, INGEST_ID])
     inserted = cur.execute(
-        f"INSERT INTO {kind.table} SELECT {select} FROM _checked c {price_join} "
-        f"WHERE c.reason IS NULL{skip_repeats}{skip_stored}{order}"
+        f"INSERT INTO {kind.table} ({names}) SELECT {select}, ? FROM _checked c {price_join} "
+        f"WHERE c.reason IS NULL{skip}{order}", [ingest_id]
     ).fetchone()[0]
 
-    raw_cols = ", ".join(f"{_quote(c)} := {_quote(SOURCE + c)}" for c in _source_columns(columns))
-    raw = f"to_json(struct_pack({raw_cols}))" if raw_cols else "NULL"
+    raw = _raw_value(columns)
     step(0.8, "Keeping the rejected rows with their reasons")
     rejected = cur.execute(
         f"INSERT INTO rejected_rows SELECT ?, ?, ?, {ROW}, reason, {raw} FROM _checked "
         f"WHERE reason IS NOT NULL ORDER BY {ROW}",
         [ingest_id, kind.name, name],
     ).fetchone()[0]
+    conflicts = 0
+    if skips:
+        conflicts = cur.execute(
+            f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, s.conflict, {raw} FROM "
+            f"_checked c JOIN _skips s ON s.{ROW} = c.{ROW} WHERE s.conflict IS NOT NULL "
+            f"ORDER BY c.{ROW}",
+            [ingest_id, kind.name, name],
+        ).fetchone()[0]
     structural = _structural_rejects(fmt)
     if structural:
         extra = cur.execute(
@@ -389,10 +528,20 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         rejected += extra
     for view in ("_checked", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
-    for table in ("_repeats", "_raw", "_prices", "_csv_errors", "_csv_scans"):
+    for table in ("_skips", "_repeats", "_repeated", "_raw", "_prices", "_csv_errors",
+                  "_csv_scans", "_csv_gaps"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
-    return IngestResult(name, rows_read, inserted, rows_read - rejected - inserted, rejected,
-                        ingest_id)
+    return IngestResult(name, rows_read, inserted, rows_read - rejected - conflicts - inserted,
+                        conflicts, rejected, ingest_id)
+
+
+def _raw_value(columns: dict[str, str]) -> str:
+    """SQL for a rejected row as it was: a JSON Lines line verbatim, else its source columns as
+    a JSON object."""
+    if JSON_LINE in columns:
+        return JSON_LINE
+    raw_cols = ", ".join(f"{_quote(c)} := {_quote(SOURCE + c)}" for c in _source_columns(columns))
+    return f"to_json(struct_pack({raw_cols}))" if raw_cols else "NULL"
 
 
 def _out_of_order(cur, time_column: str) -> bool:
@@ -405,7 +554,7 @@ def _out_of_order(cur, time_column: str) -> bool:
     ).fetchone()[0] > 0
 
 
-def _whoami() -> str:
+def whoami() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -413,10 +562,12 @@ def _whoami() -> str:
 
 
 def _log(cur, ingest_id, actor, via, kind, name, size, sha, result, status, message) -> None:
-    counts = ([result.rows_read, result.inserted, result.duplicates, result.rejected]
-              if result else [None] * 4)
+    counts = ([result.rows_read, result.inserted, result.duplicates, result.conflicts,
+               result.rejected] if result else [None] * 5)
     cur.execute(
-        "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_log (ingest_id, recorded_at, actor, via, kind, file, size_bytes, "
+        "sha256, rows_read, inserted, duplicates, conflicts, rejected, status, message) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [ingest_id, datetime.now(timezone.utc).replace(tzinfo=None), actor, via, kind, name, size,
          sha, *counts, status, message],
     )

@@ -23,6 +23,7 @@ class Column:
     choices: tuple[str, ...] = field(default=())
     non_negative: bool = False
     unit_interval: bool = False
+    max_length: int = 1000  # text longer than this breaks the rule (SPEC section 1)
 
     @property
     def sql_type(self) -> str:
@@ -37,10 +38,10 @@ class Column:
 
 
 EVENT_COLUMNS: tuple[Column, ...] = (
-    Column("event_id", "text", required=True),
+    Column("event_id", "text", max_length=200, required=True),
     Column("timestamp", "timestamp", required=True),
-    Column("system", "text", required=True),
-    Column("model", "text", required=True),
+    Column("system", "text", max_length=200, required=True),
+    Column("model", "text", max_length=200, required=True),
     Column("status", "choice", required=True, choices=STATUSES),
     Column("latency_ms", "float", non_negative=True),
     Column("cost_usd", "float", non_negative=True),
@@ -52,7 +53,7 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("human_overridden", "bool"),
     Column("review_cost_usd", "float", non_negative=True),
     Column("has_explanation", "bool"),
-    Column("segment", "text"),
+    Column("segment", "text", max_length=200),
     Column("detected_by", "choice", choices=DETECTORS),
     Column("input_ref", "text"),
     Column("output_ref", "text"),
@@ -76,7 +77,7 @@ class Kind:
 
     name: str
     table: str
-    key: str
+    identity: tuple[str, ...]  # the columns that make a row the same row (SPEC section 1)
     columns: tuple[Column, ...]
     order_by: str
 
@@ -86,9 +87,12 @@ class Kind:
 
 
 KINDS = {
-    "events": Kind("events", "inference_events", "event_id", EVENT_COLUMNS, "timestamp"),
-    "incidents": Kind("incidents", "incidents", "incident_id", INCIDENT_COLUMNS, "started_at"),
+    "events": Kind("events", "inference_events", ("system", "event_id"), EVENT_COLUMNS,
+                   "timestamp"),
+    "incidents": Kind("incidents", "incidents", ("incident_id",), INCIDENT_COLUMNS, "started_at"),
 }
+
+INGEST_ID = "ingest_id"  # besides the contract columns, each stored row names the ingest it came in
 
 
 def _create_table(kind: Kind) -> str:
@@ -132,5 +136,20 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         ],
     ),
 ]
+
+MIGRATIONS.append((
+    3,
+    [
+        # Which ingest stored each row, so an upload can be taken back (rows stored before
+        # this version have none and cannot be); conflicts counted apart from rejects.
+        f"ALTER TABLE inference_events ADD COLUMN IF NOT EXISTS {INGEST_ID} VARCHAR",
+        f"ALTER TABLE incidents ADD COLUMN IF NOT EXISTS {INGEST_ID} VARCHAR",
+        "ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS conflicts BIGINT",
+        """CREATE TABLE IF NOT EXISTS ingest_undos (
+             ingest_id VARCHAR NOT NULL, recorded_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL,
+             via VARCHAR, reason VARCHAR NOT NULL, events_removed BIGINT,
+             incidents_removed BIGINT)""",
+    ],
+))
 
 SCHEMA_VERSION = MIGRATIONS[-1][0]
