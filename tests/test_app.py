@@ -319,7 +319,7 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     assert not at.exception, at.exception
     counts = {m.label: m.value for m in at.metric}
     assert counts == {"Rows read": "42", "Inserted": "40", "Duplicates skipped": "0",
-                      "Rejected": "2"}
+                      "Conflicts kept aside": "0", "Rejected": "2"}
     rejected = at.dataframe[1].value
     assert list(rejected["row_number"]) == [41, 42]
     assert all("timestamp" in r for r in rejected["reason"])
@@ -330,6 +330,24 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
                            "WHERE via = 'web'") == [("analyst", "web", "other-tool.csv.gz", 40)]
     saved = yaml.safe_load((cfg / "maps" / "other-tool.map.yaml").read_text())
     assert saved["columns"]["event_id"] == "id" and saved["constants"] == {"system": "field-agent"}
+
+    # taken back: a reason is required, then exactly its rows go and the history says so
+    at = run("pages/upload.py", user="analyst")
+    labels = at.selectbox(key="undo_pick").options
+    assert labels[0].startswith("other-tool.csv.gz") and "40 rows · by analyst" in labels[0]
+    at.button(key="undo_go").click().run()
+    assert "Say why the upload is removed" in at.error[0].value
+    at.text_input(key="undo_reason").input("mapped to the wrong system")
+    at.button(key="undo_go").click().run()
+    assert not at.exception
+    assert at.success[0].value.startswith("Removed other-tool.csv.gz: 40 events")
+    history = at.dataframe[-1].value
+    assert list(history["removed"])[0] == "removed"
+    with open_store(db) as store:
+        assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'field-agent'") \
+            == 0
+        assert store.query("SELECT actor, via, reason, events_removed FROM ingest_undos") == [
+            ("analyst", "web", "mapped to the wrong system", 40)]
 
 
 def test_a_saved_map_is_offered_for_the_next_extract_and_duplicates_are_counted(app_env):
@@ -375,14 +393,14 @@ def test_audit_page_lists_filters_and_downloads(app_env):
         actions.sign_off(store, directory, "pm", question="costs_grow", system=None,
                          status="amber", note="watching", as_of=pd.Timestamp("2026-11-22"))
     at = run("pages/audit.py", user="admin")
-    assert [t.label for t in at.tabs] == ["Uploads", "Threshold changes", "Sign-offs",
-                                         "Sign-ins"]
-    signoffs = at.tabs[2].dataframe[0].value
+    assert [t.label for t in at.tabs] == ["Uploads", "Removed uploads", "Threshold changes",
+                                         "Sign-offs", "Sign-ins"]
+    signoffs = at.tabs[3].dataframe[0].value
     assert list(signoffs["actor"]) == ["pm"]
     uploads = at.tabs[0].dataframe[0].value
     assert len(uploads) == 4 and set(uploads["via"]) == {"demo"}
     assert len(at.get("download_button")) == 2  # uploads and sign-offs; the others are empty
     at.text_input(key="audit_who").input("nobody-by-that-name").run()
-    assert not at.tabs[2].dataframe and not at.get("download_button")
+    assert not at.tabs[3].dataframe and not at.get("download_button")
     at.text_input(key="audit_who").input("P").run()  # part of a name, any case
-    assert list(at.tabs[2].dataframe[0].value["actor"]) == ["pm"]
+    assert list(at.tabs[3].dataframe[0].value["actor"]) == ["pm"]

@@ -10,8 +10,9 @@ import streamlit as st
 import ui
 from scorecard import actions
 from scorecard.errors import ScorecardError
-from scorecard.settings import config_dir
+from scorecard.settings import config_dir, read_yaml
 from scorecard.store import audit, preview
+from scorecard.store.ingest import IngestLimits
 from scorecard.store.mapping import ColumnMap, load_map
 from scorecard.store.pricing import Pricing
 from scorecard.store.schema import KINDS
@@ -95,6 +96,8 @@ if upload is not None:
             result = actions.upload(ui.store(), ui.directory(), ui.username(), path,
                                     display_name=upload.name, kind=kind, cmap=cmap,
                                     pricing=Pricing.load(config_dir() / "pricing.yaml"),
+                                    limits=IngestLimits.from_settings(
+                                        read_yaml(config_dir() / "store.yaml")),
                                     progress=lambda fraction, text: bar.progress(fraction, text),
                                     save_map_as=(config_dir(), map_name) if map_name.strip()
                                     else None)
@@ -106,23 +109,53 @@ if upload is not None:
 result = st.session_state.get("last_upload")
 if result is not None:
     st.subheader(f"Result for {result.file}")
-    cols = st.columns(4)
-    for col, (label, count) in zip(cols, [("Rows read", result.rows_read),
-                                          ("Inserted", result.inserted),
-                                          ("Duplicates skipped", result.duplicates),
-                                          ("Rejected", result.rejected)]):
+    counts = [("Rows read", result.rows_read), ("Inserted", result.inserted),
+              ("Duplicates skipped", result.duplicates), ("Conflicts kept aside", result.conflicts),
+              ("Rejected", result.rejected)]
+    for col, (label, count) in zip(st.columns(len(counts)), counts):
         col.metric(label, f"{count:,}")
-    if result.rejected:
+    if result.conflicts:
+        st.caption("A conflict is a row whose system and event_id are already stored (or appear "
+                   "earlier in the file) with other values; nothing stored was overwritten.")
+    if result.rejected or result.conflicts:
         rejected = audit.rejected_rows(ui.store(), result.ingest_id)
         st.dataframe(rejected.head(200), hide_index=True, width="stretch")
         st.download_button("Download the rejected rows (CSV)", rejected.to_csv(index=False),
                            file_name=f"rejected-{Path(result.file).name}.csv", mime="text/csv")
 
+if st.session_state.get("upload_removed"):
+    st.success(st.session_state.pop("upload_removed"))
+
 st.subheader("Upload history")
-history = audit.audit_rows(ui.store(), audit.AUDIT_TABLES[0], limit=20)
+history = audit.upload_history(ui.store(), limit=20)
 if history.empty:
     st.caption("Nothing has been loaded yet.")
 else:
-    st.dataframe(history[["recorded_at", "actor", "via", "kind", "file", "status", "inserted",
-                          "duplicates", "rejected", "message"]],
+    shown = history.assign(removed=history.removed_at.notna().map({True: "removed", False: ""}))
+    st.dataframe(shown[["recorded_at", "actor", "via", "kind", "file", "status", "inserted",
+                        "duplicates", "conflicts", "rejected", "removed", "removed_by",
+                        "removed_because", "message"]],
                  hide_index=True, width="stretch")
+    removable = history[(history.status == "ok") & history.removed_at.isna()]
+    if not removable.empty:
+        with st.expander("Remove an upload"):
+            st.caption("Removes exactly the rows that upload stored, and records who removed it "
+                       "and why. Its rejected rows and its line in the history stay.")
+            labels = {row.ingest_id: f"{row.file} · {row.recorded_at:%d %b %Y %H:%M} UTC · "
+                                     f"{row.inserted:,} rows · by {row.actor}"
+                      for row in removable.itertuples()}
+            pick = st.selectbox("Upload", list(labels), format_func=labels.get, key="undo_pick")
+            why = st.text_input("Why it is removed", key="undo_reason",
+                                placeholder="e.g. loaded for the wrong system")
+            if st.button("Remove this upload", key="undo_go"):
+                try:
+                    undone = actions.remove_upload(ui.store(), ui.directory(), ui.username(),
+                                                   pick, why)
+                except ScorecardError as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state["upload_removed"] = (
+                        f"Removed {undone.file}: {undone.events_removed:,} events and "
+                        f"{undone.incidents_removed:,} incidents taken out of the store.")
+                    st.session_state.pop("last_upload", None)
+                    st.rerun()

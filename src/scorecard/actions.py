@@ -13,10 +13,11 @@ from .metrics import rollups, threshold_changes
 from .metrics.signoff import record_signoff
 from .metrics.thresholds import Thresholds
 from .store.db import Store
-from .store.ingest import IngestResult, Progress, ingest_file
+from .store.ingest import IngestLimits, IngestResult, Progress, ingest_file
 from .store.mapping import ColumnMap
 from .store.preview import save_map
 from .store.pricing import Pricing
+from .store.undo import UndoResult, undo_ingest
 from .users import Directory
 
 
@@ -43,7 +44,8 @@ def sign_off(store: Store, directory: Directory, username: str, *, question: str
 
 
 def upload(store: Store, directory: Directory, username: str, path: Path, *, display_name: str,
-           kind: str, cmap: ColumnMap, pricing: Pricing, progress: Progress | None = None,
+           kind: str, cmap: ColumnMap, pricing: Pricing, limits: IngestLimits | None = None,
+           progress: Progress | None = None,
            save_map_as: tuple[Path, str] | None = None) -> IngestResult:
     """Load an uploaded extract; `save_map_as` (config dir, name) keeps its map first."""
     directory.require(username, "upload")
@@ -51,10 +53,19 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
         save_map(*save_map_as, cmap)
     step = progress or (lambda fraction, text: None)
     # the ingest's own "Done" waits until the daily summaries are updated too
-    result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, actor=username,
-                         via="web", display_name=display_name,
+    result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, limits=limits,
+                         actor=username, via="web", display_name=display_name,
                          progress=lambda f, text: step(f, text) if f < 1 else None)
     step(0.95, "Updating the daily summaries")
     rollups.refresh(store)
     step(1.0, "Done")
     return result
+
+
+def remove_upload(store: Store, directory: Directory, username: str, ingest_id: str,
+                  reason: str) -> UndoResult:
+    """Take an earlier upload back and bring the daily summaries in step."""
+    directory.require(username, "upload")
+    undone = undo_ingest(store, ingest_id, actor=username, reason=reason, via="web")
+    rollups.refresh(store)
+    return undone

@@ -21,7 +21,9 @@ class AuditTable:
 AUDIT_TABLES = (
     AuditTable("Uploads", "ingest_log", "actor",
                "recorded_at, actor, via, kind, file, status, rows_read, inserted, duplicates, "
-               "rejected, size_bytes, sha256, message, ingest_id"),
+               "conflicts, rejected, size_bytes, sha256, message, ingest_id"),
+    AuditTable("Removed uploads", "ingest_undos", "actor",
+               "recorded_at, actor, via, reason, events_removed, incidents_removed, ingest_id"),
     AuditTable("Threshold changes", "threshold_changes", "actor",
                "recorded_at, actor, coalesce(system, 'all systems') AS system, metric, "
                "old_value, new_value, reason"),
@@ -44,6 +46,16 @@ def audit_rows(store: Store, table: AuditTable, *, who: str | None = None,
         "ORDER BY recorded_at DESC LIMIT $limit",
         {"who": who or None, "since": since,
          "until": until + timedelta(days=1) if until else None, "limit": limit})
+
+
+def upload_history(store: Store, limit: int = 20) -> pd.DataFrame:
+    """The latest uploads, newest first, each with when it was removed (if it was)."""
+    return store.query_df(
+        "SELECT l.recorded_at, l.actor, l.via, l.kind, l.file, l.status, l.inserted, "
+        "l.duplicates, l.conflicts, l.rejected, u.recorded_at AS removed_at, "
+        "u.actor AS removed_by, u.reason AS removed_because, l.message, l.ingest_id "
+        "FROM ingest_log l LEFT JOIN ingest_undos u USING (ingest_id) "
+        "ORDER BY l.recorded_at DESC LIMIT ?", [limit])
 
 
 def rejected_rows(store: Store, ingest_id: str, limit: int = 100_000) -> pd.DataFrame:

@@ -146,7 +146,7 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
         ).fetchall()]
         obj = f"CASE WHEN {is_object} THEN line END"
         cols = "".join(f", {_json_member(obj, k)} AS {_quote(k)}" for k in keys
-                       if k not in (ROW, JSON_ERROR, JSON_LINE))
+                       if k not in ("", ROW, JSON_ERROR, JSON_LINE))  # "" names no column
         view = (f"SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS {ROW}, CASE WHEN {is_object} "
                 f"THEN NULL ELSE 'line is not a JSON object' END AS {JSON_ERROR}, "
                 f"line AS {JSON_LINE}{cols} FROM _raw WHERE line IS NOT NULL AND trim(line) <> ''")
@@ -159,9 +159,7 @@ JSON_LINE = "__line"  # the line as it was, kept when the row is rejected
 
 
 def _json_member(obj: str, key: str) -> str:
-    """SQL for one member of a JSON object as text, for any key (quotes and the empty key too)."""
-    if key == "":
-        return f"json_extract_string(CAST({obj} AS MAP(VARCHAR, JSON))[''], '$')"
+    """SQL for one member of a JSON object as text, whatever characters its key holds."""
     path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return f"json_extract_string({obj}, {_literal(path)})"
 
@@ -169,7 +167,7 @@ def _json_member(obj: str, key: str) -> str:
 def _csv_row_numbers(cur) -> str:
     """The data row number (1 = the row after the header) of each row the CSV reader kept: its
     position among kept rows, shifted past the malformed rows before it."""
-    first = "(rowid - (SELECT min(rowid) FROM _raw))"
+    first = "(_raw.rowid - (SELECT min(rowid) FROM _raw))"
     cur.execute("CREATE OR REPLACE TEMP TABLE _csv_gaps AS SELECT row_number - "
                 "row_number() OVER (ORDER BY row_number) AS kept_before FROM "
                 "(SELECT DISTINCT line - 1 AS row_number FROM _csv_errors)")
