@@ -263,7 +263,7 @@ def _rule_checks(col: Column, typed: bool, limits: IngestLimits) -> list[tuple[s
     if col.required:
         checks.append((f"{raw} IS NULL", f"'{name} is missing'"))
     if col.kind == "text":
-        checks.append((f"length({raw}) > {col.max_length}",
+        checks.append((f"strlen({raw}) > {col.max_length} AND length({raw}) > {col.max_length}",
                        f"'{name} is longer than {col.max_length:,} characters'"))
     shown = f"' ''' || left(CAST({raw} AS VARCHAR), 40) || ''''"
     if col.kind == "choice":
