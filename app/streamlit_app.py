@@ -1,9 +1,12 @@
 """The scorecard web app: sign-in, then only the pages the user's role may use."""
 
+import importlib
 from functools import partial
 
+import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
+from streamlit_authenticator.models import cookie_model
 
 import ui
 from scorecard.errors import StoreBusy
@@ -22,6 +25,23 @@ PAGES = [
     ("pages/upload.py", "Upload", ":material/upload_file:", "upload"),
     ("pages/audit.py", "Audit", ":material/policy:", "audit"),
 ]
+
+
+class CookieWriter(stx.CookieManager):
+    """The sign-in library's cookie manager without its read-back component. That component
+    answers its first render with a rerun, and a Sign in click made while that rerun is pending
+    was lost (a click in the first second after a server start, one time in two). The library
+    reads the cookie from the request (`st.context.cookies`), so only writing is needed."""
+
+    def __init__(self, key: str = "init") -> None:  # noqa: ARG002 - the library's signature
+        self.cookie_manager = importlib.import_module(stx.CookieManager.__module__)._component_func
+        self.cookies = {}
+
+    def delete(self, cookie: str, key: str = "delete") -> None:
+        self.cookie_manager(method="delete", cookie=cookie, key=key, default=False)
+
+
+cookie_model.stx = type("CookieComponents", (), {"CookieManager": CookieWriter})
 
 
 def failed_attempts(credentials: dict) -> dict[str, int]:
