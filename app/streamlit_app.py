@@ -2,6 +2,7 @@
 
 import importlib
 from functools import partial
+from pathlib import Path
 
 import extra_streamlit_components as stx
 import streamlit as st
@@ -9,7 +10,7 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.models import cookie_model
 
 import ui
-from scorecard.errors import StoreBusy
+from scorecard.errors import ScorecardError, StoreBusy
 from scorecard.settings import config_dir
 from scorecard.users import (COOKIE_NAME, ROLE_TITLES, Directory, can, cookie_key,
                              record_signin)
@@ -92,9 +93,12 @@ def main() -> None:
     if not st.session_state.get("authentication_status") or role is None:
         if st.session_state.get("authentication_status"):  # no longer in the directory
             authenticator.logout(location="unrendered")
-        page = partial(sign_in, authenticator, credentials, directory)
-        st.navigation([st.Page(page, title="Sign in", icon=":material/login:",
-                               url_path="sign-in")], position="hidden").run()
+        # every page's link leads to the sign-in form, and after signing in to that page
+        st.navigation([st.Page(partial(sign_in, authenticator, credentials, directory),
+                               title="Sign in", icon=":material/login:", url_path=url_path,
+                               default=url_path == "sign-in")
+                       for url_path in ["sign-in", *(Path(p).stem for p, *_ in PAGES)]],
+                      position="hidden").run()
         st.stop()
 
     if st.session_state.pop("_cookie_pending", False):
@@ -115,9 +119,14 @@ def main() -> None:
 
 
 # The store is open only while a page runs, so other programs can write to it in between.
+# Whatever goes wrong, the person sees one plain sentence, never a traceback or a server path.
 try:
     with ui.store_for_this_run():
         main()
 except StoreBusy:
     st.warning("The store is being updated by another program (a `scorecard ingest` is "
                "running). The scorecard is back as soon as it finishes; reload in a moment.")
+except ScorecardError as exc:
+    st.error(ui.plain(str(exc)))
+except Exception:  # noqa: BLE001 - the last line of defence, logged with an id
+    st.error(ui.unexpected_error())

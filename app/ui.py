@@ -7,11 +7,16 @@ so an upload or a threshold change shows at once and nothing else recomputes.
 
 from __future__ import annotations
 
+import logging
+import re
+import secrets
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import streamlit as st
 
+from scorecard.errors import ScorecardError
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
@@ -24,6 +29,23 @@ from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 STATUS = {"green": ("🟢", "On target"), "amber": ("🟠", "Watch"), "red": ("🔴", "Act"),
           "unknown": ("⚪", "No data")}
 INSUFFICIENT = ("◌", "Too few events")
+
+
+log = logging.getLogger("scorecard.app")
+SERVER_PATH = re.compile(r"(?:/[\w.+@-]+){2,}/?")
+
+
+def plain(message: str) -> str:
+    """A message fit for the browser: server paths shortened to their file names."""
+    return SERVER_PATH.sub(lambda m: Path(m.group(0)).name or "a folder", message)
+
+
+def unexpected_error() -> str:
+    """Log the exception being handled with a short id and return the sentence to show."""
+    error_id = secrets.token_hex(4)
+    log.exception("Unexpected error %s", error_id)
+    return (f"Something went wrong on our side (error {error_id}); it is logged on the server. "
+            "Reload the page, or give the error id to your administrator.")
 
 
 _open: dict[str, list] = {}  # store path -> [Store, script runs using it]
@@ -104,8 +126,11 @@ def thresholds():
 def prefetch() -> None:
     """Compute the landing page's numbers while someone is still typing their password; the
     run that shows the scorecard then finds them cached."""
-    if has_events():
-        scorecard(cache_key(), 7, None)
+    try:
+        if has_events():
+            scorecard(cache_key(), 7, None)
+    except ScorecardError:
+        pass  # e.g. a malformed thresholds file: the page after sign-in says so
 
 
 def directory() -> Directory:

@@ -171,3 +171,35 @@ def test_an_evidence_link_opens_the_trend_behind_an_answer(app_url, page):
     page.locator("[data-testid=stPlotlyChart]").first.wait_for()
     assert page.get_by_role("combobox", name="Metric").input_value() == \
         "Cost per Outcome · Cost per successful decision"
+
+
+def test_a_broken_thresholds_file_is_one_sentence_on_every_page_by_deep_link(browser, page,
+                                                                          tmp_path):
+    """A fresh server and config directory, a thresholds file with a typo: the sign-in form
+    works, each page that judges values, opened by its link, says what is wrong in one
+    sentence, and the pages that need no thresholds (Upload, Audit) work as usual."""
+    db = ensure_demo_store(tmp_path / "demo.duckdb")
+    cfg = copy_config(DEFAULT_CONFIG_DIR, tmp_path / "config")
+    (cfg / "thresholds.yaml").write_text("defaults:\n  events: {direction: higher_is_better\n")
+    with served(db, cfg) as server:
+        sign_in_without_scorecard(page, server.url, "admin")
+        for path in ("upload", "audit"):
+            page.goto(f"{server.url}/{path}")
+            page.get_by_role("heading", name="Upload history" if path == "upload"
+                             else "Audit log").wait_for()
+        for path in ("", "trends", "questions", "thresholds"):
+            page.goto(f"{server.url}/{path}")
+            alert = page.locator("[data-testid=stAlert]").filter(has_text="thresholds.yaml").first
+            alert.wait_for()
+            text = alert.inner_text()
+            assert "thresholds.yaml is not valid YAML at line" in text, (path, text)
+            assert str(cfg) not in text
+            assert page.get_by_text("Traceback").count() == 0
+
+
+def sign_in_without_scorecard(page, url: str, username: str) -> None:
+    open_sign_in(page, url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()

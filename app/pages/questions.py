@@ -39,7 +39,7 @@ for answer in answers:
                                          note=note, as_of=card.window.as_of)
                         st.success("Signed off.")
                     except ScorecardError as exc:
-                        st.error(str(exc))
+                        st.error(ui.plain(str(exc)))
         history = signoff_history(ui.store(), answer.id)
         if history:
             st.dataframe(history, hide_index=True)

@@ -58,7 +58,7 @@ proposal = changes.Proposal(metric.id, scope, round(target / scale, 12), round(l
 try:
     proposed = changes.apply(th, proposal)
 except ScorecardError as exc:
-    st.error(str(exc))
+    st.error(ui.plain(str(exc)))
     proposed = None
 
 if proposed is not None:
@@ -86,7 +86,7 @@ if proposed is not None:
                     f"{len(diff)} status{'es' if len(diff) != 1 else ''} changed.")
                 st.rerun()
             except ScorecardError as exc:
-                st.error(str(exc))
+                st.error(ui.plain(str(exc)))
 
 if scope is not None and own is not None:
     if st.button(f"Use the all-systems threshold for {scope}", key="drop_override"):
@@ -98,7 +98,7 @@ if scope is not None and own is not None:
             st.session_state["threshold_saved"] = f"{scope} now follows the all-systems threshold."
             st.rerun()
         except ScorecardError as exc:
-            st.error(str(exc))
+            st.error(ui.plain(str(exc)))
 
 st.subheader("History")
 history = changes.history(ui.store())
@@ -132,4 +132,4 @@ with st.form("revert"):
             st.session_state["threshold_saved"] = "Reverted; the revert is in the history too."
             st.rerun()
         except ScorecardError as exc:
-            st.error(str(exc))
+            st.error(ui.plain(str(exc)))

@@ -44,6 +44,12 @@ def _saved_copy(file) -> Path:
     return path
 
 
+def _remove_copy(file_id: str) -> None:
+    copies = st.session_state.setdefault("_upload_copies", {})
+    if file_id in copies:
+        shutil.rmtree(Path(copies.pop(file_id)).parent, ignore_errors=True)
+
+
 def _mapping(columns: list[str], start: ColumnMap, key: str) -> ColumnMap:
     """One picker per contract column: a source column, a constant, or nothing."""
     mapped, constants = {}, {}
@@ -71,7 +77,7 @@ if upload is not None:
     try:
         columns, first_rows = preview.preview_file(path, upload.name)
     except ScorecardError as exc:
-        st.error(str(exc))
+        st.error(ui.plain(str(exc)))
         st.stop()
     st.subheader("Preview")
     st.caption(f"{upload.name} · {upload.size / 1e6:,.1f} MB · first {len(first_rows)} rows")
@@ -104,7 +110,9 @@ if upload is not None:
             st.session_state["last_upload"] = result
         except ScorecardError as exc:
             bar.empty()
-            st.error(str(exc) + " Nothing from this file was stored.")
+            st.error(ui.plain(str(exc)) + " Nothing from this file was stored.")
+        finally:
+            _remove_copy(upload.file_id)  # the store has the rows; the copy is not kept
 
 result = st.session_state.get("last_upload")
 if result is not None:
@@ -152,7 +160,7 @@ else:
                     undone = actions.remove_upload(ui.store(), ui.directory(), ui.username(),
                                                    pick, why)
                 except ScorecardError as exc:
-                    st.error(str(exc))
+                    st.error(ui.plain(str(exc)))
                 else:
                     st.session_state["upload_removed"] = (
                         f"Removed {undone.file}: {undone.events_removed:,} events and "

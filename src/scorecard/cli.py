@@ -125,7 +125,8 @@ def cmd_serve(args) -> int:
     if not app.exists():
         raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--client.showErrorDetails", "none"]
     return subprocess.call(cmd, env=env, cwd=PROJECT_ROOT)
 
 

@@ -1,4 +1,5 @@
-"""Where things live: the store, the config directory, and the engine settings read from config."""
+"""Where things live (the store, the config directory) and how the project reads its YAML files:
+safely, without aliases, and with a plain sentence naming the file and line when one is wrong."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 from pathlib import Path
 
 import yaml
+
+from .errors import BadInput
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
@@ -25,19 +28,64 @@ def db_path(explicit: str | os.PathLike | None = None) -> Path:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, when installed
 
 
-def parse_yaml(text: str):
-    """YAML text as Python data, with safe loading (libyaml's fast parser when available)."""
-    return yaml.load(text, Loader=_LOADER)
+def parse_yaml(text: str, source: str = "The YAML text"):
+    """YAML text as Python data, loaded safely. Aliases are refused: nested ones expand into
+    gigabytes from a few hundred bytes, and no file of this project needs them."""
+    try:
+        for event in yaml.parse(text, Loader=_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                raise BadInput(f"{source} uses a YAML alias (*{event.anchor}) at line "
+                               f"{event.start_mark.line + 1}; write the values out instead.")
+        return yaml.load(text, Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "it cannot be parsed"
+        raise BadInput(f"{source} is not valid YAML{where}: {problem}.") from None
 
 
-def read_yaml(path: Path) -> dict:
-    """A YAML mapping from a file, or {} when the file is absent or empty."""
-    if not path.exists():
+def read_yaml(path: Path, what: str = "file") -> dict:
+    """A YAML mapping from a file, or {} when the file is absent or empty; BadInput naming the
+    file (and line) when it cannot be read, is not YAML or is not a mapping."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
         return {}
-    return parse_yaml(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "it is not UTF-8 text"
+        raise BadInput(f"The {what} {path} could not be read ({reason}).") from None
+    data = parse_yaml(text, f"The {what} {path}")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise BadInput(f"The {what} {path} must hold named sections (a YAML mapping) at line 1.")
+    return data
+
+
+def line_of(path: Path, location: tuple) -> int | None:
+    """The line (1-based) where a key path such as ('defaults', 'success_rate', 'target') sits
+    in a YAML file, as far as the path exists; None when the file cannot say."""
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=_LOADER)
+    except (OSError, yaml.YAMLError):
+        return None
+    line = None
+    for key in location:
+        if isinstance(node, yaml.MappingNode):
+            match = next(((k, v) for k, v in node.value if str(k.value) == str(key)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) \
+                and 0 <= key < len(node.value):
+            match = (node.value[key], node.value[key])
+        else:
+            match = None
+        if match is None:
+            break
+        line, node = match[0].start_mark.line + 1, match[1]
+    return line if line is not None else (node.start_mark.line + 1 if node is not None else None)
 
 
 def engine_settings(cfg_dir: Path | None = None) -> dict:
     """DuckDB settings (memory_limit, threads) from `store.yaml` in the config directory."""
-    data = read_yaml(config_dir(cfg_dir) / "store.yaml")
+    data = read_yaml(config_dir(cfg_dir) / "store.yaml", "store settings file")
     return {k: v for k, v in data.items() if k in ("memory_limit", "threads") and v}

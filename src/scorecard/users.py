@@ -21,7 +21,7 @@ import bcrypt
 import yaml
 
 from .errors import BadInput, ScorecardError
-from .settings import read_yaml
+from .settings import line_of, read_yaml
 
 ROLES = ("executive", "product_manager", "analyst", "admin")
 ROLE_TITLES = {"executive": "Executive", "product_manager": "Product manager",
@@ -79,7 +79,8 @@ def add_user(cfg_dir: Path, username: str, role: str, password: str,
     if len(password) < MIN_PASSWORD:
         raise BadInput(f"The password must be at least {MIN_PASSWORD} characters long.")
     path = users_file(cfg_dir)
-    data = read_yaml(path)
+    _configured_signins(path)  # a malformed file is refused, not rewritten
+    data = read_yaml(path, "users file")
     usernames = data.setdefault("credentials", {}).setdefault("usernames", {}) or {}
     data["credentials"]["usernames"] = usernames
     usernames[username] = {"name": name or username, "password": hash_password(password),
@@ -117,8 +118,7 @@ class Directory:
 
     @classmethod
     def load(cls, cfg_dir: Path, store=None) -> "Directory":
-        data = read_yaml(users_file(cfg_dir))
-        usernames = dict(((data.get("credentials") or {}).get("usernames")) or {})
+        usernames = dict(_configured_signins(users_file(cfg_dir)))
         if store is not None:
             demo = store.scalar("SELECT value FROM store_meta WHERE key = ?", [DEMO_META_KEY])
             for username, entry in json.loads(demo or "{}").items():
@@ -144,6 +144,27 @@ class Directory:
             raise NotAllowed(f"{username} ({ROLE_TITLES.get(role or '', 'no role')}) may not "
                              f"{ACTIONS[capability]}; ask an admin for that role.")
         return role
+
+
+def _configured_signins(path: Path) -> dict[str, dict]:
+    """The sign-ins of the users file; BadInput naming the file and line when it is malformed."""
+    data = read_yaml(path, "users file")
+    location: tuple = ("credentials",)
+    credentials = data.get("credentials") or {}
+    if isinstance(credentials, dict):
+        location = ("credentials", "usernames")
+        usernames = credentials.get("usernames") or {}
+        if isinstance(usernames, dict):
+            bad = [u for u, e in usernames.items()
+                   if not isinstance(e, dict) or not isinstance(e.get("roles") or [], list)]
+            if not bad:
+                return {str(u): e for u, e in usernames.items()}
+            location = ("credentials", "usernames", bad[0])
+    line = line_of(path, location)
+    raise BadInput(f"The users file {path} is malformed at {'.'.join(map(str, location))}"
+                   f"{f' (line {line})' if line else ''}: each sign-in is a username with "
+                   "name, password and a list of roles; fix it or add sign-ins again with "
+                   "`scorecard users add`.")
 
 
 def record_signin(store, username: str, role: str | None, event: str) -> None:

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import BadInput
-from ..settings import parse_yaml
+from ..settings import line_of, read_yaml
 from .registry import Direction, registry
 
 Status = Literal["green", "amber", "red", "unknown"]
@@ -126,19 +126,22 @@ class Thresholds(BaseModel):
                               sort_keys=False, width=120)
 
 
-def _explain(exc: ValidationError, source: str) -> BadInput:
+def _explain(exc: ValidationError, source: str, path: Path | None) -> BadInput:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
+    line = line_of(path, first["loc"]) if path is not None else None
     message = first["msg"].removeprefix("Value error, ")
     return BadInput(f"The thresholds in {source} are invalid"
-                    f"{' at ' + where if where else ''}: {message}.")
+                    f"{' at ' + where if where else ''}"
+                    f"{f' (line {line})' if line else ''}: {message}.")
 
 
-def parse_thresholds(data: dict, source: str = "the thresholds") -> Thresholds:
+def parse_thresholds(data: dict, source: str = "the thresholds",
+                     path: Path | None = None) -> Thresholds:
     try:
         return Thresholds.model_validate(data or {})
     except ValidationError as exc:
-        raise _explain(exc, source) from None
+        raise _explain(exc, source, path) from None
 
 
 PACKAGED = Path(__file__).with_name("thresholds.yaml")  # the defaults, before any change
@@ -153,16 +156,10 @@ def in_force(path: str | Path) -> Path:
 
 
 def load_thresholds(path: str | Path) -> Thresholds:
+    """The thresholds file (or the packaged defaults while it is absent); BadInput names the
+    file and line of whatever is wrong with it."""
     path = in_force(path)
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise BadInput(f"The thresholds file {path} could not be read ({exc.strerror}).") from None
-    except yaml.YAMLError:
-        raise BadInput(f"The thresholds file {path} is not valid YAML.") from None
-    if not isinstance(data, dict):
-        raise BadInput(f"The thresholds file {path} must hold settings, defaults and systems.")
-    return parse_thresholds(data, str(path))
+    return parse_thresholds(read_yaml(path, "thresholds file"), str(path), path)
 
 
 def with_store_layer(thresholds: Thresholds, layer: dict | None) -> Thresholds:

@@ -8,7 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..errors import BadInput
-from ..settings import parse_yaml
+from ..settings import line_of, read_yaml
 from .schema import KINDS
 
 
@@ -24,12 +24,17 @@ class ColumnMap(BaseModel):
     @field_validator("constants", mode="before")
     @classmethod
     def _constants_as_text(cls, value: dict | None) -> dict:
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("must map contract columns to values")
         return {k: "" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
                 for k, v in (value or {}).items()}
 
     @field_validator("values", mode="before")
     @classmethod
     def _values_as_text(cls, value: dict | None) -> dict:
+        if value is not None and not (isinstance(value, dict)
+                                      and all(isinstance(t, dict | None) for t in value.values())):
+            raise ValueError("must map contract columns to {source value: contract value}")
         return {col: {str(k): str(v) for k, v in (table or {}).items()}
                 for col, table in (value or {}).items()}
 
@@ -59,17 +64,14 @@ def load_map(path: str | Path | None) -> ColumnMap:
     if path is None:
         return ColumnMap()
     path = Path(path)
-    try:
-        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise BadInput(f"The map file {path} could not be read ({exc.strerror}).") from None
-    except yaml.YAMLError:
-        raise BadInput(f"The map file {path} is not valid YAML.") from None
-    if not isinstance(data, dict):
-        raise BadInput(f"The map file {path} must hold columns, constants and values sections.")
+    if not path.is_file():
+        raise BadInput(f"The map file {path} does not exist.")
+    data = read_yaml(path, "map file")
     try:
         return ColumnMap.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise BadInput(f"The map file {path} is malformed at '{where}': {first['msg']}.") from None
+        line = line_of(path, first["loc"])
+        raise BadInput(f"The map file {path} is malformed at '{where}'"
+                       f"{f' (line {line})' if line else ''}: {first['msg']}.") from None

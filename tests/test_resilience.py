@@ -1,0 +1,120 @@
+"""Resilience: config files that are missing or wrong, errors nobody planned for, hostile
+YAML. Each gives one plain sentence (file and line, or an error id), never a traceback."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from conftest import event_row, write_csv
+from scorecard.errors import BadInput
+from scorecard.metrics.thresholds import load_thresholds
+from scorecard.settings import parse_yaml, read_yaml
+from scorecard.store.mapping import load_map
+from scorecard.users import Directory, add_user
+from test_app import app_env, demo_db, open_store, run  # noqa: F401 - shared fixtures
+
+ALIASES = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
+
+
+def _errors(at) -> list[str]:
+    return [e.value for e in at.error]
+
+
+# -- config files ------------------------------------------------------------------------------
+
+def test_without_a_thresholds_file_the_packaged_defaults_apply(app_env):
+    _, cfg = app_env
+    assert not (cfg / "thresholds.yaml").exists()
+    at = run(user="exec")
+    assert at.dataframe and not at.error
+
+
+@pytest.mark.parametrize("content, says", [
+    ("defaults: [unclosed\n", "is not valid YAML at line 2"),
+    ("", "are invalid: defaults lack a threshold for events"),
+    ("settings:\n  latency_slo_ms: 2000\ndefaults:\n  events: {direction: higher_is_better, "
+     "target: 10, limit: 100}\n", "(line 4): target 10 is below limit 100"),
+    (ALIASES, "uses a YAML alias (*a) at line 2"),
+])
+def test_a_broken_thresholds_file_is_one_sentence(app_env, content, says):
+    """Through the app's entry script, as the server runs every page (the browser test visits
+    each page by its link)."""
+    _, cfg = app_env
+    (cfg / "thresholds.yaml").write_text(content)
+    sign_in_page = run()
+    assert sign_in_page.text_input and not sign_in_page.error, "the sign-in form still works"
+    errors = _errors(run(user="admin"))
+    assert len(errors) == 1 and says in errors[0], errors
+    assert "thresholds.yaml" in errors[0] and str(cfg) not in errors[0], "no server path"
+
+
+def test_a_malformed_users_file_is_one_sentence_naming_its_line(app_env):
+    _, cfg = app_env
+    (cfg / "users.yaml").write_text("credentials:\n  usernames:\n    - alice\n")
+    at = run()
+    assert _errors(at) == ["The users file users.yaml is malformed at credentials.usernames "
+                           "(line 2): each sign-in is a username with name, password and a list "
+                           "of roles; fix it or add sign-ins again with `scorecard users add`."]
+    with pytest.raises(BadInput, match="malformed"):
+        add_user(cfg, "bob", "executive", "long enough password")
+    assert "alice" in (cfg / "users.yaml").read_text(), "a malformed file is not rewritten"
+
+
+def test_a_map_file_is_checked_with_its_line(tmp_path):
+    bad = tmp_path / "m.yaml"
+    bad.write_text("columns:\n  event_id: id\nconstants: [system]\n")
+    with pytest.raises(BadInput, match=r"malformed at 'constants' \(line 3\)"):
+        load_map(bad)
+    bad.write_text(ALIASES)
+    with pytest.raises(BadInput, match="alias"):
+        load_map(bad)
+
+
+def test_yaml_aliases_are_refused_before_they_expand(tmp_path):
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n"
+        for i in range(8))
+    with pytest.raises(BadInput, match="alias"):
+        parse_yaml(bomb, "The file")
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(bomb)
+    with pytest.raises(BadInput, match="alias"):
+        load_thresholds(path)
+    (tmp_path / "store.yaml").write_text("- just\n- a list\n")
+    with pytest.raises(BadInput, match="must hold named sections"):
+        read_yaml(tmp_path / "store.yaml")
+
+
+def test_cli_with_a_broken_config_says_one_line(tmp_path):
+    (tmp_path / "thresholds.yaml").write_text("defaults: {events: [1, 2}\n")
+    db = tmp_path / "s.duckdb"
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest",
+                           str(write_csv(tmp_path / "a.csv", [event_row("a")])), "--db", str(db),
+                           "--config", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "not valid YAML at line 1" in done.stderr
+
+
+# -- errors nobody planned for -----------------------------------------------------------------
+
+def test_an_unexpected_error_shows_an_id_and_is_logged(app_env, caplog):
+    db, _ = app_env
+    with open_store(db) as store, store.transaction() as cur:
+        cur.execute("DROP TABLE incidents")  # a store damaged by hand
+    with caplog.at_level(logging.ERROR, logger="scorecard.app"):
+        at = run(user="exec")
+    errors = _errors(at)
+    assert len(errors) == 1 and errors[0].startswith("Something went wrong on our side (error ")
+    error_id = errors[0].split("(error ")[1][:8]
+    assert any(error_id in r.getMessage() and r.exc_info for r in caplog.records), \
+        "the traceback is in the server log, under the id the person sees"
+    assert "Traceback" not in errors[0] and "incidents" not in errors[0]
+
+
+def test_the_directory_reads_a_users_file_written_by_the_cli(tmp_path):
+    add_user(tmp_path, "carol", "analyst", "long enough password")
+    assert Directory.load(tmp_path).role("carol") == "analyst"
