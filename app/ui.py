@@ -8,6 +8,7 @@ so an upload or a threshold change shows at once and nothing else recomputes.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import secrets
 import threading
@@ -23,7 +24,7 @@ from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_for
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import config_dir, db_path, engine_settings, parse_yaml
-from scorecard.store.db import Store
+from scorecard.store.db import Store, writable
 from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 
 STATUS = {"green": ("🟢", "On target"), "amber": ("🟠", "Watch"), "red": ("🔴", "Act"),
@@ -53,8 +54,15 @@ _open_lock = threading.Lock()
 OPEN_WAIT_SECONDS = 10
 
 
+def read_only_store(path: str) -> bool:
+    """Whether the app opens the store for reading only: when asked ($SCORECARD_READ_ONLY=1,
+    e.g. for a copy of a production store) or when this process may not write it."""
+    return os.environ.get("SCORECARD_READ_ONLY", "") not in ("", "0") or not writable(path)
+
+
 def _open_store(path: str) -> Store:
-    return Store(path, settings=engine_settings(config_dir()), wait_seconds=OPEN_WAIT_SECONDS)
+    return Store(path, read_only=read_only_store(path), settings=engine_settings(config_dir()),
+                 wait_seconds=OPEN_WAIT_SECONDS)
 
 
 @contextmanager
@@ -176,6 +184,15 @@ def system_picker(systems: list[str], key: str = "system") -> str | None:
 
 def has_events() -> bool:
     return bool(store().scalar("SELECT count(*) FROM inference_events"))
+
+
+def read_only_notice() -> bool:
+    """Say so, and return True, when the store cannot take changes in this app."""
+    if not store().read_only:
+        return False
+    st.info("The store is open for reading only here (it is read-only for this server, or "
+            "$SCORECARD_READ_ONLY is set), so nothing can be loaded or changed from the app.")
+    return True
 
 
 def empty_store_notice() -> bool:

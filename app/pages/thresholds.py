@@ -17,6 +17,7 @@ st.caption("Green at or beyond the target, red beyond the limit, amber between. 
            "all systems applies wherever a system has none of its own.")
 if ui.empty_store_notice():
     st.stop()
+ui.read_only_notice()
 if not ui.thresholds_path().exists():
     st.caption(f"The packaged defaults apply: there is no {ui.thresholds_path().name} in the "
                "config directory yet. Your first change writes it, with the history kept here.")

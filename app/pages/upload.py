@@ -21,6 +21,8 @@ NOT_MAPPED, CONSTANT = "— not in this file —", "a constant value…"
 
 st.title("Upload a log extract")
 ui.require("upload")
+if ui.read_only_notice():
+    st.stop()
 st.caption("CSV, Parquet or JSON Lines, gzipped or not. Rows that break the contract are kept "
            "with their reason; a file that cannot be used changes nothing.")
 

@@ -102,25 +102,33 @@ def cmd_users(args) -> int:
     return 0
 
 
-def store_to_serve(db: str | None, demo: bool) -> Path:
+def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
     """The store `scorecard serve` opens. The demo is built only at the project's own demo path
     or when asked for with --demo; any other store is opened (created empty if new) as it is."""
     from .demo import ensure_demo_store
+    from .metrics import rollups
     from .settings import DEFAULT_DB
-    from .store.db import Store
+    from .store.db import Store, writable
 
     path = db_path(db).resolve()
     if demo or path == DEFAULT_DB.resolve():
         return ensure_demo_store(path)
-    with Store(path):  # a new store gets its tables, so the app can open it read-only too
-        pass
+    if writable(path):
+        # a new store gets its tables; one written by an older version its daily rollups
+        # (the app only reads them, and answers from the events while they are behind)
+        with Store(path) as store:
+            if rollups.bring_up_to_date(store, thresholds):
+                print("Brought the daily rollups up to date.", flush=True)
     return path
 
 
 def cmd_serve(args) -> int:
     env = dict(os.environ)
     env["SCORECARD_CONFIG"] = str(config_dir(args.config))
-    env["SCORECARD_DB"] = str(store_to_serve(args.db, args.demo))
+    from .metrics.thresholds import load_thresholds
+
+    thresholds = load_thresholds(config_dir(args.config) / "thresholds.yaml")
+    env["SCORECARD_DB"] = str(store_to_serve(args.db, args.demo, thresholds))
     app = PROJECT_ROOT / "app" / "streamlit_app.py"
     if not app.exists():
         raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")

@@ -168,7 +168,10 @@ def _configured_signins(path: Path) -> dict[str, dict]:
 
 
 def record_signin(store, username: str, role: str | None, event: str) -> None:
-    """Keep a sign-in, sign-out or failed attempt in the audit trail."""
+    """Keep a sign-in, sign-out or failed attempt in the audit trail (a store opened read-only
+    keeps none)."""
+    if store.read_only:
+        return
     with store.transaction(changes_data=False) as cur:
         cur.execute("INSERT INTO signins VALUES (?, ?, ?, ?)",
                     [datetime.now(timezone.utc).replace(tzinfo=None), username, role, event])

@@ -148,7 +148,7 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
                       window_days: int = 7, baseline_days: int = 28) -> Scorecard:
     """All metrics for every system and for all systems together."""
     window = resolve_window(store, as_of, window_days, baseline_days)
-    rolled = rollups.ready(store, thresholds, baseline_days)
+    rolled = rollups.ready(store)
     systems = [r[0] for r in store.query(sql.systems_query(rolled))]
     raw, baselines = raw_metrics(store, thresholds, window, systems, rolled)
     values: dict[str, dict[str, MetricValue]] = {}

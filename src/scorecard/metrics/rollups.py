@@ -29,9 +29,6 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     thresholds = thresholds or Thresholds.model_construct()  # only the pins matter here
     systems = [r[0] for r in store.query(sql.systems_query(rolled=True))]
     with store.transaction(changes_data=False) as cur:
-        cur.execute(f"""CREATE TABLE IF NOT EXISTS {sql.PSI_BASELINES} (
-            scope VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, n BIGINT, q DOUBLE[],
-            bins STRUCT(bin INTEGER, c BIGINT)[])""")
         cur.execute("CREATE OR REPLACE TEMP TABLE _kept AS "
                     + sql.psi_baselines_query(thresholds, systems, baseline_days))
         cur.execute(f"DELETE FROM {sql.PSI_BASELINES} k USING _kept n "
@@ -41,14 +38,17 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     return done
 
 
-def ready(store: Store, thresholds: Thresholds | None = None,
-          baseline_days: int = DEFAULT_BASELINE_DAYS) -> bool:
+def ready(store: Store) -> bool:
     """Whether the queries may read the derived tables: the rollup covers exactly the stored
-    events. A writable store is brought up to date first; a read-only one that is behind is
-    answered from the events."""
-    if not daily_rollup().is_current(store):
-        if store.read_only:
-            return False
-        refresh(store, thresholds, baseline_days)  # leaves both tables current
-    return bool(store.scalar("SELECT count(*) FROM information_schema.tables "
-                             "WHERE table_name = ?", [sql.PSI_BASELINES]))
+    events. Reading never writes: a store whose rollup is behind (one written by an older
+    version, or an ingest cut short) is answered from the events until the next write."""
+    return daily_rollup().is_current(store)
+
+
+def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool:
+    """At a writer's start (`scorecard serve`): refresh the derived tables if they are behind.
+    Says whether anything was done."""
+    if store.read_only or daily_rollup().is_current(store):
+        return False
+    refresh(store, thresholds)
+    return True

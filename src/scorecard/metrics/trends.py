@@ -65,7 +65,7 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
                 ) -> dict[tuple[str, datetime], dict[str, dict]]:
     """(scope, period start) -> metric id -> raw fields, for the metric families asked for
     (and of the windowed ones `only` these ids, when given)."""
-    rolled = rollups.ready(store, thresholds, baseline_days)
+    rolled = rollups.ready(store)
     systems = [r[0] for r in store.query(sql.systems_query(rolled))]
     table: dict[tuple[str, datetime], dict[str, dict]] = {}
     wanted = set(families) | {"count"}  # the events count says which periods hold events

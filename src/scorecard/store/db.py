@@ -6,6 +6,7 @@ later stand where DuckDB stands.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -18,6 +19,16 @@ from ..errors import ScorecardError, StoreBusy
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 _LOCK_WORDS = ("lock", "conflicting")
+
+
+def writable(path: Path) -> bool:
+    """Whether this process may write the store file (and the folder beside it, where DuckDB
+    keeps its write-ahead log); a new file needs a writable folder."""
+    path = Path(path)
+    folder = path.parent if path.parent.exists() else None
+    if path.exists():
+        return os.access(path, os.W_OK) and folder is not None and os.access(folder, os.W_OK)
+    return folder is None or os.access(folder, os.W_OK)
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -126,7 +137,8 @@ class Store:
         leaves every metric as it was (a sign-in, a sign-off, a log line) says
         `changes_data=False`, so cached results stay valid."""
         if self.read_only:
-            raise ScorecardError(f"The store {self.path} was opened read-only.")
+            raise ScorecardError(f"The store {self.path} is open for reading only here, so "
+                                 "nothing can be saved to it.")
         with self._write_lock:
             cur = self._conn.cursor()
             cur.execute("BEGIN TRANSACTION")

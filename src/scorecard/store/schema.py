@@ -152,4 +152,15 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    4,
+    [
+        # Each scope's baseline confidence deciles and bin counts for the PSI, kept by writes
+        # (ingest, undo) so that reading never has to create anything.
+        """CREATE TABLE IF NOT EXISTS psi_baselines (
+             scope VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, n BIGINT, q DOUBLE[],
+             bins STRUCT(bin INTEGER, c BIGINT)[])""",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
