@@ -1,6 +1,7 @@
 """The scorecard web app: sign-in, then only the pages the user's role may use."""
 
 import importlib
+import os
 from functools import partial
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from scorecard.settings import config_dir
 from scorecard.users import (COOKIE_NAME, ROLE_TITLES, Directory, can, cookie_key,
                              record_signin)
 
+os.umask(0o077)  # uploads, maps, thresholds and the store's files are the owner's alone
 st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
 
 # (page, title, icon, capability); a role is offered only the pages its capabilities allow

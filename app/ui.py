@@ -70,17 +70,39 @@ def store_for_this_run():
     """Open the store for one script run; the last run using it closes it. Between page views
     the file is free, so `scorecard ingest` in another process can write to it."""
     path = str(db_path())
+    _hold(path)
+    try:
+        yield store()
+    finally:
+        _let_go(path)
+
+
+@contextmanager
+def store_released():
+    """Let go of this run's hold on the store while another process (an upload's child) writes
+    to it, and take it again afterwards."""
+    path = str(db_path())
+    _let_go(path)
+    try:
+        yield
+    finally:
+        _hold(path)
+
+
+def _hold(path: str) -> None:
     with _open_lock:
         entry = _open.get(path)
         if entry is None:
             entry = _open[path] = [_open_store(path), 0]
         entry[1] += 1
-    try:
-        yield entry[0]
-    finally:
-        with _open_lock:
+
+
+def _let_go(path: str) -> None:
+    with _open_lock:
+        entry = _open.get(path)
+        if entry is not None:
             entry[1] -= 1
-            if entry[1] == 0:
+            if entry[1] <= 0:
                 entry[0].close()
                 _open.pop(path, None)
 

@@ -143,7 +143,7 @@ def test_a_forged_session_role_is_refused_on_the_server(app_env):
                              system=None, status="red", note="", as_of=pd.Timestamp("2026-11-22"))
         with pytest.raises(NotAllowed):
             actions.upload(store, directory, "pm", th_file, display_name="x.csv", kind="events",
-                           cmap=None, pricing=None)
+                           cmap=None, cfg_dir=cfg)
         assert store.scalar("SELECT count(*) FROM threshold_changes") == 0
         assert store.scalar("SELECT count(*) FROM signoffs") == 0
     assert not th_file.exists()

@@ -3,7 +3,9 @@ YAML. Each gives one plain sentence (file and line, or an error id), never a tra
 
 from __future__ import annotations
 
+import gzip
 import logging
+import os
 import subprocess
 import sys
 
@@ -118,3 +120,84 @@ def test_an_unexpected_error_shows_an_id_and_is_logged(app_env, caplog):
 def test_the_directory_reads_a_users_file_written_by_the_cli(tmp_path):
     add_user(tmp_path, "carol", "analyst", "long enough password")
     assert Directory.load(tmp_path).role("carol") == "analyst"
+
+
+# -- hostile uploads ---------------------------------------------------------------------------
+
+def _upload(at, name: str, content: bytes):
+    at.file_uploader[0].set_value((name, content, "application/octet-stream")).run()
+    at.button(key="up_load").click().run()
+    return at
+
+
+def _rows(n: int) -> bytes:
+    header = "event_id,timestamp,system,model,status,latency_ms\n"
+    return (header + "".join(f"x{i},2026-11-20T10:00:00Z,bulk,m,ok,{i % 900}\n"
+                             for i in range(n))).encode()
+
+
+def test_a_gzip_that_expands_too_far_is_refused_with_the_limit_named(app_env):
+    db, cfg = app_env
+    (cfg / "store.yaml").write_text("max_decompressed_gb: 0.001\n")  # 1 MB
+    at = _upload(run("pages/upload.py", user="analyst"), "bomb.csv.gz",
+                 gzip.compress(_rows(40_000)))  # 1.9 MB of rows in about 200 KB
+    assert not at.exception
+    assert _errors(at) == ["bomb.csv.gz expands to more than 0.001 GB when unzipped; raise "
+                           "max_decompressed_gb in store.yaml to load it. Nothing from this "
+                           "file was stored."]
+    with open_store(db) as store:
+        assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'bulk'") == 0
+
+
+def test_an_upload_runs_in_its_own_process_under_its_own_memory_limit(app_env):
+    db, cfg = app_env
+    (cfg / "store.yaml").write_text("upload_memory_limit: 2MB\n")  # far too little
+    at = _upload(run("pages/upload.py", user="analyst"), "big.csv", _rows(20_000))
+    assert not at.exception
+    errors = _errors(at)
+    assert len(errors) == 1 and errors[0].startswith("big.csv needed more memory than this "
+                                                     "process may use"), errors
+    assert errors[0].endswith("Nothing from this file was stored.")
+    with open_store(db) as store:  # the server's own store, with its own limit, is fine
+        assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'bulk'") == 0
+    (cfg / "store.yaml").write_text("upload_memory_limit: 512MB\n")
+    at = _upload(run("pages/upload.py", user="analyst"), "big.csv", _rows(20_000))
+    assert {m.label: m.value for m in at.metric}["Inserted"] == "20,000"
+
+
+# -- files the app and the command line write are the owner's alone ----------------------------
+
+def test_written_files_are_readable_by_their_owner_only(tmp_path):
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    db = tmp_path / "s.duckdb"
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest",
+                           str(write_csv(tmp_path / "a.csv", [event_row("a")])), "--db", str(db),
+                           "--config", str(cfg)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    add_user(cfg, "dana", "admin", "long enough password")
+    from scorecard.store.preview import save_map
+    from scorecard.store.mapping import ColumnMap
+    written = [db, cfg / "users.yaml", save_map(cfg, "tool", ColumnMap())]
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == {
+        p.name: "0o600" for p in written}
+
+
+def test_serve_says_where_it_listens_and_binds_to_this_machine_by_default(tmp_path):
+    from served_app import free_port
+
+    port = free_port()
+    cfg = tmp_path / "cfg"
+    cfg.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "scorecard.cli", "serve", "--db",
+                             str(tmp_path / "s.duckdb"), "--config", str(cfg), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        first = proc.stdout.readline().strip()
+        assert first == (f"Serving the scorecard at http://127.0.0.1:{port} (this machine only; "
+                         "--address 0.0.0.0 serves every interface).")
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(timeout=30)
+    assert oct((tmp_path / "s.duckdb").stat().st_mode & 0o777) == "0o600"

@@ -10,11 +10,9 @@ import streamlit as st
 import ui
 from scorecard import actions
 from scorecard.errors import ScorecardError
-from scorecard.settings import config_dir, read_yaml
+from scorecard.settings import config_dir
 from scorecard.store import audit, preview
-from scorecard.store.ingest import IngestLimits
 from scorecard.store.mapping import ColumnMap, load_map
-from scorecard.store.pricing import Pricing
 from scorecard.store.schema import KINDS
 
 NOT_MAPPED, CONSTANT = "— not in this file —", "a constant value…"
@@ -103,12 +101,10 @@ if upload is not None:
         try:
             result = actions.upload(ui.store(), ui.directory(), ui.username(), path,
                                     display_name=upload.name, kind=kind, cmap=cmap,
-                                    pricing=Pricing.load(config_dir() / "pricing.yaml"),
-                                    limits=IngestLimits.from_settings(
-                                        read_yaml(config_dir() / "store.yaml")),
+                                    cfg_dir=config_dir(),
                                     progress=lambda fraction, text: bar.progress(fraction, text),
-                                    save_map_as=(config_dir(), map_name) if map_name.strip()
-                                    else None)
+                                    save_map_as=map_name.strip() or None,
+                                    release=ui.store_released)
             st.session_state["last_upload"] = result
         except ScorecardError as exc:
             bar.empty()

@@ -6,18 +6,20 @@ forged or stale session cannot change thresholds, sign off or upload.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date
 from pathlib import Path
+from typing import Callable
 
 from .metrics import rollups, threshold_changes
 from .metrics.signoff import record_signoff
 from .metrics.thresholds import Thresholds
 from .store.db import Store
-from .store.ingest import IngestLimits, IngestResult, Progress, ingest_file
+from .store.ingest import IngestResult, Progress
 from .store.mapping import ColumnMap
 from .store.preview import save_map
-from .store.pricing import Pricing
 from .store.undo import UndoResult, undo_ingest
+from .upload_worker import UploadJob, run_upload
 from .users import Directory
 
 
@@ -44,21 +46,20 @@ def sign_off(store: Store, directory: Directory, username: str, *, question: str
 
 
 def upload(store: Store, directory: Directory, username: str, path: Path, *, display_name: str,
-           kind: str, cmap: ColumnMap, pricing: Pricing, limits: IngestLimits | None = None,
-           progress: Progress | None = None,
-           save_map_as: tuple[Path, str] | None = None) -> IngestResult:
-    """Load an uploaded extract; `save_map_as` (config dir, name) keeps its map first."""
+           kind: str, cmap: ColumnMap, cfg_dir: Path, progress: Progress | None = None,
+           save_map_as: str | None = None,
+           release: Callable[[], AbstractContextManager] = nullcontext) -> IngestResult:
+    """Load an uploaded extract in a child process with its own memory limit (no file can take
+    the web server's memory); `save_map_as` keeps its map under that name first. The caller's
+    hold on the store is let go (`release`) while the child writes."""
     directory.require(username, "upload")
     if save_map_as:
-        save_map(*save_map_as, cmap)
-    step = progress or (lambda fraction, text: None)
-    # the ingest's own "Done" waits until the daily summaries are updated too
-    result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=pricing, limits=limits,
-                         actor=username, via="web", display_name=display_name,
-                         progress=lambda f, text: step(f, text) if f < 1 else None)
-    step(0.95, "Updating the daily summaries")
-    rollups.refresh(store)
-    step(1.0, "Done")
+        save_map(cfg_dir, save_map_as, cmap)
+    job = UploadJob(db=str(store.path), config=str(cfg_dir), path=str(path),
+                    display_name=display_name, kind=kind, cmap=cmap.model_dump(), actor=username)
+    with release():
+        result = run_upload(job, progress or (lambda fraction, text: None))
+    (progress or (lambda fraction, text: None))(1.0, "Done")
     return result
 
 

@@ -137,8 +137,11 @@ def cmd_serve(args) -> int:
     if not app.exists():
         raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
-           "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--client.showErrorDetails", "none"]
+           "--server.address", args.address, "--server.headless", "true",
+           "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none"]
+    reach = ("this machine only; --address 0.0.0.0 serves every interface"
+             if args.address in ("127.0.0.1", "localhost", "::1") else "as --address says")
+    print(f"Serving the scorecard at http://{args.address}:{args.port} ({reach}).", flush=True)
     return subprocess.call(cmd, env=env, cwd=PROJECT_ROOT)
 
 
@@ -198,12 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--demo", action="store_true",
                    help="fill the store with the demo data if it does not exist yet")
     p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1: this machine only)")
     p.set_defaults(func=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    umask = os.umask(0o077)  # what the command (and the server it starts) writes is private
     try:
         return args.func(args)
     except ScorecardError as exc:
@@ -214,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one sentence, never a traceback
         print(f"scorecard failed unexpectedly ({type(exc).__name__}: {exc}).", file=sys.stderr)
         return 1
+    finally:
+        os.umask(umask)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ safely, without aliases, and with a plain sentence naming the file and line when
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -85,7 +86,55 @@ def line_of(path: Path, location: tuple) -> int | None:
     return line if line is not None else (node.start_mark.line + 1 if node is not None else None)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file atomically, readable by its owner only (users, secrets, maps)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def machine_memory() -> int:
+    """This machine's physical memory in bytes."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _bytes(value, what: str) -> int:
+    """'3GB', '512MB', '2GiB' or a number of bytes, as bytes."""
+    text = str(value).strip().upper().replace(" ", "")
+    units = {"TIB": 2**40, "GIB": 2**30, "MIB": 2**20, "KIB": 2**10, "TB": 10**12, "GB": 10**9,
+             "MB": 10**6, "KB": 10**3, "B": 1}
+    for unit, factor in units.items():
+        if text.endswith(unit):
+            try:
+                return int(float(text[: -len(unit)]) * factor)
+            except ValueError:
+                break
+    try:
+        return int(float(text))
+    except ValueError:
+        raise BadInput(f"store.yaml: {what} '{value}' is not an amount of memory such as "
+                       "4GB.") from None
+
+
 def engine_settings(cfg_dir: Path | None = None) -> dict:
-    """DuckDB settings (memory_limit, threads) from `store.yaml` in the config directory."""
+    """DuckDB settings from `store.yaml` in the config directory: `memory_limit` (default a
+    quarter of this machine's memory, so the web app, an ingest and an upload fit side by
+    side) and `threads` (default every core)."""
     data = read_yaml(config_dir(cfg_dir) / "store.yaml", "store settings file")
-    return {k: v for k, v in data.items() if k in ("memory_limit", "threads") and v}
+    limit = data.get("memory_limit")
+    settings = {"memory_limit": f"{_bytes(limit, 'memory_limit') if limit else machine_memory() // 4}B"}
+    if data.get("threads"):
+        settings["threads"] = data["threads"]
+    return settings
+
+
+def upload_memory_limit(cfg_dir: Path | None = None) -> int:
+    """Bytes DuckDB may use for one upload from the web app (`upload_memory_limit` in
+    store.yaml, default an eighth of this machine's memory)."""
+    data = read_yaml(config_dir(cfg_dir) / "store.yaml", "store settings file")
+    limit = data.get("upload_memory_limit")
+    return _bytes(limit, "upload_memory_limit") if limit else machine_memory() // 8

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import secrets
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,7 +20,7 @@ import bcrypt
 import yaml
 
 from .errors import BadInput, ScorecardError
-from .settings import line_of, read_yaml
+from .settings import line_of, read_yaml, write_private
 
 ROLES = ("executive", "product_manager", "analyst", "admin")
 ROLE_TITLES = {"executive": "Executive", "product_manager": "Product manager",
@@ -57,16 +56,6 @@ def users_file(cfg_dir: Path) -> Path:
     return Path(cfg_dir) / "users.yaml"
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write atomically, readable by the owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
 def add_user(cfg_dir: Path, username: str, role: str, password: str,
              name: str | None = None) -> None:
     """Add or update a sign-in in the config directory's users file; stores only the hash."""
@@ -85,7 +74,7 @@ def add_user(cfg_dir: Path, username: str, role: str, password: str,
     data["credentials"]["usernames"] = usernames
     usernames[username] = {"name": name or username, "password": hash_password(password),
                            "roles": [role]}
-    _write_private(path, "# Sign-ins for the scorecard; passwords are bcrypt hashes. Manage "
+    write_private(path, "# Sign-ins for the scorecard; passwords are bcrypt hashes. Manage "
                          "with `scorecard users add`.\n" + yaml.safe_dump(data, sort_keys=True))
 
 
@@ -98,7 +87,7 @@ def cookie_key(cfg_dir: Path) -> str:
     data = read_yaml(path)
     if not data.get("cookie_key"):
         data["cookie_key"] = secrets.token_urlsafe(32)
-        _write_private(path, "# Generated for this install; keep it out of version control.\n"
+        write_private(path, "# Generated for this install; keep it out of version control.\n"
                              + yaml.safe_dump(data))
     return data["cookie_key"]
 

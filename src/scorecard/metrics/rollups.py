@@ -48,7 +48,8 @@ def ready(store: Store) -> bool:
 def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool:
     """At a writer's start (`scorecard serve`): refresh the derived tables if they are behind.
     Says whether anything was done."""
-    if store.read_only or daily_rollup().is_current(store):
+    if store.read_only or daily_rollup().is_current(store) or not store.scalar(
+            "SELECT count(*) FROM inference_events"):
         return False
     refresh(store, thresholds)
     return True

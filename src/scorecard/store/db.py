@@ -55,9 +55,12 @@ class Store:
         self.read_only = read_only
         if read_only and not self.path.exists():
             raise ScorecardError(f"There is no store at {self.path}; ingest a file into it first.")
+        new = not self.path.exists()
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = self._connect(wait_seconds, settings or {})
+        if new and self.path.exists():
+            os.chmod(self.path, 0o600)  # the store holds decisions about people
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._check_or_migrate()

@@ -47,20 +47,26 @@ class IngestLimits:
 
     future_tolerance: timedelta = timedelta(days=1)
     earliest_time: datetime = datetime(2000, 1, 1)
+    max_decompressed_bytes: int | None = 10 * 10**9  # what a gzipped file may expand to
 
     @classmethod
     def from_settings(cls, settings: dict) -> "IngestLimits":
-        """From `store.yaml`: `future_tolerance_hours` and `earliest_time` (an ISO date)."""
+        """From `store.yaml`: `future_tolerance_hours`, `earliest_time` (an ISO date) and
+        `max_decompressed_gb`."""
         limits = cls()
         hours = settings.get("future_tolerance_hours")
         earliest = settings.get("earliest_time")
+        gigabytes = settings.get("max_decompressed_gb")
         try:
             return cls(
                 timedelta(hours=float(hours)) if hours is not None else limits.future_tolerance,
-                datetime.fromisoformat(str(earliest)) if earliest else limits.earliest_time)
+                datetime.fromisoformat(str(earliest)) if earliest else limits.earliest_time,
+                int(float(gigabytes) * 10**9) if gigabytes is not None
+                else limits.max_decompressed_bytes)
         except ValueError:
-            raise BadInput("store.yaml: future_tolerance_hours must be a number of hours and "
-                           "earliest_time an ISO date such as 2000-01-01.") from None
+            raise BadInput("store.yaml: future_tolerance_hours must be a number of hours, "
+                           "earliest_time an ISO date such as 2000-01-01 and "
+                           "max_decompressed_gb a number of gigabytes.") from None
 
     def bounds(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         now = (now or datetime.now(timezone.utc)).replace(tzinfo=None)
@@ -337,13 +343,26 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
 # -- the load --------------------------------------------------------------------------------
 
 
-def _open_source(path: Path, fmt: str, gz: bool, workdir: Path) -> Path:
-    """Parquet cannot be read gzipped, so it is unpacked to a temporary file first."""
-    if not (gz and fmt == "parquet"):
+def _open_source(path: Path, fmt: str, gz: bool, workdir: Path, display_name: str,
+                 max_bytes: int | None) -> Path:
+    """A gzipped file unpacked to a temporary file, stopping at `max_bytes`: a few megabytes
+    of gzip can expand to gigabytes. Unpacked, DuckDB also reads a CSV in parallel."""
+    if not gz:
         return path
     target = workdir / (path.name[:-3] if path.name.lower().endswith(".gz") else path.name)
-    with gzip.open(path, "rb") as src, target.open("wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
+    written = 0
+    try:
+        with gzip.open(path, "rb") as src, target.open("wb") as dst:
+            while chunk := src.read(1 << 20):
+                written += len(chunk)
+                if max_bytes is not None and written > max_bytes:
+                    raise BadInput(
+                        f"{display_name} expands to more than {max_bytes / 1e9:g} GB when "
+                        "unzipped; raise max_decompressed_gb in store.yaml to load it.")
+                dst.write(chunk)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise BadInput(f"{display_name} could not be read as its extension says (not a readable "
+                       f"gzip file: {exc}).") from None
     return target
 
 
@@ -384,9 +403,11 @@ def ingest_file(
             raise BadInput(f"{name} is empty.")
         step(0.1, "Reading the file")
         with tempfile.TemporaryDirectory() as tmp, store.transaction() as cur:
-            source = _open_source(path, fmt, gz, Path(tmp))
+            source = _open_source(path, fmt, gz, Path(tmp), name, limits.max_decompressed_bytes)
             try:
                 columns = dict(_stage(cur, source, fmt))
+            except duckdb.OutOfMemoryException:
+                raise
             except duckdb.Error as exc:
                 raise _reader_error(Path(name), exc) from None
             columns.pop(ROW, None)
@@ -407,6 +428,12 @@ def ingest_file(
     except BadInput as exc:
         _log_failure(store, ingest_id, actor, via, kind, name, path, str(exc))
         raise
+    except duckdb.OutOfMemoryException:
+        message = (f"{name} needed more memory than this process may use; raise memory_limit "
+                   "(upload_memory_limit for uploads from the web) in store.yaml, or load it "
+                   "with `scorecard ingest`.")
+        _log_failure(store, ingest_id, actor, via, kind, name, path, message)
+        raise ScorecardError(message) from None
     except duckdb.Error as exc:
         message = f"{name} could not be stored: {str(exc).splitlines()[0]}"
         _log_failure(store, ingest_id, actor, via, kind, name, path, message)

@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 
 from ..errors import BadInput
-from .ingest import _literal, _open_source, _reader_error, detect_format
+from .ingest import IngestLimits, _literal, _open_source, _reader_error, detect_format
+from ..settings import write_private
 from .mapping import ColumnMap, load_map
 from .schema import KINDS
 
@@ -25,7 +26,11 @@ def preview_file(path: Path, display_name: str, rows: int = 20) -> tuple[list[st
         "jsonl": "read_json({src}, format='newline_delimited', ignore_errors=true)",
     }
     with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
-        source = _open_source(Path(path), fmt, gz, Path(tmp))
+        # DuckDB reads the first rows of a gzipped CSV or JSON Lines file without unpacking
+        # the rest; Parquet has to be unpacked, up to the usual limit
+        source = (_open_source(Path(path), fmt, gz, Path(tmp), display_name,
+                               IngestLimits().max_decompressed_bytes)
+                  if fmt == "parquet" else Path(path))
         sql = f"SELECT * FROM {readers[fmt].format(src=_literal(str(source)))} LIMIT {int(rows)}"
         try:
             frame = con.execute(sql).df()
@@ -49,8 +54,7 @@ def save_map(cfg_dir: Path, name: str, cmap: ColumnMap) -> Path:
     if not slug:
         raise BadInput("Give the map a name made of letters or digits.")
     path = maps_dir(cfg_dir) / f"{slug}.map.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(cmap.to_yaml(), encoding="utf-8")
+    write_private(path, cmap.to_yaml())
     return path
 
 

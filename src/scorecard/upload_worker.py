@@ -1,0 +1,109 @@
+"""Loading an upload from the web app in a child process, so that no file can take the web
+server's memory: the child has its own DuckDB memory limit and a cap on its address space. If
+it runs out, it dies alone, its transaction is never committed, and the page says so.
+
+The parent sends the job as JSON on standard input; the child answers with JSON lines:
+`{"progress": 0.3, "text": "..."}` while it works and one `{"result": {...}}` or
+`{"error": "..."}` at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from .errors import ScorecardError
+from .settings import engine_settings, read_yaml, upload_memory_limit
+from .store.ingest import IngestResult
+
+HEADROOM = 2 << 30  # address space beyond DuckDB's limit: the interpreter, pandas, pyarrow
+
+
+@dataclass(frozen=True)
+class UploadJob:
+    db: str
+    config: str
+    path: str
+    display_name: str
+    kind: str
+    cmap: dict
+    actor: str
+
+
+def run_upload(job: UploadJob, progress: Callable[[float, str], None]) -> IngestResult:
+    """Load the file in a child process and relay its progress; one sentence if it fails."""
+    limit = upload_memory_limit(Path(job.config))
+    address_space = 2 * limit + HEADROOM
+
+    def cap() -> None:  # runs in the child, before it starts Python
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
+    child = subprocess.Popen(
+        [sys.executable, "-m", "scorecard.upload_worker"], stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=cap)
+    child.stdin.write(json.dumps(asdict(job)))
+    child.stdin.close()
+    answer: dict = {}
+    for line in child.stdout:
+        message = json.loads(line)
+        if "progress" in message:
+            progress(message["progress"], message["text"])
+        else:
+            answer = message
+    child.wait()
+    errors = child.stderr.read()
+    if "result" in answer:
+        return IngestResult(**answer["result"])
+    if "error" in answer:
+        raise ScorecardError(answer["error"])
+    if "MemoryError" in errors or "Out of Memory" in errors or child.returncode < 0:
+        raise ScorecardError(
+            f"Loading {job.display_name} needed more memory than an upload from the web may "
+            f"use ({limit / 2**30:.1f} GiB) and was stopped; nothing was stored. Load it with "
+            "`scorecard ingest`, or raise upload_memory_limit in store.yaml.")
+    raise ScorecardError(f"Loading {job.display_name} stopped unexpectedly; nothing was stored.")
+
+
+def _emit(message: dict) -> None:
+    print(json.dumps(message, default=str), flush=True)
+
+
+def main() -> int:
+    from .metrics import rollups
+    from .store.db import Store
+    from .store.ingest import IngestLimits, ingest_file
+    from .store.mapping import ColumnMap
+    from .store.pricing import Pricing
+
+    job = UploadJob(**json.loads(sys.stdin.read()))
+    cfg = Path(job.config)
+    settings = {**engine_settings(cfg), "memory_limit": f"{upload_memory_limit(cfg)}B"}
+    try:
+        with Store(job.db, settings=settings) as store:
+            result = ingest_file(
+                store, job.path, kind=job.kind, cmap=ColumnMap.model_validate(job.cmap),
+                pricing=Pricing.load(cfg / "pricing.yaml"),
+                limits=IngestLimits.from_settings(read_yaml(cfg / "store.yaml")),
+                actor=job.actor, via="web", display_name=job.display_name,
+                progress=lambda f, text: _emit({"progress": min(f, 0.9), "text": text}))
+            _emit({"progress": 0.95, "text": "Updating the daily summaries"})
+            rollups.refresh(store)
+    except ScorecardError as exc:
+        _emit({"error": str(exc)})
+        return 0
+    except MemoryError:
+        _emit({"error": f"Loading {job.display_name} needed more memory than an upload from "
+                        "the web may use and was stopped; nothing was stored. Load it with "
+                        "`scorecard ingest`, or raise upload_memory_limit in store.yaml."})
+        return 0
+    _emit({"result": asdict(result)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
