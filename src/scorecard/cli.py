@@ -24,7 +24,7 @@ def _store(args, read_only: bool = False):
 
 def cmd_ingest(args) -> int:
     from .metrics import rollups
-    from .metrics.thresholds import load_thresholds, with_store_layer, store_layer
+    from .metrics.thresholds import load_thresholds, store_layer, with_store_layer
     from .store.ingest import IngestLimits, ingest_file, whoami
     from .store.mapping import load_map
     from .store.pricing import Pricing
@@ -112,7 +112,7 @@ def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
 
     path = db_path(db).resolve()
     if demo or path == DEFAULT_DB.resolve():
-        return ensure_demo_store(path)
+        ensure_demo_store(path)
     if writable(path):
         # a new store gets its tables; one written by an older version its daily rollups
         # (the app only reads them, and answers from the events while they are behind)
@@ -123,10 +123,10 @@ def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
 
 
 def cmd_serve(args) -> int:
-    env = dict(os.environ)
-    env["SCORECARD_CONFIG"] = str(config_dir(args.config))
     from .metrics.thresholds import load_thresholds
 
+    env = dict(os.environ)
+    env["SCORECARD_CONFIG"] = str(config_dir(args.config))
     try:  # only the baseline pins matter here; the app says what is wrong with the file
         thresholds = load_thresholds(config_dir(args.config) / "thresholds.yaml")
     except ScorecardError as exc:

@@ -42,8 +42,9 @@ NAN_WORDS = ("nan", "+nan", "-nan")  # how pandas, numpy, polars and Spark write
 
 @dataclass(frozen=True)
 class IngestLimits:
-    """Times a clock cannot have meant (SPEC section 1): later than `future_tolerance` after the
-    load, or before `earliest_time`. One such row would otherwise move every window."""
+    """What an ingest refuses: times a clock cannot have meant (SPEC section 1), later than
+    `future_tolerance` after the load or before `earliest_time` (one such row would otherwise
+    move every window), and a gzipped file that expands past `max_decompressed_bytes`."""
 
     future_tolerance: timedelta = timedelta(days=1)
     earliest_time: datetime = datetime(2000, 1, 1)
