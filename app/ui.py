@@ -13,11 +13,13 @@ import re
 import secrets
 import threading
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
 from scorecard.errors import ScorecardError
+from scorecard.metrics import attention
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
@@ -133,8 +135,22 @@ def scorecard(key: tuple, window_days: int, as_of: str | None):
 
 
 @st.cache_data(show_spinner="Comparing with the baseline...", max_entries=32)
-def baseline_values(key: tuple, window_days: int):
-    return compute_baseline_values(store(), thresholds(), scorecard(key, window_days, None))
+def baseline_values(key: tuple, window_days: int, as_of: str | None = None):
+    return compute_baseline_values(store(), thresholds(), scorecard(key, window_days, as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def freshness(key: tuple, window_days: int, as_of: str | None):
+    """The newest event per system and whether it has gone quiet before the window's end."""
+    return attention.freshness(store(), scorecard(key, window_days, as_of))
+
+
+def pinned_day(text: str | None):
+    """A day pinned in the page's link (?as_of=YYYY-MM-DD), or None."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 @st.cache_data(show_spinner="Computing the effect of the change...", max_entries=16)
@@ -195,8 +211,31 @@ def metric_label(metric_id: str) -> str:
 
 
 def badge(status: str, insufficient: bool = False) -> str:
-    icon, word = INSUFFICIENT if insufficient else STATUS[status]
+    """A status as icon and word (never by colour alone); 'insufficient' means too few events."""
+    icon, word = INSUFFICIENT if insufficient or status == "insufficient" else STATUS[status]
     return f"{icon} {word}"
+
+
+SHORT = {"green": "🟢 OK", "amber": "🟠 Watch", "red": "🔴 Act", "unknown": "⚪ None",
+         "insufficient": "◌ Few"}
+
+
+def short_badge(status: str) -> str:
+    """A status short enough for a grid cell, still as icon and word."""
+    return SHORT[status]
+
+
+def responsive_grid_css() -> None:
+    """The systems grid as a table on wide screens and as cards on a phone."""
+    st.html("""<style>
+      @media (max-width: 760px) { .st-key-grid_wide { display: none; } }
+      @media (min-width: 761px) { .st-key-grid_cards { display: none; } }
+      .st-key-grid_wide button { padding: 0.15rem 0.1rem; min-height: 2.1rem; }
+      .st-key-grid_wide button p { font-size: 0.72rem; white-space: nowrap; }
+      [data-testid="stPageLink"] p { white-space: normal; }
+      .st-key-grid_wide small { font-size: 0.7rem; hyphens: auto; overflow-wrap: anywhere;
+                                line-height: 1.1; display: block; }
+    </style>""")
 
 
 def system_picker(systems: list[str], key: str = "system") -> str | None:

@@ -95,6 +95,6 @@ def sign_in(page, url: str, username: str, password: str) -> None:
 
 
 def wait_for_scorecard(page) -> None:
-    """The landing page is drawn: its title, status counts and the metric table."""
-    page.locator("[data-testid=stMetric]").first.wait_for()
+    """The landing page is drawn: the systems grid and the metric table."""
+    page.get_by_role("heading", name="Details").wait_for()
     page.locator("[data-testid=stDataFrame]").first.wait_for()

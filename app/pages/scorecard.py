@@ -1,37 +1,107 @@
-"""Landing page: the leadership metric table, one row group per seed row."""
+"""Landing page: which AI system needs attention and why, first; then the leadership table."""
 
 import pandas as pd
 import streamlit as st
 
 import ui
-from scorecard.metrics.formatting import format_change, format_value
+from scorecard.metrics import attention
+from scorecard.metrics.formatting import describe, format_change, format_value
 from scorecard.metrics.registry import registry
 from scorecard.metrics.trends import series_from_table
+
+AREAS = {"Accuracy & Benchmarks": "Accuracy", "Temporal Reliability": "Temporal reliability",
+         "Performance Degradation": "Degradation", "Cost per Outcome": "Cost per outcome",
+         "Latency Impact": "Latency", "Failure Recovery": "Failure recovery",
+         "Explainability": "Explainability", "Auditability": "Auditability",
+         "Bias over time": "Bias", "Appropriateness": "Appropriateness", "Trust": "Trust"}
+ALL_AREAS = "All areas"
 
 st.title("AI systems scorecard")
 if ui.empty_store_notice():
     st.stop()
 
-left, right = st.columns([2, 1])
-with right:
-    window_days = st.selectbox("Window", [7, 14, 28], format_func=lambda d: f"Last {d} days")
-card = ui.scorecard(ui.cache_key(), window_days, None)
+# -- the window: the newest event's day by default, or a day the reader pins -------------------
+newest = ui.scorecard(ui.cache_key(), 7, None).window.as_of
+pinned = ui.pinned_day(st.query_params.get("as_of"))
+left, right = st.columns([1, 1])
 with left:
-    system = ui.system_picker(card.systems)
-values = card.scope(system)
+    window_days = st.selectbox("Window", [7, 14, 28], format_func=lambda d: f"Last {d} days",
+                               key="window_days")
+with right:
+    as_of = st.date_input("As of (UTC day)", value=min(pinned or newest, newest),
+                          max_value=newest,
+                          key="as_of_day", format="YYYY-MM-DD")
+if as_of != newest:
+    st.query_params["as_of"] = as_of.isoformat()
+else:
+    st.query_params.pop("as_of", None)
+card = ui.scorecard(ui.cache_key(), window_days, None if as_of == newest else as_of.isoformat())
 w = card.window
-st.caption(f"Window {w.start:%d %b} – {(w.end - pd.Timedelta(days=1)):%d %b %Y} (UTC), "
-           f"as of the newest event. Status: 🟢 on target · 🟠 watch · 🔴 act · "
-           "◌ too few events to judge · ⚪ no data.")
+last_day = (w.end - pd.Timedelta(days=1)).date()
+st.markdown(f"**Window: {w.start:%a %d %b} – {last_day:%a %d %b %Y}** (UTC, {w.window_days} days)"
+            + (" · the newest data" if as_of == newest else f" · pinned; newest data is "
+               f"{newest:%d %b %Y}"))
+fresh = ui.freshness(ui.cache_key(), window_days, as_of.isoformat())
+quiet = [f for f in fresh if f.quiet]
+st.caption("Newest events: " + " · ".join(
+    f"{f.system} {f.newest:%d %b}" if f.newest else f"{f.system} none" for f in fresh)
+    + ". Status: 🟢 on target · 🟠 watch · 🔴 act · ◌ too few events to judge · ⚪ no data.")
+for f in quiet:
+    since = f"since {f.newest:%d %b %Y}" if f.newest else "yet"
+    st.warning(f"{f.system} has logged nothing {since}: its numbers describe an older period; "
+               "check that its logging still works.")
 
-counts = pd.Series([v.status if not v.insufficient else "insufficient"
-                    for mid, v in values.items() if mid != "events"]).value_counts()
-cols = st.columns(4)
-for col, (key, label) in zip(cols, [("red", "🔴 Act"), ("amber", "🟠 Watch"),
-                                    ("green", "🟢 On target"), ("insufficient", "◌ Too few events")]):
-    col.metric(label, int(counts.get(key, 0)))
+# -- which systems need attention, and why --------------------------------------------------
+grid = attention.area_grid(card)
+flagged = attention.needing_attention(card)
+st.subheader("Needs attention" if flagged else "Nothing in the red")
+for item in flagged:
+    st.page_link("pages/trends.py", label=item.sentence, icon="🔴",
+                 query_params={"metric": item.metric, "system": item.system})
 
+
+def open_cell(system: str, area: str) -> None:
+    st.session_state["system"] = system
+    st.session_state["area"] = area
+
+
+ui.responsive_grid_css()
+with st.container(key="grid_wide"):
+    head = st.columns([1.7] + [1] * len(AREAS), gap="xxsmall")
+    head[0].markdown("**System**")
+    for col, short in zip(head[1:], AREAS.values()):
+        col.markdown(f"<small lang='en'><b>{short}</b></small>", unsafe_allow_html=True)
+    for system, rows in grid.items():
+        line = st.columns([1.7] + [1] * len(AREAS), gap="xxsmall")
+        line[0].markdown(f"**{system}**  \n{ui.badge(attention.system_status(rows))}")
+        for col, (area, status) in zip(line[1:], rows.items()):
+            col.button(ui.short_badge(status), key=f"cell_{system}_{area}",
+                       help=f"{system} · {AREAS[area]}: open its rows", width="stretch",
+                       on_click=open_cell, args=(system, area))
+with st.container(key="grid_cards"):
+    for system, rows in grid.items():
+        with st.container(border=True):
+            st.markdown(f"**{system}** · {ui.badge(attention.system_status(rows))}")
+            shown = [(a, s) for a, s in rows.items() if s in ("red", "amber")] or list(rows.items())
+            for area, status in shown:
+                st.button(f"{ui.short_badge(status)} {AREAS[area]}", key=f"card_{system}_{area}",
+                          on_click=open_cell, args=(system, area), width="stretch")
+
+# -- the detailed rows ----------------------------------------------------------------------
+st.subheader("Details")
+c1, c2 = st.columns(2)
+with c1:
+    system = ui.system_picker(card.systems, key="system")
+with c2:
+    area = st.selectbox("Area", [ALL_AREAS, *AREAS], key="area",
+                        format_func=lambda a: AREAS.get(a, a))
+values = card.scope(system)
+base_period = card.baselines.get(system or "", {})
+baseline_is_window = bool(base_period.get("end") and base_period["end"] > w.start)
 th = ui.thresholds()
+metrics = [(row, m) for row, ms in [("Volume", [registry().get("events")]),
+                                    *registry().by_row().items()]
+           if area == ALL_AREAS or row == area for m in ms]
 
 
 def table_rows(week=None, base=None) -> list[dict]:
@@ -39,22 +109,23 @@ def table_rows(week=None, base=None) -> list[dict]:
     they are at hand."""
     base = (base or {}).get(system or "", {})
     rows = []
-    for row_name, metrics in [("Volume", [registry().get("events")]),
-                              *registry().by_row().items()]:
-        for m in metrics:
-            v = values[m.id]
-            interval = ("" if v.ci_low is None else
-                        f"{format_value(m, v.ci_low)} – {format_value(m, v.ci_high)}")
-            spark = [] if week is None else [
-                p.value for p in series_from_table(week, th, m.id, "week", system)
-                if p.end <= w.end and p.value is not None][-8:]
-            rows.append({
-                "Area": row_name, "Metric": m.title, "Value": format_value(m, v.value),
-                "95% interval": interval, "vs baseline": format_change(m, v.value, base.get(m.id)),
-                "n": v.n, "Status": ui.badge(v.status, v.insufficient),
-                "Target": format_value(m, v.target), "Limit": format_value(m, v.limit),
-                "Last 8 weeks": spark, "What it measures": m.measures, "Why it matters": m.why,
-            })
+    for row_name, m in metrics:
+        v = values[m.id]
+        interval = ("" if v.ci_low is None else
+                    f"{format_value(m, v.ci_low)} – {format_value(m, v.ci_high)}")
+        spark = [] if week is None else [
+            p.value for p in series_from_table(week, th, m.id, "week", system)
+            if p.end <= w.end and p.value is not None][-8:]
+        rows.append({
+            "Metric": m.title, "Status": ui.badge(v.status, v.insufficient),
+            "Value": format_value(m, v.value), "In words": describe(m, v.value),
+            "95% interval": interval,
+            "vs baseline": "" if baseline_is_window else format_change(m, v.value,
+                                                                        base.get(m.id)),
+            "n": "—" if v.n is None else f"{v.n:,} {m.sample_noun}",
+            "Target": format_value(m, v.target), "Limit": format_value(m, v.limit),
+            "Last 8 weeks": spark, "Area": AREAS.get(row_name, row_name),
+        })
     return rows
 
 
@@ -62,17 +133,22 @@ def draw(rows: list[dict]) -> None:
     table.dataframe(
         pd.DataFrame(rows), hide_index=True, width="stretch", height=35 * len(rows) + 40,
         column_config={
-            "n": st.column_config.NumberColumn("n", format="%d", help="events behind the value"),
+            "Metric": st.column_config.TextColumn(pinned=True, width="medium"),
+            "n": st.column_config.TextColumn("n", help="what the value rests on"),
             "vs baseline": st.column_config.TextColumn(
                 help="change from the baseline period (the first 28 days, or pinned dates)"),
             "Last 8 weeks": st.column_config.LineChartColumn("Last 8 weeks", width="small"),
-            "What it measures": st.column_config.TextColumn(width="medium"),
-            "Why it matters": st.column_config.TextColumn(width="medium"),
         })
 
 
 # The numbers first; baseline changes and sparklines follow once computed (or cached).
 table = st.empty()
 draw(table_rows())
+if baseline_is_window:
+    st.caption("No change against the baseline is shown: this system's baseline period "
+               "(its first 28 days) overlaps the window.")
+with st.expander("What these metrics measure and why they matter"):
+    st.markdown("\n".join(f"- **{m.title}**: {m.measures} *{m.why}*" for _, m in metrics))
 draw(table_rows(ui.weekly_table(ui.cache_key()),
-                ui.baseline_values(ui.cache_key(), window_days)))
+                ui.baseline_values(ui.cache_key(), window_days,
+                                   None if as_of == newest else as_of.isoformat())))

@@ -16,13 +16,12 @@ if ui.empty_store_notice():
     st.stop()
 card = ui.scorecard(ui.cache_key(), 7, None)
 c1, c2, c3 = st.columns(3)
-asked = st.query_params.get("metric")  # evidence links from the questions page
+asked = st.query_params.get("metric")  # links from the scorecard and questions, bookmarks
 asked_system = st.query_params.get("system")
 if asked in registry().ids:
     st.session_state["trend_metric"] = asked
 if asked_system in card.systems:
     st.session_state["trend_system"] = asked_system
-st.query_params.clear()
 st.session_state.setdefault("trend_metric", "success_rate")
 with c1:
     metric = registry().get(st.selectbox(
@@ -32,6 +31,8 @@ with c2:
     system = ui.system_picker(card.systems, key="trend_system")
 with c3:
     period = st.radio("Period", ["day", "week", "month"], index=1, horizontal=True)
+# the link in the address bar is always this view, so a reload or a bookmark comes back to it
+st.query_params.from_dict({"metric": metric.id, **({"system": system} if system else {})})
 
 th = ui.thresholds()
 points = series_from_table(ui.weekly_table(ui.cache_key(), period), th, metric.id, period, system)

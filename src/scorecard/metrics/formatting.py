@@ -12,7 +12,7 @@ def format_value(metric: Metric, value: float | None) -> str:
     if fmt == "percent":
         return f"{value * 100:.1f}%"
     if fmt == "pp":
-        return f"{value:+.1f} pts"
+        return "0.0 pts" if round(value, 1) == 0 else f"{value:+.1f} pts"
     if fmt == "usd":
         return f"${value:,.4f}" if abs(value) < 0.1 else f"${value:,.2f}"
     if fmt == "ms":
@@ -37,11 +37,25 @@ def display_scale(metric: Metric) -> tuple[float, str]:
 
 
 def format_change(metric: Metric, now: float | None, base: float | None) -> str:
-    """The change from the baseline: in points for shares, relative for amounts."""
+    """The change from the baseline: in points for shares, relative for amounts ('' when
+    there is nothing to compare; never '-0.0')."""
     if now is None or base is None or metric.format == "pp":
         return ""
     if metric.format == "percent":
-        return f"{(now - base) * 100:+.1f} pts"
+        points = round((now - base) * 100, 1)
+        return "no change" if points == 0 else f"{points:+.1f} pts"
     if base == 0:
         return ""
-    return f"{(now / base - 1) * 100:+.0f}%"
+    relative = round((now / base - 1) * 100)
+    return "no change" if relative == 0 else f"{relative:+d}%"
+
+
+def describe(metric: Metric, value: float | None) -> str:
+    """What a value means in words, for metrics whose number alone says little (PSI, CV, the
+    disparity ratio); '' for the others."""
+    if value is None:
+        return ""
+    for upper, words in metric.reading_bands or []:
+        if upper is None or value < upper:
+            return words
+    return (metric.reading or "").format(pct=f"{value * 100:.0f}%")

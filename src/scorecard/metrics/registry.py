@@ -15,6 +15,10 @@ Family = Literal["rate", "ratio", "count", "quantile", "gap", "weekly", "baselin
                  "incidents", "segments"]
 
 
+SAMPLE_NOUNS = {"weekly": "weeks", "segments": "segments", "incidents": "incidents",
+                "baseline": "labelled events", "gap": "labelled events"}
+
+
 class Metric(BaseModel):
     """One metric: what it is, why it matters, and how the store computes it."""
 
@@ -37,10 +41,17 @@ class Metric(BaseModel):
     statistic: Literal["share_meeting", "cv"] | None = None
     field: Literal["detect", "recover"] | None = None
     min_segment: int | None = None
+    reading: str | None = None  # what a value means in words; {pct} is the value as a percent
+    reading_bands: list[tuple[float | None, str]] | None = None  # (upper bound, words)
 
     @property
     def is_rate(self) -> bool:
         return self.family == "rate"
+
+    @property
+    def sample_noun(self) -> str:
+        """What the sample size n of this metric counts."""
+        return SAMPLE_NOUNS.get(self.family, "events")
 
 
 class Registry(BaseModel):

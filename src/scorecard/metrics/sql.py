@@ -535,5 +535,11 @@ def systems_query(rolled: bool = False) -> str:
             "UNION SELECT system FROM incidents GROUP BY system ORDER BY 1")
 
 
+def newest_per_system_query(rolled: bool = False) -> str:
+    """(system, newest event time): to the day from the rollup, exact from the events."""
+    table, time_column, _ = counts_source(rolled)
+    return f"SELECT system, max({time_column}) FROM {table} GROUP BY system"
+
+
 def newest_day_query() -> str:
     return "SELECT CAST(max(timestamp) AS DATE) FROM inference_events"

@@ -1,0 +1,82 @@
+"""Which systems need attention, and why: the worst status per system and area of the
+leadership table, one plain sentence per system in the red, and how fresh each system's data is.
+Everything here reads a computed scorecard (and, for freshness, one grouped query)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..store.db import Store
+from . import rollups, sql
+from .compute import MetricValue, Scorecard
+from .formatting import format_value
+from .registry import registry
+
+SEVERITY = {"red": 4, "amber": 3, "green": 2, "insufficient": 1, "unknown": 0}
+QUIET_AFTER = timedelta(days=2)  # no event for this long before the window's end: gone quiet
+
+
+def cell_status(value: MetricValue) -> str:
+    """A value's status for the grid: too few events to judge counts apart from a verdict."""
+    return "insufficient" if value.insufficient else value.status
+
+
+def area_grid(card: Scorecard) -> dict[str, dict[str, str]]:
+    """system -> area (seed row) -> the worst status among that area's metrics."""
+    return {system: {row: max((cell_status(card.scope(system)[m.id]) for m in metrics),
+                              key=SEVERITY.get, default="unknown")
+                     for row, metrics in registry().by_row().items()}
+            for system in card.systems}
+
+
+def system_status(row_statuses: dict[str, str]) -> str:
+    return max(row_statuses.values(), key=SEVERITY.get, default="unknown")
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A system in the red, its worst metric, and the sentence that says so."""
+
+    system: str
+    metric: str
+    area: str
+    sentence: str
+
+
+def _breach(value: MetricValue) -> float:
+    """How far beyond its limit a value is, relative to the limit's size."""
+    return abs(value.value - value.limit) / max(abs(value.limit), 1e-9)
+
+
+def needing_attention(card: Scorecard) -> list[Attention]:
+    """One entry per system with a metric in the red (judged on enough events), worst first:
+    its metric furthest beyond its limit."""
+    found = []
+    for system in card.systems:
+        red = [(m, v) for m in registry().metrics
+               if (v := card.scope(system)[m.id]).status == "red" and not v.insufficient]
+        if not red:
+            continue
+        metric, value = max(red, key=lambda pair: _breach(pair[1]))
+        sentence = (f"{system}: {metric.title[0].lower() + metric.title[1:]} "
+                    f"{format_value(metric, value.value)} against a "
+                    f"{format_value(metric, value.limit)} limit")
+        found.append((_breach(value), Attention(system, metric.id, metric.row, sentence)))
+    return [a for _, a in sorted(found, key=lambda pair: -pair[0])]
+
+
+@dataclass(frozen=True)
+class Freshness:
+    system: str
+    newest: datetime | None
+    quiet: bool  # no event in the last days before the window's end
+
+
+def freshness(store: Store, card: Scorecard) -> list[Freshness]:
+    """The newest event of each system (to the day when read from the daily rollup), and
+    whether it has gone quiet before the window's end."""
+    newest = dict(store.query(sql.newest_per_system_query(rollups.ready(store))))
+    cutoff = card.window.end - QUIET_AFTER
+    return [Freshness(s, newest.get(s), newest.get(s) is None or newest[s] < cutoff)
+            for s in card.systems]
