@@ -81,7 +81,7 @@ def open_sign_in(page, url: str) -> None:
     """Open the app; a person types and clicks as soon as the form shows, and so do the tests
     (bench/first_signin.py repeats that on fresh servers)."""
     page.goto(url)
-    page.get_by_role("button", name="Sign in").wait_for()
+    page.get_by_role("button", name="Sign in").first.wait_for()
 
 
 def sign_in(page, url: str, username: str, password: str) -> None:
@@ -89,7 +89,7 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     open_sign_in(page, url)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in").first.click()
     page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     wait_for_scorecard(page)
 

@@ -155,9 +155,9 @@ def test_scorecard_page_shows_every_seed_row(app_env):
     at = run(user="exec")
     assert at.title[0].value == "AI systems scorecard"
     table = at.dataframe[0].value
-    assert {"Accuracy & Benchmarks", "Temporal Reliability", "Performance Degradation",
-            "Cost per Outcome", "Latency Impact", "Failure Recovery", "Explainability",
-            "Auditability", "Bias over time", "Appropriateness", "Trust"} <= set(table["Area"])
+    assert {"Accuracy", "Temporal reliability", "Degradation", "Cost per outcome", "Latency",
+            "Failure recovery", "Explainability", "Auditability", "Bias", "Appropriateness",
+            "Trust"} <= set(table["Area"])
     assert table.loc[table.Metric == "Success rate", "Value"].iloc[0] == "82.2%"
     # 82.2% now against 91.1% in the baseline weeks (the success-rate change metric agrees)
     assert table.loc[table.Metric == "Success rate", "vs baseline"].iloc[0] == "-8.8 pts"
@@ -166,6 +166,38 @@ def test_scorecard_page_shows_every_seed_row(app_env):
     assert table.loc[table.Metric == "Decisions in window", "vs baseline"].iloc[0] == "+57%"
     assert all(any(word in s for word in ("On target", "Watch", "Act", "No data", "Too few"))
                for s in table["Status"])
+
+
+def test_the_first_screen_says_which_system_needs_attention_and_why(app_env):
+    at = run(user="exec")
+    assert at.subheader[0].value == "Needs attention"
+    links = [b.proto.label for b in at.get("page_link")]
+    assert links == [
+        "credit-precheck: input drift (confidence PSI) 1.25 against a 0.25 limit",
+        "doc-summariser: low-confidence decisions unreviewed 78.5% against a 30.0% limit",
+        "support-assistant: change against baseline -12.6 pts against a -5.0 pts limit"]
+    # the grid: each cell the worst status of its area, as icon and word
+    assert at.button(key="cell_support-assistant_4").label == "🔴 Act"  # Latency
+    assert at.button(key="cell_credit-precheck_4").label == "🟢 OK"
+    at.button(key="cell_support-assistant_4").click().run()
+    assert at.selectbox(key="system").value == "support-assistant"
+    table = at.dataframe[0].value
+    assert set(table["Area"]) == {"Latency"}
+    assert "🔴 Act" in set(table["Status"]), "the cell is the worst of its rows"
+    assert table.loc[table.Metric == "95th percentile latency", "n"].iloc[0].endswith(" events")
+    psi = run(user="exec")
+    psi.selectbox(key="system").select("credit-precheck").run()
+    rows = psi.dataframe[0].value.set_index("Metric")
+    assert rows.loc["Input drift (confidence PSI)", "In words"] == "inputs have shifted a lot"
+    assert rows.loc["Weeks meeting target", "n"].endswith(" weeks")
+    assert "None" not in rows.to_string() and "-0.0" not in rows.to_string()
+
+
+def test_a_pinned_day_moves_the_window(app_env):
+    at = run(user="exec")
+    at.date_input(key="as_of_day").set_value(pd.Timestamp("2026-11-08").date()).run()
+    assert any("Window: Mon 02 Nov – Sun 08 Nov 2026" in m.value for m in at.markdown)
+    assert at.query_params["as_of"] in ("2026-11-08", ["2026-11-08"])  # kept in the link
 
 
 def test_scorecard_system_selector_changes_the_numbers(app_env):

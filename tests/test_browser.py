@@ -108,19 +108,23 @@ def test_a_wrong_password_is_refused_a_reload_keeps_the_sign_in_and_sign_out_end
 
 def test_a_product_manager_changes_a_threshold_and_sees_the_status_change(app_url, page):
     sign_in(page, app_url, "pm", DEMO_PASSWORD)
-    wait_for_scorecard(page)
-    on_target = int(metric_value(page, "On target"))
+    drift = page.get_by_text("credit-precheck: input drift (confidence PSI) 1.25 against a "
+                             "0.25 limit")
+    drift.wait_for()
     go_to(page, "Thresholds", "Thresholds")
-    target = page.get_by_label("Target (%)")
-    target.fill("82")
-    target.press("Enter")
+    page.get_by_role("combobox", name="Metric").fill("Input drift")
+    page.get_by_role("option", name="Performance Degradation · Input drift (confidence PSI)").click()
+    limit = page.get_by_label("Limit", exact=True)
+    limit.fill("2")
+    limit.press("Enter")
     page.get_by_text("After the change").wait_for(state="attached")  # preview header
-    page.get_by_label("Reason (kept in the history)").fill("Agreed after the model migration")
+    page.get_by_label("Reason (kept in the history)").fill("Drift is expected after the launch")
     page.get_by_role("button", name="Save threshold").click()
-    page.get_by_text("Saved: Success rate for all systems.").wait_for()
+    page.get_by_text("Saved: Input drift (confidence PSI) for all systems.").wait_for()
     go_to(page, "Scorecard", "AI systems scorecard")
     wait_for_scorecard(page)
-    assert int(metric_value(page, "On target")) > on_target
+    page.get_by_text("credit-precheck: ", exact=False).first.wait_for()
+    assert drift.count() == 0, "no longer red, so no longer the sentence for credit-precheck"
 
 
 def test_an_analyst_uploads_a_file_and_sees_the_counts(app_url, page, tmp_path):
@@ -159,7 +163,7 @@ def test_the_command_line_loads_while_the_app_is_open(app_url, page, tmp_path):
     assert '"inserted": 20' in done.stdout
     go_to(page, "Trends", "Trends")
     go_to(page, "Scorecard", "AI systems scorecard")
-    page.get_by_role("combobox", name="System").click()
+    page.get_by_role("combobox", name="System").fill("nightly")
     page.get_by_role("option", name="nightly-batch").wait_for()
 
 
@@ -203,3 +207,73 @@ def sign_in_without_scorecard(page, url: str, username: str) -> None:
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for()
+
+
+PAGES = {"Scorecard": ("", "AI systems scorecard"), "Trends": ("trends", "Trends"),
+         "Questions for leaders": ("questions", "Questions for leaders"),
+         "Thresholds": ("thresholds", "Thresholds"), "Upload": ("upload", "Upload a log extract"),
+         "Audit": ("audit", "Audit log")}
+
+
+@pytest.mark.parametrize("user", list(NAV))
+def test_every_page_survives_a_reload_and_a_deep_link(app_url, page, user):
+    sign_in(page, app_url, user, DEMO_PASSWORD)
+    for title in NAV[user]:
+        path, heading = PAGES[title]
+        page.goto(f"{app_url}/{path}")
+        page.get_by_role("heading", name=heading).wait_for()
+        page.reload()
+        page.get_by_role("heading", name=heading).wait_for()
+        assert page.get_by_text("Page not found").count() == 0, (user, title)
+
+
+def test_a_bookmark_survives_the_sign_in(app_url, page):
+    page.goto(f"{app_url}/trends?metric=confidence_psi&system=credit-precheck")
+    page.get_by_label("Username").fill("exec")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Trends").wait_for()
+    assert page.get_by_role("combobox", name="Metric").input_value() == \
+        "Performance Degradation · Input drift (confidence PSI)"
+    assert page.get_by_role("combobox", name="System").input_value() == "credit-precheck"
+    page.reload()  # the link keeps the choices
+    page.get_by_role("heading", name="Trends").wait_for()
+    assert page.get_by_role("combobox", name="System").input_value() == "credit-precheck"
+
+
+def test_the_first_screen_names_who_needs_attention_and_a_red_cell_opens_its_rows(app_url, page):
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    sentences = [t.split("\n")[-1] for t in
+                 page.locator("[data-testid=stPageLink]").all_inner_texts()]
+    assert "support-assistant: change against baseline -12.6 pts against a -5.0 pts limit" \
+        in sentences, sentences
+    cell = page.locator(".st-key-cell_support-assistant_4 button").first  # Latency
+    assert cell.inner_text().strip() == "🔴 Act"
+    cell.click()
+    page.wait_for_function("""() => [...document.querySelectorAll('input[role=combobox]')]
+        .some(i => i.value === 'Latency')""")
+    assert page.get_by_role("combobox", name="System").input_value() == "support-assistant"
+    assert page.get_by_role("combobox", name="Area").input_value() == "Latency"
+
+
+def test_on_a_phone_the_grid_is_cards(app_url, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        sign_in(page, app_url, "exec", DEMO_PASSWORD)
+        assert page.locator(".st-key-grid_wide").is_hidden()
+        cards = page.locator(".st-key-grid_cards")
+        assert cards.is_visible()
+        assert cards.get_by_text("support-assistant").first.is_visible()
+        box = cards.bounding_box()
+        assert box["width"] <= 390
+    finally:
+        context.close()
+
+
+def test_a_pinned_day_moves_the_window_and_says_so(app_url, page):
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    page.goto(f"{app_url}/?as_of=2026-11-08")
+    page.get_by_text("Window: Mon 02 Nov – Sun 08 Nov 2026").wait_for()
+    page.get_by_text("pinned; newest data is 22 Nov 2026").wait_for()

@@ -74,8 +74,8 @@ with st.container(key="grid_wide"):
     for system, rows in grid.items():
         line = st.columns([1.7] + [1] * len(AREAS), gap="xxsmall")
         line[0].markdown(f"**{system}**  \n{ui.badge(attention.system_status(rows))}")
-        for col, (area, status) in zip(line[1:], rows.items()):
-            col.button(ui.short_badge(status), key=f"cell_{system}_{area}",
+        for i, (col, (area, status)) in enumerate(zip(line[1:], rows.items())):
+            col.button(ui.short_badge(status), key=f"cell_{system}_{i}",
                        help=f"{system} · {AREAS[area]}: open its rows", width="stretch",
                        on_click=open_cell, args=(system, area))
 with st.container(key="grid_cards"):
@@ -84,7 +84,8 @@ with st.container(key="grid_cards"):
             st.markdown(f"**{system}** · {ui.badge(attention.system_status(rows))}")
             shown = [(a, s) for a, s in rows.items() if s in ("red", "amber")] or list(rows.items())
             for area, status in shown:
-                st.button(f"{ui.short_badge(status)} {AREAS[area]}", key=f"card_{system}_{area}",
+                i = list(AREAS).index(area)
+                st.button(f"{ui.short_badge(status)} {AREAS[area]}", key=f"card_{system}_{i}",
                           on_click=open_cell, args=(system, area), width="stretch")
 
 # -- the detailed rows ----------------------------------------------------------------------

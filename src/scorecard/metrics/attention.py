@@ -50,11 +50,13 @@ def _breach(value: MetricValue) -> float:
 
 
 def needing_attention(card: Scorecard) -> list[Attention]:
-    """One entry per system with a metric in the red (judged on enough events), worst first:
-    its metric furthest beyond its limit."""
+    """One entry per system with a metric of the leadership table in the red (judged on enough
+    events), worst first: its metric furthest beyond its limit. The grid's areas decide, so the
+    sentences and the grid agree (volume alone is not an area)."""
     found = []
+    in_areas = [m for metrics in registry().by_row().values() for m in metrics]
     for system in card.systems:
-        red = [(m, v) for m in registry().metrics
+        red = [(m, v) for m in in_areas
                if (v := card.scope(system)[m.id]).status == "red" and not v.insufficient]
         if not red:
             continue
