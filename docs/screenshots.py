@@ -36,6 +36,10 @@ def main() -> None:
                     page.get_by_text("After the change").wait_for(state="attached")
                 page.wait_for_timeout(2000)
                 page.screenshot(path=ROOT / "docs" / f"{name}.png")
+            phone = browser.new_page(viewport={"width": 390, "height": 844})
+            sign_in(phone, url, "exec", DEMO_PASSWORD)
+            phone.wait_for_timeout(1500)
+            phone.screenshot(path=ROOT / "docs" / "scorecard-phone.png")
             browser.close()
 
 

@@ -277,3 +277,18 @@ def test_a_pinned_day_moves_the_window_and_says_so(app_url, page):
     page.goto(f"{app_url}/?as_of=2026-11-08")
     page.get_by_text("Window: Mon 02 Nov – Sun 08 Nov 2026").wait_for()
     page.get_by_text("pinned; newest data is 22 Nov 2026").wait_for()
+
+
+def test_the_theme_follows_the_browsers_dark_preference(app_url, browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, color_scheme="dark")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        sign_in(page, app_url, "exec", DEMO_PASSWORD)
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('.stApp')).backgroundColor")
+        red, green, blue = (int(x) for x in background[background.index("(") + 1:-1]
+                            .split(",")[:3])
+        assert red + green + blue < 200, background
+    finally:
+        context.close()

@@ -70,7 +70,8 @@ with st.container(key="grid_wide"):
     head = st.columns([1.7] + [1] * len(AREAS), gap="xxsmall")
     head[0].markdown("**System**")
     for col, short in zip(head[1:], AREAS.values()):
-        col.markdown(f"<small lang='en'><b>{short}</b></small>", unsafe_allow_html=True)
+        header = short.replace("ability", "&shy;ability").replace("ateness", "ate&shy;ness")
+        col.markdown(f"<small><b>{header}</b></small>", unsafe_allow_html=True)
     for system, rows in grid.items():
         line = st.columns([1.7] + [1] * len(AREAS), gap="xxsmall")
         line[0].markdown(f"**{system}**  \n{ui.badge(attention.system_status(rows))}")

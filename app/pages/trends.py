@@ -41,7 +41,9 @@ if not points:
     st.stop()
 frame = pd.DataFrame([{"start": p.start, "value": p.value, "low": p.ci_low, "high": p.ci_high,
                        "n": p.n} for p in points])
-scale = 100 if metric.format == "percent" else 1
+# the same units as the scorecard: shares in %, latencies in seconds
+scale, axis_title = {"percent": (100, "%"), "ms": (0.001, "seconds")}.get(
+    metric.format, (1, metric.unit))
 fig = go.Figure()
 if frame["low"].notna().any():
     fig.add_trace(go.Scatter(x=list(frame.start) + list(frame.start[::-1]),
@@ -63,15 +65,27 @@ for change in markers.model_changes(ui.store(), system):
     fig.add_vline(x=change["first_seen"], line_color="#6a1b9a", line_width=1)
     fig.add_annotation(x=change["first_seen"], y=1.02, yref="paper", showarrow=False,
                        text=f"model → {change['model']}", font={"color": "#6a1b9a", "size": 10})
-for inc in markers.incidents(ui.store(), system):
-    fig.add_vrect(x0=inc["started_at"], x1=inc["resolved_at"] or frame.start.max(),
+first, last = frame.start.min(), frame.start.max()
+incidents = [i for i in markers.incidents(ui.store(), system)
+             if (i["resolved_at"] or last) >= first and i["started_at"] <= last]
+for inc in incidents:
+    fig.add_vrect(x0=max(inc["started_at"], first), x1=min(inc["resolved_at"] or last, last),
                   fillcolor="#c62828", opacity=0.08, line_width=0)
-    fig.add_annotation(x=inc["started_at"], y=-0.08, yref="paper", showarrow=False,
-                       text=f"⚠ {inc['incident_id']}", font={"color": "#c62828", "size": 10})
-fig.update_layout(height=460, margin={"t": 40, "b": 60}, hovermode="x unified",
-                  yaxis_title="%" if scale == 100 else metric.unit, legend={"orientation": "h"})
+if incidents:  # named on hover and in the legend, not printed over the axis dates
+    top = max(v for v in frame[["value", "high"]].max() * scale if pd.notna(v))
+    fig.add_trace(go.Scatter(
+        x=[max(i["started_at"], first) for i in incidents], y=[top] * len(incidents),
+        mode="markers", name="Incident (hover for details)",
+        marker={"symbol": "triangle-down", "color": "#c62828", "size": 9},
+        hovertext=[f"⚠ {i['incident_id']} ({i['severity']}, {i['system']}): {i['summary'] or ''}"
+                   for i in incidents], hoverinfo="text"))
+fig.update_layout(height=460, margin={"t": 40, "b": 40}, hovermode="x unified",
+                  yaxis_title=axis_title, legend={"orientation": "h"})
+fig.update_xaxes(range=[first, last] if first != last else None)
 st.plotly_chart(fig, width="stretch")
-st.caption(f"{metric.measures} Shaded band: 95% Wilson interval where the metric is a rate. "
-           "Purple lines: a new model first seen in the logs. Red bands: incidents.")
+band = ("Shaded band: 95% Wilson interval. " if metric.is_rate and frame["low"].notna().any()
+        else "")
+st.caption(f"{metric.measures} {band}Purple lines: a new model first seen in the logs. Red "
+           "bands and triangles: incidents (hover for what happened).")
 with st.expander("Data behind the chart"):
     st.dataframe(frame, hide_index=True)
