@@ -21,12 +21,12 @@ st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
 
 # (page, title, icon, capability); a role is offered only the pages its capabilities allow
 PAGES = [
-    ("pages/scorecard.py", "Scorecard", ":material/dashboard:", "read"),
-    ("pages/trends.py", "Trends", ":material/show_chart:", "read"),
-    ("pages/questions.py", "Questions for leaders", ":material/checklist:", "read"),
-    ("pages/thresholds.py", "Thresholds", ":material/tune:", "edit_thresholds"),
-    ("pages/upload.py", "Upload", ":material/upload_file:", "upload"),
-    ("pages/audit.py", "Audit", ":material/policy:", "audit"),
+    ("views/scorecard.py", "Scorecard", ":material/dashboard:", "read"),
+    ("views/trends.py", "Trends", ":material/show_chart:", "read"),
+    ("views/questions.py", "Questions for leaders", ":material/checklist:", "read"),
+    ("views/thresholds.py", "Thresholds", ":material/tune:", "edit_thresholds"),
+    ("views/upload.py", "Upload", ":material/upload_file:", "upload"),
+    ("views/audit.py", "Audit", ":material/policy:", "audit"),
 ]
 
 

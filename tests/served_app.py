@@ -92,9 +92,16 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").first.click()
     page.get_by_role("button", name="Sign out").wait_for(timeout=30_000)
     wait_for_scorecard(page)
+    wait_for_sign_in_cookie(page)
+
+
+def wait_for_sign_in_cookie(page) -> None:
+    """The browser holds the sign-in cookie (set just after the page is drawn), so that a new
+    address or a reload keeps the person signed in."""
+    page.wait_for_function("document.cookie.includes('scorecard_auth=')")
 
 
 def wait_for_scorecard(page) -> None:
     """The landing page is drawn: the systems grid and the metric table."""
-    page.get_by_role("heading", name="Details").wait_for()
+    page.get_by_role("heading", name="Details").first.wait_for()
     page.locator("[data-testid=stDataFrame]").first.wait_for()

@@ -20,9 +20,9 @@ from scorecard.store.db import Store
 from scorecard.users import Directory, NotAllowed
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
-RESTRICTED = {"pages/thresholds.py": "edit_thresholds", "pages/upload.py": "upload",
-              "pages/audit.py": "audit"}
-ALLOWED = {"exec": [], "pm": ["pages/thresholds.py"], "analyst": ["pages/upload.py"],
+RESTRICTED = {"views/thresholds.py": "edit_thresholds", "views/upload.py": "upload",
+              "views/audit.py": "audit"}
+ALLOWED = {"exec": [], "pm": ["views/thresholds.py"], "analyst": ["views/upload.py"],
            "admin": list(RESTRICTED)}
 
 
@@ -208,14 +208,14 @@ def test_scorecard_system_selector_changes_the_numbers(app_env):
 
 
 def test_trends_page_draws_a_chart(app_env):
-    at = run("pages/trends.py", user="exec")
+    at = run("views/trends.py", user="exec")
     assert at.title[0].value == "Trends"
     assert len(at.get("plotly_chart")) == 1
     assert at.selectbox(key="trend_metric").value == "success_rate"
 
 
 def test_questions_page_signs_off_as_the_signed_in_user(app_env):
-    at = run("pages/questions.py", user="pm")
+    at = run("views/questions.py", user="pm")
     assert "How quickly do we detect and recover from failure?" in texts(at)
     at.text_input(key="note_detect_recover").input("Reviewed in the Monday meeting")
     submit = [b for b in at.button if "detect_recover" in str(b.form_id)][0]
@@ -228,7 +228,7 @@ def test_questions_page_signs_off_as_the_signed_in_user(app_env):
 
 
 def test_an_executive_reads_the_questions_without_sign_off_forms(app_env):
-    at = run("pages/questions.py", user="exec")
+    at = run("views/questions.py", user="exec")
     assert "How quickly do we detect and recover from failure?" in texts(at)
     assert not [b for b in at.button if "Sign off" in b.label]
 
@@ -253,7 +253,7 @@ def _status_of(at: AppTest, metric_title: str) -> str:
 def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app_env):
     db, cfg = app_env
     assert "Watch" in _status_of(run(user="pm"), "Success rate")  # 82.2% between 80% and 90%
-    at = run("pages/thresholds.py", user="pm")
+    at = run("views/thresholds.py", user="pm")
     assert at.selectbox(key="th_metric").value == "success_rate"
     at.number_input(key="target_all_success_rate").set_value(82.0).run()
     preview = at.dataframe[0].value
@@ -284,7 +284,7 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
     assert rows == [("pm", None, "success_rate",
                      "Agreed with support leads for the model migration")]
 
-    at = run("pages/thresholds.py", user="pm")
+    at = run("views/thresholds.py", user="pm")
     history = at.dataframe[-1].value
     assert list(history["Who"]) == ["pm"] and list(history["Before (target / limit)"]) == [
         "90.0% / 80.0%"]
@@ -296,7 +296,7 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
 
 
 def test_threshold_validation_explains_itself(app_env):
-    at = run("pages/thresholds.py", user="admin")
+    at = run("views/thresholds.py", user="admin")
     at.number_input(key="target_all_success_rate").set_value(70.0).run()
     assert at.error[0].value == ("Success rate: target 0.7 is below limit 0.8, but higher is "
                                  "better, so the target must be at or above the limit.")
@@ -305,7 +305,7 @@ def test_threshold_validation_explains_itself(app_env):
 
 def test_a_system_override_is_saved_and_can_be_dropped(app_env):
     _, cfg = app_env
-    at = run("pages/thresholds.py", user="pm")
+    at = run("views/thresholds.py", user="pm")
     at.selectbox(key="th_system").select("doc-summariser").run()
     at.number_input(key="limit_doc-summariser_success_rate").set_value(70.0).run()
     at.text_area(key="th_reason").input("Summaries are judged more leniently")
@@ -332,7 +332,7 @@ def _extract(rows: int, bad: int = 0) -> bytes:
 
 def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     db, cfg = app_env
-    at = run("pages/upload.py", user="analyst")
+    at = run("views/upload.py", user="analyst")
     at.file_uploader[0].set_value(("other-tool.csv.gz", gzip.compress(_extract(40, bad=2)),
                                    "application/gzip")).run()
     assert not at.exception
@@ -364,7 +364,7 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     assert saved["columns"]["event_id"] == "id" and saved["constants"] == {"system": "field-agent"}
 
     # taken back: a reason is required, then exactly its rows go and the history says so
-    at = run("pages/upload.py", user="analyst")
+    at = run("views/upload.py", user="analyst")
     labels = at.selectbox(key="undo_pick").options
     assert labels[0].startswith("other-tool.csv.gz") and "40 rows · by analyst" in labels[0]
     at.button(key="undo_go").click().run()
@@ -389,7 +389,7 @@ def test_a_saved_map_is_offered_for_the_next_extract_and_duplicates_are_counted(
         "columns": {"event_id": "id", "timestamp": "ts", "model": "model_name",
                     "status": "result", "latency_ms": "ms"},
         "constants": {"system": "field-agent"}}))
-    at = run("pages/upload.py", user="admin")
+    at = run("views/upload.py", user="admin")
     for expected_inserted in ("5", "0"):
         at.file_uploader[0].set_value(("again.csv", _extract(5), "text/csv")).run()
         fid = at.session_state["_upload_copies"].copy().popitem()[0]
@@ -404,7 +404,7 @@ def test_a_file_that_cannot_be_used_changes_nothing_and_says_why(app_env):
     db, _ = app_env
     with open_store(db) as store:
         before = store.scalar("SELECT count(*) FROM inference_events")
-    at = run("pages/upload.py", user="analyst")
+    at = run("views/upload.py", user="analyst")
     at.file_uploader[0].set_value(("only-ids.csv", b"id\nx1\nx2\n", "text/csv")).run()
     at.button(key="up_load").click().run()
     assert not at.exception
@@ -424,7 +424,7 @@ def test_audit_page_lists_filters_and_downloads(app_env):
         directory = Directory.load(cfg, store)
         actions.sign_off(store, directory, "pm", question="costs_grow", system=None,
                          status="amber", note="watching", as_of=pd.Timestamp("2026-11-22"))
-    at = run("pages/audit.py", user="admin")
+    at = run("views/audit.py", user="admin")
     assert [t.label for t in at.tabs] == ["Uploads", "Removed uploads", "Threshold changes",
                                          "Sign-offs", "Sign-ins"]
     signoffs = at.tabs[3].dataframe[0].value

@@ -14,6 +14,7 @@ import pytest
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, open_sign_in, served, sign_in,
+                        wait_for_sign_in_cookie,
                         wait_for_scorecard)
 
 pytestmark = pytest.mark.browser
@@ -75,7 +76,7 @@ def metric_value(page, label: str) -> str:
 
 def go_to(page, title: str, heading: str) -> None:
     page.locator("[data-testid=stSidebarNav] a").filter(has_text=title).first.click()
-    page.get_by_role("heading", name=heading).wait_for()
+    page.get_by_role("heading", name=heading).first.wait_for()
 
 
 @pytest.mark.parametrize("user", list(NAV))
@@ -138,9 +139,9 @@ def test_an_analyst_uploads_a_file_and_sees_the_counts(app_url, page, tmp_path):
     sign_in(page, app_url, "analyst", DEMO_PASSWORD)
     go_to(page, "Upload", "Upload a log extract")
     page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(extract))
-    page.get_by_role("heading", name="Preview").wait_for()
+    page.get_by_role("heading", name="Preview").first.wait_for()
     page.get_by_role("button", name="Load into the store").click()
-    page.get_by_role("heading", name="Result for field-agent.jsonl").wait_for()
+    page.get_by_role("heading", name="Result for field-agent.jsonl").first.wait_for()
     assert metric_value(page, "Rows read") == "31"
     assert metric_value(page, "Inserted") == "30"
     assert metric_value(page, "Rejected") == "1"
@@ -163,15 +164,15 @@ def test_the_command_line_loads_while_the_app_is_open(app_url, page, tmp_path):
     assert '"inserted": 20' in done.stdout
     go_to(page, "Trends", "Trends")
     go_to(page, "Scorecard", "AI systems scorecard")
-    page.get_by_role("combobox", name="System").fill("nightly")
-    page.get_by_role("option", name="nightly-batch").wait_for()
+    wait_for_scorecard(page)
+    page.locator(".st-key-grid_wide").get_by_text("nightly-batch").wait_for()
 
 
 def test_an_evidence_link_opens_the_trend_behind_an_answer(app_url, page):
     sign_in(page, app_url, "exec", DEMO_PASSWORD)
     go_to(page, "Questions for leaders", "Questions for leaders")
     page.get_by_role("link", name="Cost per successful decision").first.click()
-    page.get_by_role("heading", name="Trends").wait_for()
+    page.get_by_role("heading", name="Trends").first.wait_for()
     page.locator("[data-testid=stPlotlyChart]").first.wait_for()
     assert page.get_by_role("combobox", name="Metric").input_value() == \
         "Cost per Outcome · Cost per successful decision"
@@ -190,7 +191,7 @@ def test_a_broken_thresholds_file_is_one_sentence_on_every_page_by_deep_link(bro
         for path in ("upload", "audit"):
             page.goto(f"{server.url}/{path}")
             page.get_by_role("heading", name="Upload history" if path == "upload"
-                             else "Audit log").wait_for()
+                             else "Audit log").first.wait_for()
         for path in ("", "trends", "questions", "thresholds"):
             page.goto(f"{server.url}/{path}")
             alert = page.locator("[data-testid=stAlert]").filter(has_text="thresholds.yaml").first
@@ -205,8 +206,9 @@ def sign_in_without_scorecard(page, url: str, username: str) -> None:
     open_sign_in(page, url)
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in").first.click()
     page.get_by_role("button", name="Sign out").wait_for()
+    wait_for_sign_in_cookie(page)
 
 
 PAGES = {"Scorecard": ("", "AI systems scorecard"), "Trends": ("trends", "Trends"),
@@ -221,23 +223,27 @@ def test_every_page_survives_a_reload_and_a_deep_link(app_url, page, user):
     for title in NAV[user]:
         path, heading = PAGES[title]
         page.goto(f"{app_url}/{path}")
-        page.get_by_role("heading", name=heading).wait_for()
+        page.get_by_role("heading", name=heading).first.wait_for()
         page.reload()
-        page.get_by_role("heading", name=heading).wait_for()
+        page.get_by_role("heading", name=heading).first.wait_for()
         assert page.get_by_text("Page not found").count() == 0, (user, title)
 
 
 def test_a_bookmark_survives_the_sign_in(app_url, page):
+    """A link to a page, opened without being signed in (here on a server that has served
+    nobody yet), shows the sign-in form and nothing of the page, then the page itself."""
     page.goto(f"{app_url}/trends?metric=confidence_psi&system=credit-precheck")
     page.get_by_label("Username").fill("exec")
+    assert page.get_by_role("heading", name="Trends").count() == 0, "nothing before sign-in"
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Trends").wait_for()
+    page.get_by_role("button", name="Sign in").first.click()
+    page.get_by_role("heading", name="Trends").first.wait_for()
     assert page.get_by_role("combobox", name="Metric").input_value() == \
         "Performance Degradation · Input drift (confidence PSI)"
     assert page.get_by_role("combobox", name="System").input_value() == "credit-precheck"
+    wait_for_sign_in_cookie(page)
     page.reload()  # the link keeps the choices
-    page.get_by_role("heading", name="Trends").wait_for()
+    page.get_by_role("heading", name="Trends").first.wait_for()
     assert page.get_by_role("combobox", name="System").input_value() == "credit-precheck"
 
 

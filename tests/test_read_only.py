@@ -108,7 +108,7 @@ def test_the_app_signs_in_and_shows_the_scorecard_on_a_store_it_may_not_write(lo
             at.session_state[key] = value
         at.run()
         shown = bool(at.dataframe) and not at.exception and not at.error
-        at.switch_page("pages/upload.py")
+        at.switch_page("views/upload.py")
         at.run()
         notice = [i.value for i in at.info]
         problems = [e.value for e in [*sign_in.error, *at.error]] + [

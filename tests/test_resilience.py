@@ -139,7 +139,7 @@ def _rows(n: int) -> bytes:
 def test_a_gzip_that_expands_too_far_is_refused_with_the_limit_named(app_env):
     db, cfg = app_env
     (cfg / "store.yaml").write_text("max_decompressed_gb: 0.001\n")  # 1 MB
-    at = _upload(run("pages/upload.py", user="analyst"), "bomb.csv.gz",
+    at = _upload(run("views/upload.py", user="analyst"), "bomb.csv.gz",
                  gzip.compress(_rows(40_000)))  # 1.9 MB of rows in about 200 KB
     assert not at.exception
     assert _errors(at) == ["bomb.csv.gz expands to more than 0.001 GB when unzipped; raise "
@@ -152,7 +152,7 @@ def test_a_gzip_that_expands_too_far_is_refused_with_the_limit_named(app_env):
 def test_an_upload_runs_in_its_own_process_under_its_own_memory_limit(app_env):
     db, cfg = app_env
     (cfg / "store.yaml").write_text("upload_memory_limit: 2MB\n")  # far too little
-    at = _upload(run("pages/upload.py", user="analyst"), "big.csv", _rows(20_000))
+    at = _upload(run("views/upload.py", user="analyst"), "big.csv", _rows(20_000))
     assert not at.exception
     errors = _errors(at)
     assert len(errors) == 1 and errors[0].startswith("big.csv needed more memory than this "
@@ -161,7 +161,7 @@ def test_an_upload_runs_in_its_own_process_under_its_own_memory_limit(app_env):
     with open_store(db) as store:  # the server's own store, with its own limit, is fine
         assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'bulk'") == 0
     (cfg / "store.yaml").write_text("upload_memory_limit: 512MB\n")
-    at = _upload(run("pages/upload.py", user="analyst"), "big.csv", _rows(20_000))
+    at = _upload(run("views/upload.py", user="analyst"), "big.csv", _rows(20_000))
     assert {m.label: m.value for m in at.metric}["Inserted"] == "20,000"
 
 

@@ -24,7 +24,7 @@ for answer in answers:
             links = st.columns(len(answer.metrics) + 1)
             links[0].caption("Evidence:")
             for col, metric_id in zip(links[1:], answer.metrics):
-                col.page_link("pages/trends.py", label=registry().get(metric_id).title,
+                col.page_link("views/trends.py", label=registry().get(metric_id).title,
                               icon=":material/show_chart:",
                               query_params={"metric": metric_id, **({"system": system}
                                                                      if system else {})})

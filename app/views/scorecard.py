@@ -56,7 +56,7 @@ grid = attention.area_grid(card)
 flagged = attention.needing_attention(card)
 st.subheader("Needs attention" if flagged else "Nothing in the red")
 for item in flagged:
-    st.page_link("pages/trends.py", label=item.sentence, icon="🔴",
+    st.page_link("views/trends.py", label=item.sentence, icon="🔴",
                  query_params={"metric": item.metric, "system": item.system})
 
 
