@@ -189,14 +189,20 @@ def test_cli_undo(tmp_path):
     loaded = cli("ingest", write_csv(tmp_path / "a.csv", [event_row("a"), event_row("b")]),
                  "--db", db)
     ingest_id = json.loads(loaded.stdout)["ingest_id"]
-    refused = cli("ingest", "--undo", ingest_id, "--db", db)
-    assert refused.returncode == 2 and "--reason" in refused.stderr
-    done = cli("ingest", "--undo", ingest_id, "--reason", "test load", "--db", db)
+    done = cli("ingest", "--undo", ingest_id[:8], "--reason", "test load", "--db", db)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["events_removed"] == 2
+    second = json.loads(cli("ingest", write_csv(tmp_path / "b.csv", [event_row("c")]), "--db",
+                            db).stdout)["ingest_id"]
+    as_spec_says = cli("ingest", "--undo", second, "--db", db)  # SPEC's form, no --reason
+    assert as_spec_says.returncode == 0, as_spec_says.stderr
+    again = cli("ingest", "--undo", second, "--db", db)
+    assert again.returncode == 2 and "already removed" in again.stderr
     with Store(db, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM inference_events") == 0
-        assert store.scalar("SELECT actor FROM ingest_undos") is not None
+        assert [r[0] for r in store.query("SELECT reason FROM ingest_undos ORDER BY "
+                                          "recorded_at")] == [
+            "test load", "no reason given (scorecard ingest --undo without --reason)"]
 
 
 # -- 5. rejects are counted and kept faithfully ------------------------------------------------

@@ -13,6 +13,7 @@ from .errors import ScorecardError
 from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings, read_yaml
 
 EXIT_BAD_INPUT = 2
+NO_REASON = "no reason given (scorecard ingest --undo without --reason)"
 
 
 def _store(args, read_only: bool = False):
@@ -32,9 +33,6 @@ def cmd_ingest(args) -> int:
 
     if bool(args.files) == bool(args.undo):
         raise ScorecardError("Give either files to load or --undo INGEST_ID, not both or neither.")
-    if args.undo and not (args.reason or "").strip():
-        raise ScorecardError("Say why the upload is removed with --reason; it is kept in the "
-                             "audit log.")
     # everything the ingest needs is read before anything is stored
     cfg = config_dir(args.config)
     cmap = load_map(args.map)
@@ -45,8 +43,8 @@ def cmd_ingest(args) -> int:
     with _store(args) as store:
         thresholds = with_store_layer(thresholds, store_layer(store))
         if args.undo:
-            undone = undo_ingest(store, args.undo, actor=whoami(), reason=args.reason or "",
-                                 via="cli")
+            undone = undo_ingest(store, args.undo, actor=whoami(), via="cli",
+                                 reason=(args.reason or "").strip() or NO_REASON)
             rollups.refresh(store, thresholds)
             print(json.dumps(undone.public()), flush=True)
             return 0
@@ -162,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--undo", metavar="INGEST_ID",
                    help="remove exactly the rows an earlier ingest stored (its id, or 8+ "
                         "characters of it)")
-    p.add_argument("--reason", help="with --undo: why, kept in the audit log")
+    p.add_argument("--reason", help="with --undo: why, kept in the audit log (recommended)")
     p.set_defaults(func=cmd_ingest)
 
     for name, func, helptext in (("metrics", cmd_metrics, "the leadership metrics"),
