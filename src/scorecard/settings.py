@@ -126,7 +126,8 @@ def engine_settings(cfg_dir: Path | None = None) -> dict:
     side) and `threads` (default every core)."""
     data = read_yaml(config_dir(cfg_dir) / "store.yaml", "store settings file")
     limit = data.get("memory_limit")
-    settings = {"memory_limit": f"{_bytes(limit, 'memory_limit') if limit else machine_memory() // 4}B"}
+    amount = _bytes(limit, "memory_limit") if limit else machine_memory() // 4
+    settings = {"memory_limit": f"{amount}B"}
     if data.get("threads"):
         settings["threads"] = data["threads"]
     return settings
