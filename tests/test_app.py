@@ -224,7 +224,7 @@ def test_questions_page_signs_off_as_the_signed_in_user(app_env):
     assert not at.exception
     assert [s.value for s in at.success] == ["Signed off."]
     history = [d.value for d in at.dataframe]
-    assert any("actor" in df and "pm" in set(df["actor"]) for df in history)
+    assert any("Who" in df and "pm" in set(df["Who"]) for df in history)
 
 
 def test_an_executive_reads_the_questions_without_sign_off_forms(app_env):
@@ -436,3 +436,18 @@ def test_audit_page_lists_filters_and_downloads(app_env):
     assert not at.tabs[3].dataframe and not at.get("download_button")
     at.text_input(key="audit_who").input("P").run()  # part of a name, any case
     assert list(at.tabs[3].dataframe[0].value["actor"]) == ["pm"]
+
+
+def test_a_sign_off_needs_a_note_and_a_double_click_records_one(app_env):
+    at = run("views/questions.py", user="pm")
+    at.button[0].click().run()  # the first question's form, no note
+    assert "Say in the note what was decided" in at.error[0].value
+    for _ in range(2):
+        at.text_input(key="note_inputs_change").input("Watch drift on credit-precheck")
+        at.button[0].click().run()
+    assert "already recorded" in at.error[0].value
+    history = at.dataframe[0].value
+    assert list(history["Who"]) == ["pm"] and list(history.columns) == [
+        "When (UTC)", "Who", "System", "Status then", "Note", "Data as of"]
+    assert history["Status then"].iloc[0].split(" ", 1)[1] in ("On target", "Watch", "Act",
+                                                                  "No data")

@@ -102,7 +102,7 @@ def test_sign_ins_and_sign_offs_keep_cached_results_valid(store):
     before = store.data_version()
     record_signin(store, "pm", "product_manager", "sign_in")
     record_signoff(store, actor="pm", question="costs_grow", system=None, status="amber",
-                   note="", as_of=date(2026, 11, 22))
+                   note="watching", as_of=date(2026, 11, 22))
     assert store.data_version() == before
     with store.transaction() as cur:
         cur.execute("DELETE FROM incidents")

@@ -29,7 +29,7 @@ for answer in answers:
                               query_params={"metric": metric_id, **({"system": system}
                                                                      if system else {})})
         if can(ui.role(), "sign_off"):
-            with st.form(f"signoff_{answer.id}"):
+            with st.form(f"signoff_{answer.id}", clear_on_submit=True):
                 note = st.text_input("Note", key=f"note_{answer.id}",
                                      placeholder="What was decided, or what to watch")
                 if st.form_submit_button(f"Sign off as {ui.username()}"):
@@ -42,4 +42,7 @@ for answer in answers:
                         st.error(ui.plain(str(exc)))
         history = signoff_history(ui.store(), answer.id)
         if history:
-            st.dataframe(history, hide_index=True)
+            st.dataframe([{"When (UTC)": f"{h['recorded_at']:%d %b %Y %H:%M}", "Who": h["actor"],
+                           "System": h["system"], "Status then": ui.badge(h["status"]),
+                           "Note": h["note"], "Data as of": f"{h['as_of']:%d %b %Y}"}
+                          for h in history], hide_index=True)

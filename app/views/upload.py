@@ -126,8 +126,9 @@ if result is not None:
     if result.rejected or result.conflicts:
         rejected = audit.rejected_rows(ui.store(), result.ingest_id)
         st.dataframe(rejected.head(200), hide_index=True, width="stretch")
+        stem = Path(result.file).name.split(".")[0]  # x.csv.gz -> rejected-x.csv
         st.download_button("Download the rejected rows (CSV)", rejected.to_csv(index=False),
-                           file_name=f"rejected-{Path(result.file).name}.csv", mime="text/csv")
+                           file_name=f"rejected-{stem}.csv", mime="text/csv")
 
 if st.session_state.get("upload_removed"):
     st.success(st.session_state.pop("upload_removed"))
