@@ -57,9 +57,10 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
         save_map(cfg_dir, save_map_as, cmap)
     job = UploadJob(db=str(store.path), config=str(cfg_dir), path=str(path),
                     display_name=display_name, kind=kind, cmap=cmap.model_dump(), actor=username)
+    step = progress or (lambda fraction, text: None)
     with release():
-        result = run_upload(job, progress or (lambda fraction, text: None))
-    (progress or (lambda fraction, text: None))(1.0, "Done")
+        result = run_upload(job, step)
+    step(1.0, "Done")
     return result
 
 

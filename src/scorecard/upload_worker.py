@@ -13,6 +13,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -35,6 +36,12 @@ class UploadJob:
     actor: str
 
 
+def _too_big(display_name: str, limit: int) -> str:
+    return (f"Loading {display_name} needed more memory than an upload from the web may use "
+            f"({limit / 2**30:.1f} GiB) and was stopped; nothing was stored. Load it with "
+            "`scorecard ingest`, or raise upload_memory_limit in store.yaml.")
+
+
 def run_upload(job: UploadJob, progress: Callable[[float, str], None]) -> IngestResult:
     """Load the file in a child process and relay its progress; one sentence if it fails."""
     limit = upload_memory_limit(Path(job.config))
@@ -43,29 +50,29 @@ def run_upload(job: UploadJob, progress: Callable[[float, str], None]) -> Ingest
     def cap() -> None:  # runs in the child, before it starts Python
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
-    child = subprocess.Popen(
-        [sys.executable, "-m", "scorecard.upload_worker"], stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=cap)
-    child.stdin.write(json.dumps(asdict(job)))
-    child.stdin.close()
-    answer: dict = {}
-    for line in child.stdout:
-        message = json.loads(line)
-        if "progress" in message:
-            progress(message["progress"], message["text"])
-        else:
-            answer = message
-    child.wait()
-    errors = child.stderr.read()
+    # the child's error output goes to a file: a pipe nobody reads while it runs could fill up
+    with tempfile.TemporaryFile("w+") as errors:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "scorecard.upload_worker"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=errors, text=True, preexec_fn=cap)
+        child.stdin.write(json.dumps(asdict(job)))
+        child.stdin.close()
+        answer: dict = {}
+        for line in child.stdout:
+            message = json.loads(line)
+            if "progress" in message:
+                progress(message["progress"], message["text"])
+            else:
+                answer = message
+        child.wait()
+        errors.seek(0)
+        said = errors.read()
     if "result" in answer:
         return IngestResult(**answer["result"])
     if "error" in answer:
         raise ScorecardError(answer["error"])
-    if "MemoryError" in errors or "Out of Memory" in errors or child.returncode < 0:
-        raise ScorecardError(
-            f"Loading {job.display_name} needed more memory than an upload from the web may "
-            f"use ({limit / 2**30:.1f} GiB) and was stopped; nothing was stored. Load it with "
-            "`scorecard ingest`, or raise upload_memory_limit in store.yaml.")
+    if "MemoryError" in said or "Out of Memory" in said or child.returncode < 0:
+        raise ScorecardError(_too_big(job.display_name, limit))
     raise ScorecardError(f"Loading {job.display_name} stopped unexpectedly; nothing was stored.")
 
 
@@ -97,9 +104,7 @@ def main() -> int:
         _emit({"error": str(exc)})
         return 0
     except MemoryError:
-        _emit({"error": f"Loading {job.display_name} needed more memory than an upload from "
-                        "the web may use and was stopped; nothing was stored. Load it with "
-                        "`scorecard ingest`, or raise upload_memory_limit in store.yaml."})
+        _emit({"error": _too_big(job.display_name, upload_memory_limit(cfg))})
         return 0
     _emit({"result": asdict(result)})
     return 0

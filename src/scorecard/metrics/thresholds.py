@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -13,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import BadInput
-from ..settings import line_of, read_yaml
+from ..settings import line_of, read_yaml, write_private
 from .registry import Direction, registry
 
 Status = Literal["green", "amber", "red", "unknown"]
@@ -194,10 +192,6 @@ def thresholds_for(store, path: str | Path) -> Thresholds:
 
 def save_thresholds(thresholds: Thresholds, path: str | Path) -> None:
     """Write atomically: a reader sees the old file or the new one, never half of one."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".thresholds-", suffix=".yaml")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write("# Appropriateness thresholds; edited through the Thresholds page, which keeps "
-                 "the history in the store.\n")
-        fh.write(thresholds.to_yaml())
-    os.replace(tmp, path)
+    write_private(Path(path), "# Appropriateness thresholds; edited through the Thresholds "
+                              "page, which keeps the history in the store.\n"
+                  + thresholds.to_yaml())
