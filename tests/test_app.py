@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from scorecard import actions
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.metrics.threshold_changes import Proposal
+from scorecard.metrics.thresholds import PACKAGED
 from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, engine_settings
 from scorecard.store.db import Store
 from scorecard.users import Directory, NotAllowed
@@ -277,6 +278,13 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
     assert saved["defaults"]["success_rate"] == {"direction": "higher_is_better",
                                                  "target": 0.82, "limit": 0.8}
     assert "systems" not in saved, "the demo store's system thresholds stay in the demo store"
+    written = (cfg / "thresholds.yaml").read_text()
+    assert "settings:\n  latency_slo_ms: 2000" in written, "the settings block is written out"
+    assert "# Agreed with support leads for the model migration (pm," in written
+    packaged = (PACKAGED.read_text().split("defaults:")[1])
+    kept = [line.split("#", 1)[1] for line in packaged.splitlines()
+            if "#" in line and "success_rate:" not in line]
+    assert kept and all(comment in written for comment in kept), "every other reason is kept"
     assert "On target" in _status_of(run(user="pm"), "Success rate")
 
     with open_store(db) as store:
@@ -288,8 +296,11 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
     history = at.dataframe[-1].value
     assert list(history["Who"]) == ["pm"] and list(history["Before (target / limit)"]) == [
         "90.0% / 80.0%"]
+    at.number_input(key="target_all_success_rate").set_value(82.0).run()
     [b for b in at.button if b.label == "Revert"][0].click().run()
     assert not at.exception
+    assert at.number_input(key="target_all_success_rate").value == 90.0, "inputs follow revert"
+    assert "No status on the current 7-day window would change." in texts(at)
     assert yaml.safe_load((cfg / "thresholds.yaml").read_text())["defaults"]["success_rate"][
         "target"] == 0.9
     assert "Watch" in _status_of(run(user="pm"), "Success rate")
@@ -315,7 +326,7 @@ def test_a_system_override_is_saved_and_can_be_dropped(app_env):
     at.button(key="drop_override").click().run()
     assert not at.exception
     saved = yaml.safe_load((cfg / "thresholds.yaml").read_text())
-    assert "success_rate" not in saved["systems"]["doc-summariser"].get("metrics", {})
+    assert "doc-summariser" not in saved.get("systems", {}), "an emptied override is gone"
 
 
 # -- upload ------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ from scorecard.errors import BadInput
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
 from scorecard.metrics.stats import linear_trend, t_two_sided_p
-from scorecard.metrics.thresholds import Threshold, load_thresholds, parse_thresholds
+from scorecard.metrics.thresholds import (PACKAGED, Threshold, load_thresholds, parse_thresholds,
+                                          save_thresholds)
 from scorecard.metrics.trends import trend_series
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.db import Store
@@ -365,3 +366,32 @@ def test_cli_metrics_json_has_every_metric_for_every_scope(demo):
     for scope in [report["overall"], *report["systems"].values()]:
         for metric_id in registry().ids:
             assert {"value", "status"} <= set(scope[metric_id]), metric_id
+
+
+def test_saving_thresholds_keeps_a_hand_written_files_comments(tmp_path):
+    """A product manager's file, edited by hand before the app saved it: its header, the comment
+    above a system, a block-style entry's comments and a name that needs quoting all survive."""
+    packaged = PACKAGED.read_text()
+    hand = packaged.split("\n# Per-system overrides")[0] + (
+        "systems:\n"
+        "  # the claims bot answers brokers, who wait on the phone\n"
+        "  'claims: bot':  # owned by the claims team\n"
+        "    latency_slo_ms: 800  # the brokers' contract\n"
+        "    metrics:\n"
+        "      success_rate:\n"
+        "        direction: higher_is_better\n"
+        "        target: 0.95  # agreed in March\n"
+        "        limit: 0.9\n"
+        "# end of file\n")
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(hand)
+    before = load_thresholds(path)
+    save_thresholds(before, path)
+    written = path.read_text()
+    assert load_thresholds(path) == before
+    for comment in ["# the claims bot answers brokers", "# owned by the claims team",
+                    "# the brokers' contract", "# agreed in March", "# end of file",
+                    "# common PSI convention", "# Appropriateness thresholds"]:
+        assert comment in written, comment
+    save_thresholds(before, path)
+    assert path.read_text() == written, "saving again changes nothing"

@@ -24,6 +24,16 @@ if not ui.thresholds_path().exists():
 if st.session_state.get("threshold_saved"):
     st.success(st.session_state.pop("threshold_saved"))
 
+
+
+def _done(message: str) -> None:
+    """After a save or revert: say so, and let the inputs show the thresholds now in force."""
+    for key in [k for k in st.session_state if str(k).startswith(("target_", "limit_"))]:
+        del st.session_state[key]
+    st.session_state["threshold_saved"] = message
+    st.rerun()
+
+
 card = ui.scorecard(ui.cache_key(), 7, None)
 th = ui.thresholds()
 st.session_state.setdefault("th_metric", "success_rate")
@@ -82,10 +92,8 @@ if proposed is not None:
             try:
                 actions.change_threshold(ui.store(), ui.directory(), ui.username(),
                                          ui.thresholds_path(), proposal, reason)
-                st.session_state["threshold_saved"] = (
-                    f"Saved: {metric.title} for {scope or 'all systems'}. "
-                    f"{len(diff)} status{'es' if len(diff) != 1 else ''} changed.")
-                st.rerun()
+                _done(f"Saved: {metric.title} for {scope or 'all systems'}. "
+                      f"{len(diff)} status{'es' if len(diff) != 1 else ''} changed.")
             except ScorecardError as exc:
                 st.error(ui.plain(str(exc)))
 
@@ -96,8 +104,7 @@ if scope is not None and own is not None:
                                      ui.thresholds_path(),
                                      changes.Proposal(metric.id, scope, None, None),
                                      f"{scope} now follows the all-systems threshold")
-            st.session_state["threshold_saved"] = f"{scope} now follows the all-systems threshold."
-            st.rerun()
+            _done(f"{scope} now follows the all-systems threshold.")
         except ScorecardError as exc:
             st.error(ui.plain(str(exc)))
 
@@ -130,7 +137,6 @@ with st.form("revert"):
         try:
             actions.revert_threshold(ui.store(), ui.directory(), ui.username(),
                                      ui.thresholds_path(), history[pick])
-            st.session_state["threshold_saved"] = "Reverted; the revert is in the history too."
-            st.rerun()
+            _done("Reverted; the revert is in the history too.")
         except ScorecardError as exc:
             st.error(ui.plain(str(exc)))

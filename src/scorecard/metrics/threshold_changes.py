@@ -83,6 +83,13 @@ def status_changes(before: Scorecard, after: Scorecard) -> list[dict]:
     return changes
 
 
+def _file_path(proposal: Proposal) -> tuple[str, ...]:
+    """Where the proposal's entry sits in the thresholds file."""
+    if proposal.system is None:
+        return ("defaults", proposal.metric)
+    return ("systems", proposal.system, "metrics", proposal.metric)
+
+
 def save_change(store: Store, path: Path, proposal: Proposal, *, actor: str,
                 reason: str) -> Thresholds:
     """Apply to the file as it is now, record the change, write the file atomically."""
@@ -98,7 +105,9 @@ def save_change(store: Store, path: Path, proposal: Proposal, *, actor: str,
         cur.execute("INSERT INTO threshold_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [datetime.now(timezone.utc).replace(tzinfo=None), actor, proposal.system,
                      proposal.metric, json.dumps(old), json.dumps(new), reason.strip()])
-        save_thresholds(after, path)  # a failed write rolls the history row back
+        save_thresholds(after, path, {_file_path(proposal): (
+            f"{reason.strip()} ({actor}, {datetime.now(timezone.utc):%d %b %Y})")})
+        # a failed write rolls the history row back
     return after
 
 

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from ..errors import BadInput
 from ..settings import line_of, read_yaml, write_private
 from .registry import Direction, registry
+from .thresholds_file import read_comments, render
 
 Status = Literal["green", "amber", "red", "unknown"]
 DEFAULT_SLO_MS = 2000.0
@@ -123,6 +124,17 @@ class Thresholds(BaseModel):
         return yaml.safe_dump(self.model_dump(mode="json", exclude_defaults=True),
                               sort_keys=False, width=120)
 
+    def as_file_data(self) -> dict:
+        """Settings, defaults and systems as the file writes them: settings always, a system's
+        unset fields left out."""
+        data = self.model_dump(mode="json", exclude_none=True)
+        for name, override in list(data["systems"].items()):
+            if not override.get("metrics"):
+                override.pop("metrics", None)
+            if not override:
+                del data["systems"][name]
+        return data
+
 
 def _explain(exc: ValidationError, source: str, path: Path | None) -> BadInput:
     first = exc.errors()[0]
@@ -190,8 +202,9 @@ def thresholds_for(store, path: str | Path) -> Thresholds:
     return with_store_layer(load_thresholds(path), store_layer(store))
 
 
-def save_thresholds(thresholds: Thresholds, path: str | Path) -> None:
-    """Write atomically: a reader sees the old file or the new one, never half of one."""
-    write_private(Path(path), "# Appropriateness thresholds; edited through the Thresholds "
-                              "page, which keeps the history in the store.\n"
-                  + thresholds.to_yaml())
+def save_thresholds(thresholds: Thresholds, path: str | Path,
+                    notes: dict[tuple[str, ...], str] | None = None) -> None:
+    """Write atomically (a reader sees the old file or the new one, never half of one), keeping
+    every comment of the file in force; a note replaces the comment of the entry it names."""
+    previous = in_force(path).read_text(encoding="utf-8")
+    write_private(Path(path), render(thresholds.as_file_data(), read_comments(previous), notes))
