@@ -364,8 +364,12 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     assert counts == {"Rows read": "42", "Inserted": "40", "Duplicates skipped": "0",
                       "Conflicts kept aside": "0", "Rejected": "2"}
     rejected = at.dataframe[1].value
-    assert list(rejected["row_number"]) == [41, 42]
-    assert all("timestamp" in r for r in rejected["reason"])
+    assert list(rejected.columns) == ["Row in file", "Why it was set aside", "id", "ts",
+                                      "model_name", "result", "ms"], "the file's own columns"
+    assert list(rejected["Row in file"]) == [41, 42] and list(rejected["ts"]) == ["not a time"] * 2
+    assert all("timestamp" in r for r in rejected["Why it was set aside"])
+    download = at.get("download_button")[0]
+    assert download.proto.label == "Download the rejected rows (CSV)"
     with open_store(db) as store:
         assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'field-agent'") \
             == 40

@@ -21,6 +21,7 @@ from scorecard.metrics import rollups
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.thresholds import PACKAGED, load_thresholds, thresholds_for
 from scorecard.settings import DEFAULT_CONFIG_DIR
+from scorecard.store.audit import rejected_rows
 from scorecard.store.db import Store
 from scorecard.store.ingest import IngestLimits, ingest_file
 from scorecard.store.schema import MIGRATIONS, SCHEMA_VERSION
@@ -222,6 +223,11 @@ def test_malformed_csv_rows_count_once_with_their_text(store, tmp_path):
     assert [r[0] for r in rows] == [2, 3, 5, 6]
     assert rows[0][1] == "e2,2026-11-01T10:00:00Z,sys,m1,ok,extra,more"
     assert json.loads(rows[3][1])["status"] == "nope", "row numbers stay true after the gaps"
+    shown = rejected_rows(store, result.ingest_id)
+    assert list(shown.columns) == ["Row in file", "Why it was set aside", "event_id", "timestamp",
+                                   "system", "model", "status", "Line as read"]
+    assert list(shown["status"].fillna("")) == ["", "", "", "nope"]
+    assert shown["Line as read"].iloc[0] == "e2,2026-11-01T10:00:00Z,sys,m1,ok,extra,more"
 
 
 def test_json_lines_keys_of_any_spelling_and_bad_lines_kept_verbatim(store, tmp_path):
@@ -237,6 +243,10 @@ def test_json_lines_keys_of_any_spelling_and_bad_lines_kept_verbatim(store, tmp_
     assert [(r[0], r[2]) for r in rows[:2]] == [(2, "[1, 2, 3]"), (3, "not json at all")]
     assert rows[2][1] == "segment is longer than 200 characters"
     assert rows[3][1] == "event_id is longer than 200 characters"
+    shown = rejected_rows(store, result.ingest_id)
+    assert list(shown["Line as read"][:2]) == ["[1, 2, 3]", "not json at all"]
+    assert shown["event_id"].iloc[3] == "x" * 201 and shown["segment"].iloc[2].startswith(
+        '{"nested"'), "each key its own column, nested values as JSON text"
 
 
 def test_text_longer_than_a_thousand_characters_breaks_the_rule(store, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -58,8 +59,26 @@ def upload_history(store: Store, limit: int = 20) -> pd.DataFrame:
         "ORDER BY l.recorded_at DESC LIMIT ?", [limit])
 
 
-def rejected_rows(store: Store, ingest_id: str, limit: int = 100_000) -> pd.DataFrame:
-    """The rows one upload rejected, with their reasons and raw values, in file order."""
-    return store.query_df(
-        "SELECT row_number, reason, raw FROM rejected_rows WHERE ingest_id = ? "
-        "ORDER BY row_number LIMIT ?", [ingest_id, limit])
+ROW_IN_FILE, WHY = "Row in file", "Why it was set aside"
+LINE_AS_READ = "Line as read"  # a line the reader could not split into columns
+_AS_OBJECT = ("(SELECT row_number, reason, raw, CASE WHEN json_type(TRY_CAST(raw AS JSON)) = "
+              "'OBJECT' THEN raw END AS obj FROM rejected_rows WHERE ingest_id = ?)")
+
+
+def rejected_rows(store: Store, ingest_id: str, limit: int = 100_000,
+                  max_columns: int = 200) -> pd.DataFrame:
+    """The rows one upload set aside, in file order: the row number, the reason, then the row's
+    own columns as the file had them (a line that could not be split stays whole)."""
+    keys = [k for (k,) in store.query(
+        f"SELECT k FROM (SELECT row_number, unnest(json_keys(obj)) AS k, "
+        f"generate_subscripts(json_keys(obj), 1) AS i FROM {_AS_OBJECT}) "
+        f"GROUP BY k ORDER BY min(row_number), min(i) LIMIT ?", [ingest_id, max_columns])]
+    paths = ["$." + json.dumps(k) for k in keys]  # a key's path, whatever characters it holds
+    picks = "".join(f", json_extract_string(obj, ?) AS c{i}" for i in range(len(keys)))
+    frame = store.query_df(
+        f"SELECT row_number, reason{picks}, CASE WHEN obj IS NULL THEN raw END AS line "
+        f"FROM {_AS_OBJECT} ORDER BY row_number LIMIT ?", [*paths, ingest_id, limit])
+    frame.columns = [ROW_IN_FILE, WHY, *keys, LINE_AS_READ]
+    if frame[LINE_AS_READ].isna().all():
+        frame = frame.drop(columns=LINE_AS_READ)
+    return frame
