@@ -43,6 +43,15 @@ def plain(message: str) -> str:
     return SERVER_PATH.sub(lambda m: Path(m.group(0)).name or "a folder", message)
 
 
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$&:=\"'^%@")
+
+
+def as_text(value: object) -> str:
+    """Data (a system, a file's column or value) placed in Markdown shown as the characters it
+    is: every punctuation mark escaped, so nothing in it becomes a link, image or style."""
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in str(value))
+
+
 def unexpected_error() -> str:
     """Log the exception being handled with a short id and return the sentence to show."""
     error_id = secrets.token_hex(4)

@@ -397,6 +397,45 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
             ("analyst", "web", "mapped to the wrong system", 40)]
 
 
+def test_the_mapper_says_a_file_needs_mapping_and_translates_coded_values(app_env):
+    """An outcome coded 1/0 and a reviewed flag coded Y/N: the page asks what each value means,
+    and with the answers every row loads (without them, 9 of 12 rows would be set aside)."""
+    db, cfg = app_env
+    lines = ["event_id,timestamp,model,status,outcome,human_reviewed"]
+    for i in range(12):
+        lines.append(f"c{i},2026-11-20T10:{i:02d}:00Z,m1,ok,{'1' if i % 4 else '0'},"
+                     f"{'Y' if i % 3 else 'N'}")
+    at = run("views/upload.py", user="analyst")
+    at.file_uploader[0].set_value(("coded.csv", "\n".join(lines).encode(), "text/csv")).run()
+    assert not at.exception
+    assert "needs mapping before it can be loaded: nothing in it supplies system" in \
+        at.warning[0].value
+    assert at.button(key="up_load").disabled
+    fid = at.session_state["_upload_copies"].copy().popitem()[0]
+    at.selectbox(key=f"map_{fid}_(none)_system").select("a constant value…").run()
+    at.text_input(key=f"const_{fid}_(none)_system").input("coded-bot").run()
+    assert not at.warning and not at.button(key="up_load").disabled
+    key = f"val_{fid}_(none)"
+    assert [at.selectbox(key=f"{key}_outcome_{i}").label for i in (0, 1)] == [
+        "“1” means", "“0” means"], "most frequent first"
+    at.selectbox(key=f"{key}_outcome_0").select("success")
+    at.selectbox(key=f"{key}_outcome_1").select("failure")
+    at.selectbox(key=f"{key}_human_reviewed_0").select("true")
+    at.selectbox(key=f"{key}_human_reviewed_1").select("false")
+    at.text_input(key=f"map_name_{fid}").input("coded").run()
+    at.button(key="up_load").click().run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Inserted"] == "12"
+    with open_store(db) as store:
+        assert store.query("SELECT outcome, human_reviewed, count(*) FROM inference_events "
+                           "WHERE system = 'coded-bot' GROUP BY ALL ORDER BY ALL") == [
+            ("failure", False, 1), ("failure", True, 2), ("success", False, 3),
+            ("success", True, 6)]
+    saved = yaml.safe_load((cfg / "maps" / "coded.map.yaml").read_text())
+    assert saved["values"] == {"outcome": {"1": "success", "0": "failure"},
+                               "human_reviewed": {"Y": "true", "N": "false"}}
+
+
 def test_a_saved_map_is_offered_for_the_next_extract_and_duplicates_are_counted(app_env):
     db, cfg = app_env
     (cfg / "maps").mkdir()

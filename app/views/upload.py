@@ -16,6 +16,7 @@ from scorecard.store.mapping import ColumnMap, load_map
 from scorecard.store.schema import KINDS
 
 NOT_MAPPED, CONSTANT = "— not in this file —", "a constant value…"
+AS_IS = "— as it is (the row is set aside) —"
 
 st.title("Upload a log extract")
 ui.require("upload")
@@ -50,8 +51,45 @@ def _remove_copy(file_id: str) -> None:
         shutil.rmtree(Path(copies.pop(file_id)).parent, ignore_errors=True)
 
 
-def _mapping(columns: list[str], start: ColumnMap, key: str) -> ColumnMap:
-    """One picker per contract column: a source column, a constant, or nothing."""
+@st.cache_data(max_entries=64, show_spinner=False)
+def _unknown_values(path: str, name: str, source: str, column: str) -> list[str]:
+    col = next(c for c in KINDS[kind].columns if c.name == column)
+    return preview.unknown_values(Path(path), name, source, col)
+
+
+def _translations(path: Path, name: str, columns: list[str], mapped: dict, constants: dict,
+                  start: ColumnMap, key: str) -> dict[str, dict[str, str]]:
+    """For each choice or yes/no column, what the file's unfamiliar values mean (1/0 for an
+    outcome, Y/N for reviewed): one picker per value. The start map's other translations stay."""
+    values = {column: dict(table) for column, table in start.values.items()}
+    for col in KINDS[kind].columns:
+        source = mapped.get(col.name, col.name)
+        if col.kind not in ("choice", "bool") or col.name in constants or source not in columns:
+            continue
+        unknown = _unknown_values(str(path), name, source, col.name)
+        if not unknown:
+            continue
+        st.markdown(f"**{col.name}** — the file's column {ui.as_text(source)} holds values the "
+                    "contract does not take as they are. Say what each means:")
+        targets = [AS_IS, *(col.choices if col.kind == "choice" else ("true", "false"))]
+        table, grid = values.setdefault(col.name, {}), st.columns(4)
+        for i, value in enumerate(unknown):
+            preset = start.values.get(col.name, {}).get(value, AS_IS)
+            with grid[i % 4]:
+                meaning = st.selectbox(f"“{ui.as_text(value)}” means", targets,
+                                       index=targets.index(preset) if preset in targets else 0,
+                                       key=f"val_{key}_{col.name}_{i}")
+            if meaning == AS_IS:
+                table.pop(value, None)
+            else:
+                table[value] = meaning
+    return {column: table for column, table in values.items() if table}
+
+
+def _mapping(path: Path, name: str, columns: list[str], start: ColumnMap,
+             key: str) -> ColumnMap:
+    """One picker per contract column (a source column, a constant, or nothing), then what
+    unfamiliar values in the choice columns mean."""
     mapped, constants = {}, {}
     grid = st.columns(3)
     for i, col in enumerate(KINDS[kind].columns):
@@ -69,7 +107,8 @@ def _mapping(columns: list[str], start: ColumnMap, key: str) -> ColumnMap:
                     key=f"const_{key}_{col.name}")
             elif choice != NOT_MAPPED and choice != col.name:
                 mapped[col.name] = choice
-    return ColumnMap(columns=mapped, constants=constants, values=start.values)
+    values = _translations(path, name, columns, mapped, constants, start, key)
+    return ColumnMap(columns=mapped, constants=constants, values=values)
 
 
 if upload is not None:
@@ -91,12 +130,17 @@ if upload is not None:
     start = load_map(saved[start_name]) if start_name in saved else ColumnMap()
     with st.expander("Map columns onto the contract",
                      expanded=bool(start.missing_required(kind, columns))):
-        cmap = _mapping(columns, start, f"{upload.file_id}_{start_name}")
+        cmap = _mapping(path, upload.name, columns, start, f"{upload.file_id}_{start_name}")
         map_name = st.text_input("Save this map for next time as (optional)",
                                  key=f"map_name_{upload.file_id}",
                                  placeholder="e.g. credit-precheck")
+    missing = cmap.missing_required(kind, columns)
+    if missing:
+        st.warning(f"This file needs mapping before it can be loaded: nothing in it supplies "
+                   f"{', '.join(missing)}. Under “Map columns onto the contract”, pick the "
+                   "column that holds each, or give a constant value.")
 
-    if st.button("Load into the store", type="primary", key="up_load"):
+    if st.button("Load into the store", type="primary", key="up_load", disabled=bool(missing)):
         bar = st.progress(0.0, text="Starting")
         try:
             result = actions.upload(ui.store(), ui.directory(), ui.username(), path,

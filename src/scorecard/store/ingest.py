@@ -418,7 +418,8 @@ def ingest_file(
                     f"{name} has no {', '.join(missing)} column"
                     f"{'s' if len(missing) > 1 else ''} (it has: "
                     f"{', '.join(_source_columns(columns)) or 'none'}); "
-                    "rename it with a map file (--map)."
+                    "map one of its columns onto each (a map file given with --map, or the "
+                    "column mapper on the Upload page)."
                 )
             result = _load(cur, kind_spec, columns, cmap, pricing, limits, ingest_id, name, fmt,
                            step)

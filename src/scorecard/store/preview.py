@@ -11,32 +11,58 @@ import duckdb
 import pandas as pd
 
 from ..errors import BadInput
-from .ingest import IngestLimits, _literal, _open_source, _reader_error, detect_format
+from .ingest import (FALSE_WORDS, TRUE_WORDS, IngestLimits, _literal, _open_source, _quote,
+                     _reader_error, detect_format)
 from ..settings import write_private
 from .mapping import ColumnMap, load_map
-from .schema import KINDS
+from .schema import KINDS, Column
 
 
-def preview_file(path: Path, display_name: str, rows: int = 20) -> tuple[list[str], pd.DataFrame]:
-    """The file's columns and first rows, read by DuckDB in memory (the store is not touched)."""
+READERS = {
+    "csv": "read_csv({src}, all_varchar=true, header=true, ignore_errors=true)",
+    "parquet": "read_parquet({src})",
+    "jsonl": "read_json({src}, format='newline_delimited', ignore_errors=true)",
+}
+
+
+def _read(path: Path, display_name: str, query: str, params: list | None = None) -> pd.DataFrame:
+    """A query over the file (`{file}` in its text), run by DuckDB in memory: the store is not
+    touched. DuckDB reads the first rows of a gzipped CSV or JSON Lines file without unpacking
+    the rest; Parquet has to be unpacked, up to the usual limit."""
     fmt, gz = detect_format(Path(display_name))
-    readers = {
-        "csv": "read_csv({src}, all_varchar=true, header=true, ignore_errors=true)",
-        "parquet": "read_parquet({src})",
-        "jsonl": "read_json({src}, format='newline_delimited', ignore_errors=true)",
-    }
     with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
-        # DuckDB reads the first rows of a gzipped CSV or JSON Lines file without unpacking
-        # the rest; Parquet has to be unpacked, up to the usual limit
         source = (_open_source(Path(path), fmt, gz, Path(tmp), display_name,
                                IngestLimits().max_decompressed_bytes)
                   if fmt == "parquet" else Path(path))
-        sql = f"SELECT * FROM {readers[fmt].format(src=_literal(str(source)))} LIMIT {int(rows)}"
+        reader = READERS[fmt].format(src=_literal(str(source)))
         try:
-            frame = con.execute(sql).df()
+            return con.execute(query.format(file=reader), params or []).df()
         except duckdb.Error as exc:
             raise _reader_error(Path(display_name), exc) from None
+
+
+def preview_file(path: Path, display_name: str, rows: int = 20) -> tuple[list[str], pd.DataFrame]:
+    """The file's columns and first rows."""
+    frame = _read(path, display_name, "SELECT * FROM {file} LIMIT ?", [int(rows)])
     return [str(c) for c in frame.columns], frame.astype("string")
+
+
+def known_values(col: Column) -> tuple[str, ...]:
+    """The (lower-case) texts a choice or yes/no column takes as they are."""
+    return col.choices if col.kind == "choice" else TRUE_WORDS + FALSE_WORDS
+
+
+def unknown_values(path: Path, display_name: str, source: str, col: Column,
+                   sample_rows: int = 100_000, limit: int = 20) -> list[str]:
+    """The values of a source column, among the file's first rows, that the contract column
+    would not take as they are, most frequent first: the ones a map has to translate."""
+    frame = _read(
+        path, display_name,
+        f"SELECT v FROM (SELECT trim(CAST({_quote(source)} AS VARCHAR)) AS v FROM {{file}} "
+        "LIMIT ?) WHERE v IS NOT NULL AND v <> '' AND NOT list_contains(?, lower(v)) "
+        "GROUP BY v ORDER BY count(*) DESC, v LIMIT ?",
+        [sample_rows, list(known_values(col)), limit])
+    return [str(v) for v in frame["v"]]
 
 
 def maps_dir(cfg_dir: Path) -> Path:
