@@ -22,6 +22,7 @@ from scorecard.errors import ScorecardError
 from scorecard.metrics import attention
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
+from scorecard.metrics.formatting import status_label
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_for
 from scorecard.metrics.trends import trend_table
@@ -29,9 +30,6 @@ from scorecard.settings import config_dir, db_path, engine_settings, parse_yaml
 from scorecard.store.db import Store, writable
 from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 
-STATUS = {"green": ("🟢", "On target"), "amber": ("🟠", "Watch"), "red": ("🔴", "Act"),
-          "unknown": ("⚪", "No data")}
-INSUFFICIENT = ("◌", "Too few events")
 
 
 log = logging.getLogger("scorecard.app")
@@ -221,8 +219,7 @@ def metric_label(metric_id: str) -> str:
 
 def badge(status: str, insufficient: bool = False) -> str:
     """A status as icon and word (never by colour alone); 'insufficient' means too few events."""
-    icon, word = INSUFFICIENT if insufficient or status == "insufficient" else STATUS[status]
-    return f"{icon} {word}"
+    return status_label(status, insufficient)
 
 
 SHORT = {"green": "🟢 OK", "amber": "🟠 Watch", "red": "🔴 Act", "unknown": "⚪ None",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,25 @@ def table_snapshot(store: Store) -> dict:
     """Every row of the data tables, to compare a store before and after."""
     return {t: store.query(f"SELECT * FROM {t} ORDER BY ALL")
             for t in ("inference_events", "incidents", "rejected_rows")}
+
+
+class _UnexpectedErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_errors(request):
+    """A page that fails behind its plain error sentence fails the test that ran it (AppTest
+    runs pages in this process), unless the test is about that sentence."""
+    handler = _UnexpectedErrors()
+    logger = logging.getLogger("scorecard.app")
+    logger.addHandler(handler)
+    yield
+    logger.removeHandler(handler)
+    if not request.node.get_closest_marker("unexpected_error_expected"):
+        assert not handler.messages, f"the app logged: {handler.messages}"

@@ -103,6 +103,7 @@ def test_cli_with_a_broken_config_says_one_line(tmp_path):
 
 # -- errors nobody planned for -----------------------------------------------------------------
 
+@pytest.mark.unexpected_error_expected
 def test_an_unexpected_error_shows_an_id_and_is_logged(app_env, caplog):
     db, _ = app_env
     with open_store(db) as store, store.transaction() as cur:

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 import ui
+from scorecard.metrics.audit_view import readable
 from scorecard.store.audit import AUDIT_TABLES, audit_rows
 
 st.title("Audit log")
@@ -18,7 +19,8 @@ since, until = (days if isinstance(days, tuple) and len(days) == 2 else (None, N
 
 for table, tab in zip(AUDIT_TABLES, st.tabs([t.title for t in AUDIT_TABLES])):
     with tab:
-        rows = audit_rows(ui.store(), table, who=who.strip() or None, since=since, until=until)
+        rows = readable(audit_rows(ui.store(), table, who=who.strip() or None, since=since,
+                                   until=until))
         if rows.empty:
             st.caption("Nothing recorded for this filter.")
             continue

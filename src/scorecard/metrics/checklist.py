@@ -12,6 +12,13 @@ from .thresholds import Thresholds
 from .trends import QuietRisk, quiet_risks, series_from_table
 
 SEVERITY = {"red": 3, "amber": 2, "green": 1, "unknown": 0}
+QUESTIONS = {  # id (kept with each sign-off) -> the question as leaders read it
+    "inputs_change": "How does the system behave when inputs change unexpectedly?",
+    "low_confidence": "What happens when confidence is low or data is missing?",
+    "detect_recover": "How quickly do we detect and recover from failure?",
+    "costs_scale": "Which costs grow as usage scales?",
+    "rising_risks": "Which risks are increasing quietly?",
+}
 
 
 @dataclass
@@ -72,7 +79,7 @@ def inputs_change(card: Scorecard, system: str | None) -> Answer:
         hit = _worst_system(card, "confidence_psi") if system is None else None
         if hit and hit[1].value > psi.target:
             text += f" The largest drift is in {hit[0]} (PSI {_fmt('confidence_psi', hit[1].value)})."
-    return Answer("inputs_change", "How does the system behave when inputs change unexpectedly?",
+    return Answer("inputs_change", QUESTIONS["inputs_change"],
                   ["confidence_psi", "success_rate_change_pp"],
                   worst([_status(psi), _status(change)]), text)
 
@@ -94,7 +101,7 @@ def low_confidence(card: Scorecard, system: str | None, thresholds: Thresholds) 
         hit = _worst_system(card, "label_coverage") if system is None else None
         if hit and hit[1].value < cover.target:
             parts.append(f"{hit[0]} has the least: {_fmt('label_coverage', hit[1].value)}.")
-    return Answer("low_confidence", "What happens when confidence is low or data is missing?",
+    return Answer("low_confidence", QUESTIONS["low_confidence"],
                   ["unreviewed_low_confidence_rate", "label_coverage"],
                   worst([_status(unrev), _status(cover)]), " ".join(parts))
 
@@ -115,7 +122,7 @@ def detect_recover(card: Scorecard, system: str | None) -> Answer:
     if vis.value is not None:
         text += (f" This week we found {_fmt('failure_visibility', vis.value)} of failures ourselves; "
                  "customers or regulators found the rest.")
-    return Answer("detect_recover", "How quickly do we detect and recover from failure?",
+    return Answer("detect_recover", QUESTIONS["detect_recover"],
                   ["failure_visibility", "median_time_to_detect_minutes",
                    "median_time_to_recover_minutes"],
                   worst([_status(vis), _status(ttd), _status(ttr)]), text)
@@ -147,7 +154,7 @@ def costs_scale(card: Scorecard, system: str | None, week_table: dict,
                  f"{_fmt('cost_per_outcome_usd', cpo.value)}.")
     else:
         text = f"There are too few weeks of data for {who} to see how costs scale with usage."
-    return Answer("costs_scale", "Which costs grow as usage scales?",
+    return Answer("costs_scale", QUESTIONS["costs_scale"],
                   ["cost_per_outcome_usd", "cost_per_request_usd", "events"], status, text)
 
 
@@ -160,7 +167,7 @@ def rising_risks(card: Scorecard, system: str | None, risks: list[QuietRisk]) ->
     if not quiet:
         text = (f"No metric of {system or 'all systems'} is worsening quietly (significantly, while "
                 f"still inside its limit) over the 8 weeks to {card.window.as_of:%d %b}." + tail)
-        return Answer("rising_risks", "Which risks are increasing quietly?",
+        return Answer("rising_risks", QUESTIONS["rising_risks"],
                       [r.metric_id for r in mine], "amber" if loud else "green", text)
     bits = []
     for r in quiet[:3]:
@@ -172,7 +179,7 @@ def rising_risks(card: Scorecard, system: str | None, risks: list[QuietRisk]) ->
     text = (f"{len(quiet)} metric{'s are' if len(quiet) > 1 else ' is'} worsening steadily over "
             "the last 8 weeks while still inside the limit: " + "; ".join(bits) + more + "." + tail)
     soon = any(r.weeks_to_limit <= 4 for r in quiet)
-    return Answer("rising_risks", "Which risks are increasing quietly?",
+    return Answer("rising_risks", QUESTIONS["rising_risks"],
                   [r.metric_id for r in mine], "red" if soon else "amber", text)
 
 

@@ -5,6 +5,18 @@ from __future__ import annotations
 from .registry import Metric
 
 
+STATUS = {"green": ("🟢", "On target"), "amber": ("🟠", "Watch"), "red": ("🔴", "Act"),
+          "unknown": ("⚪", "No data")}
+INSUFFICIENT = ("◌", "Too few events")
+
+
+def status_label(status: str, insufficient: bool = False) -> str:
+    """A status as icon and word (never by colour alone); 'insufficient': too few events."""
+    icon, word = INSUFFICIENT if insufficient or status == "insufficient" else STATUS.get(
+        status, ("", status))
+    return f"{icon} {word}".strip()
+
+
 def format_value(metric: Metric, value: float | None) -> str:
     if value is None:
         return "no data"

@@ -21,17 +21,26 @@ class AuditTable:
 
 AUDIT_TABLES = (
     AuditTable("Uploads", "ingest_log", "actor",
-               "recorded_at, actor, via, kind, file, status, rows_read, inserted, duplicates, "
-               "conflicts, rejected, size_bytes, sha256, message, ingest_id"),
+               'recorded_at AS "When (UTC)", actor AS "Who", via AS "Through", kind AS "Holds", '
+               'file AS "File", status AS "Result", rows_read AS "Rows read", '
+               'inserted AS "Stored", duplicates AS "Duplicates", conflicts AS "Conflicts", '
+               'rejected AS "Rejected", size_bytes AS "Size (bytes)", message AS "Message", '
+               'sha256 AS "SHA-256", ingest_id AS "Upload id"'),
     AuditTable("Removed uploads", "ingest_undos", "actor",
-               "recorded_at, actor, via, reason, events_removed, incidents_removed, ingest_id"),
+               'recorded_at AS "When (UTC)", actor AS "Who", via AS "Through", '
+               'reason AS "Why", events_removed AS "Events removed", '
+               'incidents_removed AS "Incidents removed", ingest_id AS "Upload id"'),
     AuditTable("Threshold changes", "threshold_changes", "actor",
-               "recorded_at, actor, coalesce(system, 'all systems') AS system, metric, "
-               "old_value, new_value, reason"),
+               'recorded_at AS "When (UTC)", actor AS "Who", '
+               'coalesce(system, \'all systems\') AS "Scope", metric AS "Metric", '
+               'old_value AS "Before (target / limit)", new_value AS "After", reason AS "Why"'),
     AuditTable("Sign-offs", "signoffs", "actor",
-               "recorded_at, actor, question, coalesce(system, 'all systems') AS system, status, "
-               "note, as_of"),
-    AuditTable("Sign-ins", "signins", "username", "recorded_at, username, role, event"),
+               'recorded_at AS "When (UTC)", actor AS "Who", question AS "Question", '
+               'coalesce(system, \'all systems\') AS "System", status AS "Status then", '
+               'note AS "Note", as_of AS "Data as of"'),
+    AuditTable("Sign-ins", "signins", "username",
+               'recorded_at AS "When (UTC)", username AS "Who", role AS "Role", '
+               'event AS "What happened"'),
 )
 
 
