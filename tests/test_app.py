@@ -389,7 +389,8 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     assert not at.exception
     assert at.success[0].value.startswith("Removed other-tool.csv.gz: 40 events")
     history = at.dataframe[-1].value
-    assert list(history["removed"])[0] == "removed"
+    assert history["Removed (UTC)"].iloc[0] != "" and history["Removed by"].iloc[0] == "analyst"
+    assert history["Why removed"].iloc[0] == "mapped to the wrong system"
     with open_store(db) as store:
         assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'field-agent'") \
             == 0

@@ -10,13 +10,14 @@ import streamlit as st
 import ui
 from scorecard import actions
 from scorecard.errors import ScorecardError
+from scorecard.metrics.audit_view import upload_history_view
 from scorecard.settings import config_dir
 from scorecard.store import audit, preview
 from scorecard.store.mapping import ColumnMap, load_map
 from scorecard.store.schema import KINDS
 
 NOT_MAPPED, CONSTANT = "— not in this file —", "a constant value…"
-AS_IS = "— as it is (the row is set aside) —"
+AS_IS = "— not translated —"
 
 st.title("Upload a log extract")
 ui.require("upload")
@@ -70,7 +71,8 @@ def _translations(path: Path, name: str, columns: list[str], mapped: dict, const
         if not unknown:
             continue
         st.markdown(f"**{col.name}** — the file's column {ui.as_text(source)} holds values the "
-                    "contract does not take as they are. Say what each means:")
+                    "contract does not take as they are. Say what each means; a row with a value "
+                    "left untranslated is set aside with its reason.")
         targets = [AS_IS, *(col.choices if col.kind == "choice" else ("true", "false"))]
         table, grid = values.setdefault(col.name, {}), st.columns(4)
         for i, value in enumerate(unknown):
@@ -182,11 +184,7 @@ history = audit.upload_history(ui.store(), limit=20)
 if history.empty:
     st.caption("Nothing has been loaded yet.")
 else:
-    shown = history.assign(removed=history.removed_at.notna().map({True: "removed", False: ""}))
-    st.dataframe(shown[["recorded_at", "actor", "via", "kind", "file", "status", "inserted",
-                        "duplicates", "conflicts", "rejected", "removed", "removed_by",
-                        "removed_because", "message"]],
-                 hide_index=True, width="stretch")
+    st.dataframe(upload_history_view(history), hide_index=True, width="stretch")
     removable = history[(history.status == "ok") & history.removed_at.isna()]
     if not removable.empty:
         with st.expander("Remove an upload"):

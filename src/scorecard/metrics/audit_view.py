@@ -48,3 +48,17 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
         if column in out:
             out[column] = [words.get(v, v) if v is not None else "" for v in out[column]]
     return out
+
+
+def upload_history_view(history: pd.DataFrame) -> pd.DataFrame:
+    """store.audit.upload_history as the Upload page shows it."""
+    removed = [f"{t:%d %b %Y %H:%M}" if pd.notna(t) else "" for t in history["removed_at"]]
+    return readable(pd.DataFrame({
+        "When (UTC)": history["recorded_at"], "Who": history["actor"],
+        "Through": history["via"], "Holds": history["kind"], "File": history["file"],
+        "Result": history["status"], "Stored": history["inserted"],
+        "Duplicates": history["duplicates"], "Conflicts": history["conflicts"],
+        "Rejected": history["rejected"], "Removed (UTC)": removed,
+        "Removed by": history["removed_by"].fillna(""),
+        "Why removed": history["removed_because"].fillna(""),
+        "Message": history["message"].fillna("")}))
