@@ -1,20 +1,27 @@
-"""The scorecard web app: sign-in, then only the pages the user's role may use."""
+"""The scorecard web app: sign-in, then only the pages the user's role may use.
+
+Sessions live on the server (scorecard.sessions): the browser's cookie holds a random token,
+and every run checks it in the store, so an ended session is over wherever its cookie is.
+streamlit-authenticator checks passwords against the users file's bcrypt hashes; its own JWT
+cookie is not used, because nothing could end one before it expired."""
 
 import importlib
 import os
 from functools import partial
 from pathlib import Path
 
+from datetime import datetime, timedelta, timezone
+
 import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
-from streamlit_authenticator.models import cookie_model
 
 import ui
+from scorecard import sessions
 from scorecard.errors import ScorecardError, StoreBusy
+from scorecard.sessions import load_policy
 from scorecard.settings import config_dir
-from scorecard.users import (COOKIE_NAME, ROLE_TITLES, Directory, can, cookie_key,
-                             record_signin)
+from scorecard.users import ROLE_TITLES, Directory, can
 
 os.umask(0o077)  # uploads, maps, thresholds and the store's files are the owner's alone
 st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
@@ -30,29 +37,80 @@ PAGES = [
 ]
 
 
-class CookieWriter(stx.CookieManager):
-    """The sign-in library's cookie manager without its read-back component. That component
-    answers its first render with a rerun, and a Sign in click made while that rerun is pending
-    was lost (a click in the first second after a server start, one time in two). The library
-    reads the cookie from the request (`st.context.cookies`), so only writing is needed."""
-
-    def __init__(self, key: str = "init") -> None:  # noqa: ARG002 - the library's signature
-        self.cookie_manager = importlib.import_module(stx.CookieManager.__module__)._component_func
-        self.cookies = {}
-
-    def delete(self, cookie: str, key: str = "delete") -> None:
-        self.cookie_manager(method="delete", cookie=cookie, key=key, default=False)
+COOKIE = "scorecard_session"  # holds only a random token; the session itself is in the store
+_cookie_component = importlib.import_module(stx.CookieManager.__module__)._component_func
+NOT_A_MATCH = "That username and password do not match a sign-in."
+_DUMMY_HASH = stauth.Hasher.hash("not a password anyone has")  # equal work for unknown names
 
 
-cookie_model.stx = type("CookieComponents", (), {"CookieManager": CookieWriter})
+def client_address() -> str:
+    """The address the browser connects from ('local' on this machine)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else "local"
 
 
-def failed_attempts(credentials: dict) -> dict[str, int]:
-    return {u: e.get("failed_login_attempts", 0) for u, e in credentials["usernames"].items()}
+def cookie_token() -> str | None:
+    """The session token in the browser's cookie, if it sent one."""
+    value = st.context.cookies.get(COOKIE)
+    return value if isinstance(value, str) and value else None
 
 
-def sign_in(authenticator: stauth.Authenticate, credentials: dict,
-            directory: Directory) -> None:
+def _over_https() -> bool:
+    proto, url = st.context.headers.get("X-Forwarded-Proto"), st.context.url
+    return (isinstance(proto, str) and proto.lower() == "https") or (
+        isinstance(url, str) and url.startswith("https:"))
+
+
+def write_cookie(token: str, policy) -> None:
+    """Give the browser the session token: SameSite Strict, Secure over HTTPS, gone when the
+    session's lifetime ends. (Set from the page, so it cannot be HttpOnly; the server-side
+    check is what makes a copied token useless once the session has ended.)"""
+    expires = datetime.now(timezone.utc) + timedelta(days=policy.lifetime_days)
+    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
+    _cookie_component(method="set", cookie=COOKIE, value=token, key="cookie_set", default=False,
+                      options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict",
+                               **({"secure": True} if _over_https() else {})})
+
+
+def delete_cookie() -> None:
+    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
+    _cookie_component(method="delete", cookie=COOKIE, key="cookie_delete", default=False)
+
+
+def _wait_words(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} second{'s' if round(seconds) > 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def attempt_sign_in(username: str, password: str, directory: Directory, policy) -> None:
+    """Check a sign-in, throttled per username and client; on success start a session."""
+    name, client, ledger = username.strip().lower()[:64], client_address(), ui.security_ledger()
+    wait = sessions.wait_before_attempt(ledger, name, client, policy)
+    if wait > 0:
+        st.error(f"Too many failed sign-ins for this username or from this address; try again "
+                 f"in {_wait_words(wait)}.")
+        return
+    entry = directory.usernames.get(name)
+    matches = stauth.Hasher.check_pw(password, (entry or {}).get("password") or _DUMMY_HASH)
+    role = directory.role(name)
+    if not (entry and matches and role):
+        locked = sessions.record_failure(ledger, name, role, client, policy)
+        st.error(NOT_A_MATCH + (f" Sign-ins for this username or from this address are paused "
+                                f"for {_wait_words(policy.lock_minutes * 60)}." if locked else ""))
+        return
+    sessions.record_attempt(ledger, name, role, "sign_in", client)
+    if ui.store().read_only:  # nowhere to keep a session: this tab only, no cookie
+        st.session_state["_tab_user"] = name
+    else:
+        token = sessions.start_session(ui.store(), name, role, entry["password"], client, policy)
+        st.session_state["_token"] = token
+        st.session_state["_cookie_pending"] = token
+    st.rerun()
+
+
+def sign_in_page(directory: Directory, policy) -> None:
     st.title("AI systems scorecard")
     st.caption("Dependable, economical, resilient: the numbers to steer your AI systems by.")
     if not directory.usernames:
@@ -61,59 +119,83 @@ def sign_in(authenticator: stauth.Authenticate, credentials: dict,
                 "input).")
         return
     if st.session_state.pop("_cookie_delete", False):
-        # remove the sign-in cookie in a run the browser sees, so a reload stays signed out
-        authenticator.cookie_controller.delete_cookie()
-    before = failed_attempts(credentials)
-    by_form = []
-    authenticator.login(location="main", key="sign_in",
-                        fields={"Form name": "Sign in", "Username": "Username",
-                                "Password": "Password", "Login": "Sign in"},
-                        callback=lambda info: by_form.append(info["username"]))
-    username = st.session_state.get("username")
-    if st.session_state.get("authentication_status"):
-        # by the form, or by a valid sign-in cookie from an earlier visit
-        record_signin(ui.store(), username, directory.role(username),
-                      "sign_in" if by_form else "resumed")
-        st.session_state["_cookie_pending"] = True
-        st.rerun()
-    if st.session_state.get("authentication_status") is False:
-        for name, count in failed_attempts(credentials).items():  # known usernames only
-            if count > before.get(name, 0):
-                record_signin(ui.store(), name, directory.role(name), "failed")
-        st.error("That username and password do not match a sign-in.")
+        delete_cookie()  # in a run the browser sees, so a reload stays signed out
+    ended = st.session_state.pop("_ended", None)
+    if ended:
+        st.info(f"You are signed out: {ended}. Sign in again to continue.")
+    with st.form("sign_in"):
+        st.subheader("Sign in")
+        username = st.text_input("Username", key="signin_username")
+        password = st.text_input("Password", type="password", key="signin_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        attempt_sign_in(username, password, directory, policy)
     ui.prefetch()
 
 
-def main() -> None:
-    directory = ui.directory()
-    # The credentials dict lives in the session so the library's failed-attempt counts persist.
-    credentials = st.session_state.setdefault("_credentials", directory.credentials())
-    authenticator = stauth.Authenticate(credentials, COOKIE_NAME, cookie_key(config_dir()), 30,
-                                        auto_hash=False, login_sleep_time=0)
+def signed_in_user(directory: Directory, policy) -> str | None:
+    """Who this run belongs to, checked on the server every run: the session this tab opened,
+    or the one the browser's cookie names. A session that has ended, or a cookie that opens
+    none, signs the tab out (recorded in the audit log once)."""
+    if st.session_state.get("_tab_user"):
+        name = st.session_state["_tab_user"]
+        return name if directory.role(name) else None
+    token = st.session_state.get("_token") or cookie_token()
+    if not token or ui.store().read_only:
+        return None
+    result = sessions.check_session(ui.store(), token, directory, policy)
+    if isinstance(result, sessions.Session):
+        if "_token" not in st.session_state:
+            st.session_state["_token"] = token
+            sessions.record_attempt(ui.store(), result.username, result.role, "resumed",
+                                    client_address())
+        return result.username
+    st.session_state.pop("_token", None)
+    st.session_state["_cookie_delete"] = True
+    if st.session_state.get("_refused_token") != token:
+        st.session_state["_refused_token"] = token
+        st.session_state["_ended"] = result.reason
+        sessions.record_attempt(ui.store(), "(unknown)", None, "refused", client_address(),
+                                detail=f"sign-in cookie refused: {result.reason}")
+    return None
 
-    role = directory.role(ui.username())  # from the directory, never from the session
-    if not st.session_state.get("authentication_status") or role is None:
-        if st.session_state.get("authentication_status"):  # no longer in the directory
-            authenticator.logout(location="unrendered")
+
+def sign_out(username: str, role: str) -> None:
+    if st.session_state.get("_token"):
+        sessions.end_sessions(ui.store(), by=username, reason="signed out",
+                              token=st.session_state["_token"])
+    if not ui.store().read_only:
+        sessions.record_attempt(ui.store(), username, role, "sign_out", client_address())
+    for key in ("_token", "_tab_user", "signed_in", "_cookie_pending"):
+        st.session_state.pop(key, None)
+    st.session_state["_cookie_delete"] = True
+    st.session_state["_refused_token"] = cookie_token()  # not recorded as refused again
+    st.rerun()
+
+
+def main() -> None:
+    directory, policy = ui.directory(), load_policy(config_dir())
+    username = signed_in_user(directory, policy)
+    st.session_state["signed_in"] = username
+    role = directory.role(username)  # from the directory, never from the session
+    if username is None or role is None:
         # every page's link leads to the sign-in form, and after signing in to that page
-        st.navigation([st.Page(partial(sign_in, authenticator, credentials, directory),
-                               title="Sign in", icon=":material/login:", url_path=url_path,
+        st.navigation([st.Page(partial(sign_in_page, directory, policy), title="Sign in",
+                               icon=":material/login:", url_path=url_path,
                                default=url_path == "sign-in")
                        for url_path in ["sign-in", *(Path(p).stem for p, *_ in PAGES)]],
                       position="hidden").run()
         st.stop()
 
-    if st.session_state.pop("_cookie_pending", False):
-        # set the sign-in cookie in a run that lasts long enough for the browser to store it
-        authenticator.cookie_controller.set_cookie()
+    pending = st.session_state.pop("_cookie_pending", None)
+    if pending:
+        # set the cookie in a run that lasts long enough for the browser to store it
+        write_cookie(pending, policy)
     with st.sidebar:
-        st.markdown(f"**{st.session_state.get('name') or ui.username()}**  \n{ROLE_TITLES[role]}")
+        name = directory.usernames[username].get("name") or username
+        st.markdown(f"**{ui.as_text(name)}**  \n{ROLE_TITLES[role]}")
         if st.button("Sign out", icon=":material/logout:"):
-            record_signin(ui.store(), ui.username(), role, "sign_out")
-            authenticator.logout(location="unrendered")
-            st.session_state.pop("_credentials", None)
-            st.session_state["_cookie_delete"] = True
-            st.rerun()
+            sign_out(username, role)
 
     pages = [st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))
              for path, title, icon, capability in PAGES if can(role, capability)]

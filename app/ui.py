@@ -192,8 +192,19 @@ def directory() -> Directory:
 
 
 def username() -> str | None:
-    return st.session_state.get("username") if st.session_state.get("authentication_status") \
-        else None
+    """The signed-in user, as the entry script checked it on the server in this run."""
+    return st.session_state.get("signed_in")
+
+
+@st.cache_resource
+def _memory_ledger() -> Store:
+    return Store(":memory:")
+
+
+def security_ledger() -> Store:
+    """Where sign-in attempts are counted: the store, or, when this process may not write it,
+    a ledger in memory (lost on restart)."""
+    return _memory_ledger() if store().read_only else store()
 
 
 def role() -> str | None:

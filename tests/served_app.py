@@ -98,7 +98,7 @@ def sign_in(page, url: str, username: str, password: str) -> None:
 def wait_for_sign_in_cookie(page) -> None:
     """The browser holds the sign-in cookie (set just after the page is drawn), so that a new
     address or a reload keeps the person signed in."""
-    page.wait_for_function("document.cookie.includes('scorecard_auth=')")
+    page.wait_for_function("document.cookie.includes('scorecard_session=')")
 
 
 def wait_for_scorecard(page) -> None:

@@ -16,7 +16,8 @@ from scorecard import actions
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.metrics.threshold_changes import Proposal
 from scorecard.metrics.thresholds import PACKAGED
-from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, engine_settings
+from scorecard.sessions import SecurityPolicy, start_session
+from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, db_path, engine_settings
 from scorecard.store.db import Store
 from scorecard.users import Directory, NotAllowed
 
@@ -51,13 +52,19 @@ def open_store(db: Path) -> Store:
     return Store(db, settings=engine_settings(config_dir()))
 
 
+def session_for(user: str) -> str:
+    """A real sign-in session for a user of the directory, as the sign-in form starts one."""
+    with open_store(db_path()) as store:
+        entry = Directory.load(config_dir(), store).usernames[user]
+        return start_session(store, user, Directory({user: entry}).role(user),
+                             entry["password"], "test", SecurityPolicy())
+
+
 def run(page: str | None = None, user: str | None = None, **session) -> AppTest:
     """Run the app as a signed-in user (the session the sign-in form leaves behind)."""
     at = AppTest.from_file(APP, default_timeout=60)
     if user:
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = user
-        at.session_state["name"] = user
+        at.session_state["_token"] = session_for(user)
     for key, value in session.items():
         at.session_state[key] = value
     at.run()

@@ -94,14 +94,14 @@ def test_a_wrong_password_is_refused_a_reload_keeps_the_sign_in_and_sign_out_end
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("That username and password do not match a sign-in.").wait_for()
     sign_in(page, app_url, "pm", DEMO_PASSWORD)
-    page.wait_for_function("document.cookie.includes('scorecard_auth=')")
+    page.wait_for_function("document.cookie.includes('scorecard_session=')")
     page.reload()  # the sign-in cookie keeps the user signed in
     page.get_by_role("button", name="Sign out").wait_for()
     wait_for_scorecard(page)
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in").wait_for()
     assert page.locator("[data-testid=stSidebarNav]").count() == 0
-    page.wait_for_function("!document.cookie.includes('scorecard_auth=')")
+    page.wait_for_function("!document.cookie.includes('scorecard_session=')")
     page.reload()  # and signing out removed it
     page.get_by_role("button", name="Sign in").wait_for()
     assert page.locator("[data-testid=stSidebarNav]").count() == 0

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import event_row, write_csv
 from scorecard import cli
-from scorecard.demo import DEMO_PASSWORD  # noqa: F401 - the demo store's sign-ins are used
+from scorecard.demo import DEMO_PASSWORD
 from scorecard.metrics import rollups
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.db import Store, writable
@@ -97,16 +97,14 @@ def test_the_app_signs_in_and_shows_the_scorecard_on_a_store_it_may_not_write(lo
     before = digest(db)
     monkeypatch.setenv("SCORECARD_DB", str(db))
     monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
-    monkeypatch.setenv("SCORECARD_COOKIE_KEY", "a key for this test only, long enough")
 
     def job():
         sign_in = AppTest.from_file(APP, default_timeout=60).run()
         form_shown = bool(sign_in.text_input) and not sign_in.exception and not sign_in.error
-        at = AppTest.from_file(APP, default_timeout=60)
-        for key, value in {"authentication_status": True, "username": "analyst",
-                           "name": "analyst"}.items():
-            at.session_state[key] = value
-        at.run()
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.text_input(key="signin_username").input("analyst")
+        at.text_input(key="signin_password").input(DEMO_PASSWORD)
+        at.button[0].click().run()
         shown = bool(at.dataframe) and not at.exception and not at.error
         at.switch_page("views/upload.py")
         at.run()

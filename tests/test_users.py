@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from scorecard.demo import add_demo_settings
-from scorecard.users import Directory, NotAllowed, can, cookie_key
+from scorecard.users import Directory, NotAllowed, can
 
 
 def users_add(cfg, *args, password="correct horse battery"):
@@ -44,7 +44,8 @@ def test_users_add_updates_a_role_and_keeps_other_users(tmp_path):
 
 @pytest.mark.parametrize("args,password,message", [
     (["x", "--role", "admin"], "long enough pw", "A username is 2 to 64 characters"),
-    (["dana", "--role", "admin"], "short", "at least 8 characters"),
+    (["dana", "--role", "executive"], "short", "at least 8 characters"),
+    (["dana", "--role", "admin"], "eleven char", "An admin's password must be at least 12"),
 ])
 def test_users_add_refuses_bad_input_in_one_sentence(tmp_path, args, password, message):
     done = users_add(tmp_path, *args, password=password)
@@ -56,20 +57,6 @@ def test_users_add_refuses_bad_input_in_one_sentence(tmp_path, args, password, m
 def test_an_unknown_role_is_refused(tmp_path):
     done = users_add(tmp_path, "dana", "--role", "ceo")
     assert done.returncode == 2 and "invalid choice" in done.stderr
-
-
-def test_the_cookie_key_is_random_per_install_and_kept(tmp_path, monkeypatch):
-    monkeypatch.delenv("SCORECARD_COOKIE_KEY", raising=False)
-    one, other = tmp_path / "a", tmp_path / "b"
-    one.mkdir()
-    other.mkdir()
-    key = cookie_key(one)
-    assert len(key) >= 40 and key != "some_key"
-    assert cookie_key(one) == key, "the key is kept, so sign-in cookies survive a restart"
-    assert cookie_key(other) != key
-    assert stat.S_IMODE((one / "secrets.yaml").stat().st_mode) == 0o600
-    monkeypatch.setenv("SCORECARD_COOKIE_KEY", "from-the-environment")
-    assert cookie_key(one) == "from-the-environment"
 
 
 def test_demo_sign_ins_live_in_the_demo_store_only(tmp_path, store):
@@ -97,10 +84,11 @@ def test_sign_ins_and_sign_offs_keep_cached_results_valid(store):
     from datetime import date
 
     from scorecard.metrics.signoff import record_signoff
-    from scorecard.users import record_signin
+    from scorecard.sessions import SecurityPolicy, record_attempt, start_session
 
     before = store.data_version()
-    record_signin(store, "pm", "product_manager", "sign_in")
+    record_attempt(store, "pm", "product_manager", "sign_in", "local")
+    start_session(store, "pm", "product_manager", "hash", "local", SecurityPolicy())
     record_signoff(store, actor="pm", question="costs_grow", system=None, status="amber",
                    note="watching", as_of=date(2026, 11, 22))
     assert store.data_version() == before

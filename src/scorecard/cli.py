@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .cli_users import add_parsers as add_user_parsers
 from .errors import ScorecardError
 from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings, read_yaml
 
@@ -88,15 +89,6 @@ def cmd_trends(args) -> int:
                               thresholds_path=args.thresholds, cfg_dir=config_dir(args.config))
     print(json.dumps(series, default=str) if args.format == "json"
           else render_trend_table(args.metric, series))
-    return 0
-
-
-def cmd_users(args) -> int:
-    from .users import add_user
-
-    password = sys.stdin.readline().rstrip("\n")
-    add_user(config_dir(args.config), args.username, args.role, password, name=args.name)
-    print(f"User {args.username.strip().lower()} saved with role {args.role}.")
     return 0
 
 
@@ -183,15 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.set_defaults(func=cmd_sample)
 
-    p = sub.add_parser("users", help="manage sign-ins")
-    users = p.add_subparsers(dest="action", required=True)
-    add = users.add_parser("add", help="add or update a sign-in; the password is read from stdin")
-    add.add_argument("username")
-    add.add_argument("--role", required=True,
-                     choices=["executive", "product_manager", "analyst", "admin"])
-    add.add_argument("--name", help="display name (default: the username)")
-    add.add_argument("--config")
-    add.set_defaults(func=cmd_users)
+    add_user_parsers(sub)
 
     p = sub.add_parser("serve", help="start the web app")
     p.add_argument("--db")

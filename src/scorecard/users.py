@@ -9,11 +9,8 @@ looked up here again, never taken from the browser session.
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import bcrypt
@@ -36,8 +33,8 @@ ACTIONS = {"read": "read the scorecard", "edit_thresholds": "change thresholds",
            "audit": "read the audit log"}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
+MIN_ADMIN_PASSWORD = 12
 DEMO_META_KEY = "demo_signins"
-COOKIE_NAME = "scorecard_auth"
 
 
 class NotAllowed(ScorecardError):
@@ -56,6 +53,36 @@ def users_file(cfg_dir: Path) -> Path:
     return Path(cfg_dir) / "users.yaml"
 
 
+def _check_password(password: str, role: str | None) -> None:
+    least = MIN_ADMIN_PASSWORD if role == "admin" else MIN_PASSWORD
+    if len(password) < least:
+        who = "An admin's password" if role == "admin" else "The password"
+        raise BadInput(f"{who} must be at least {least} characters long.")
+
+
+def _write_users(path: Path, data: dict) -> None:
+    write_private(path, "# Sign-ins for the scorecard; passwords are bcrypt hashes. Manage "
+                        "with `scorecard users`.\n" + yaml.safe_dump(data, sort_keys=True))
+
+
+def _users_data(cfg_dir: Path) -> tuple[Path, dict, dict]:
+    """The users file, its data and its usernames mapping (a malformed file is refused, never
+    rewritten)."""
+    path = users_file(cfg_dir)
+    _configured_signins(path)
+    data = read_yaml(path, "users file")
+    usernames = data.setdefault("credentials", {}).setdefault("usernames", {}) or {}
+    data["credentials"]["usernames"] = usernames
+    return path, data, usernames
+
+
+def _existing(usernames: dict, username: str) -> str:
+    name = username.strip().lower()
+    if name not in usernames:
+        raise BadInput(f"There is no sign-in named {name} in the users file.")
+    return name
+
+
 def add_user(cfg_dir: Path, username: str, role: str, password: str,
              name: str | None = None) -> None:
     """Add or update a sign-in in the config directory's users file; stores only the hash."""
@@ -65,31 +92,30 @@ def add_user(cfg_dir: Path, username: str, role: str, password: str,
                        "or '-', starting with a letter or digit.")
     if role not in ROLES:
         raise BadInput(f"The role must be one of {', '.join(ROLES)}.")
-    if len(password) < MIN_PASSWORD:
-        raise BadInput(f"The password must be at least {MIN_PASSWORD} characters long.")
-    path = users_file(cfg_dir)
-    _configured_signins(path)  # a malformed file is refused, not rewritten
-    data = read_yaml(path, "users file")
-    usernames = data.setdefault("credentials", {}).setdefault("usernames", {}) or {}
-    data["credentials"]["usernames"] = usernames
+    _check_password(password, role)
+    path, data, usernames = _users_data(cfg_dir)
     usernames[username] = {"name": name or username, "password": hash_password(password),
                            "roles": [role]}
-    write_private(path, "# Sign-ins for the scorecard; passwords are bcrypt hashes. Manage "
-                         "with `scorecard users add`.\n" + yaml.safe_dump(data, sort_keys=True))
+    _write_users(path, data)
 
 
-def cookie_key(cfg_dir: Path) -> str:
-    """The key that signs the sign-in cookie: $SCORECARD_COOKIE_KEY, else `secrets.yaml`,
-    else a random key generated now and kept there (the file is not in the repository)."""
-    if os.environ.get("SCORECARD_COOKIE_KEY"):
-        return os.environ["SCORECARD_COOKIE_KEY"]
-    path = Path(cfg_dir) / "secrets.yaml"
-    data = read_yaml(path)
-    if not data.get("cookie_key"):
-        data["cookie_key"] = secrets.token_urlsafe(32)
-        write_private(path, "# Generated for this install; keep it out of version control.\n"
-                             + yaml.safe_dump(data))
-    return data["cookie_key"]
+def set_password(cfg_dir: Path, username: str, password: str) -> str:
+    """Give a sign-in a new password; its sessions end at their next check."""
+    path, data, usernames = _users_data(cfg_dir)
+    name = _existing(usernames, username)
+    _check_password(password, Directory({name: usernames[name]}).role(name))
+    usernames[name]["password"] = hash_password(password)
+    _write_users(path, data)
+    return name
+
+
+def remove_user(cfg_dir: Path, username: str) -> str:
+    """Take a sign-in out of the users file; its sessions end at their next check."""
+    path, data, usernames = _users_data(cfg_dir)
+    name = _existing(usernames, username)
+    del usernames[name]
+    _write_users(path, data)
+    return name
 
 
 def demo_signins(usernames_and_roles: dict[str, str], password_of) -> str:
@@ -154,13 +180,3 @@ def _configured_signins(path: Path) -> dict[str, dict]:
                    f"{f' (line {line})' if line else ''}: each sign-in is a username with "
                    "name, password and a list of roles; fix it or add sign-ins again with "
                    "`scorecard users add`.")
-
-
-def record_signin(store, username: str, role: str | None, event: str) -> None:
-    """Keep a sign-in, sign-out or failed attempt in the audit trail (a store opened read-only
-    keeps none)."""
-    if store.read_only:
-        return
-    with store.transaction(changes_data=False) as cur:
-        cur.execute("INSERT INTO signins VALUES (?, ?, ?, ?)",
-                    [datetime.now(timezone.utc).replace(tzinfo=None), username, role, event])

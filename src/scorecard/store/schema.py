@@ -163,4 +163,19 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    5,
+    [
+        # Sign-in sessions kept on the server (the cookie holds only a token whose hash is
+        # here), and the client address of each sign-in event, for throttling.
+        """CREATE TABLE IF NOT EXISTS sessions (
+             session_id VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL, username VARCHAR NOT NULL,
+             role VARCHAR, credential VARCHAR, client VARCHAR, started_at TIMESTAMP NOT NULL,
+             last_seen_at TIMESTAMP NOT NULL, expires_at TIMESTAMP NOT NULL, ended_at TIMESTAMP,
+             ended_by VARCHAR, end_reason VARCHAR)""",
+        "ALTER TABLE signins ADD COLUMN IF NOT EXISTS client VARCHAR",
+        "ALTER TABLE signins ADD COLUMN IF NOT EXISTS detail VARCHAR",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]
