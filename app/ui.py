@@ -37,17 +37,20 @@ SERVER_PATH = re.compile(r"(?:/[\w.+@-]+){2,}/?")
 
 
 def plain(message: str) -> str:
-    """A message fit for the browser: server paths shortened to their file names."""
-    return SERVER_PATH.sub(lambda m: Path(m.group(0)).name or "a folder", message)
+    """A message fit for the browser: server paths shortened to their file names, and shown
+    as the characters it holds (a file or system name in it never becomes Markdown)."""
+    return as_text(SERVER_PATH.sub(lambda m: Path(m.group(0)).name or "a folder", message))
 
 
-MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#+-.!|<>~$&:=\"'^%@")
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#|<>!~$")  # what can start a link, image, style or block
 
 
 def as_text(value: object) -> str:
     """Data (a system, a file's column or value) placed in Markdown shown as the characters it
-    is: every punctuation mark escaped, so nothing in it becomes a link, image or style."""
-    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in str(value))
+    is: each mark that Markdown reads escaped, line breaks flattened, so nothing in it becomes
+    a link, image, style or heading."""
+    text = " ".join(str(value).splitlines())
+    return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in text)
 
 
 def unexpected_error() -> str:

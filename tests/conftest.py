@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,11 @@ from scorecard.store.pricing import Pricing
 HEADER = ("event_id,timestamp,system,model,status,latency_ms,cost_usd,input_tokens,output_tokens,"
           "outcome,confidence,human_reviewed,human_overridden,review_cost_usd,has_explanation,"
           "segment,detected_by,input_ref,output_ref")
+
+
+def as_read(markdown: str) -> str:
+    """Markdown source as a person reads it: the app escapes data's Markdown marks."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def event_row(event_id="e1", timestamp="2026-11-01T10:00:00Z", system="sys", model="m1",

@@ -12,6 +12,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from conftest import as_read
 from scorecard import actions
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.metrics.threshold_changes import Proposal
@@ -76,7 +77,7 @@ def run(page: str | None = None, user: str | None = None, **session) -> AppTest:
 
 
 def texts(at: AppTest) -> str:
-    return " ".join([m.value for m in at.markdown] + [c.value for c in at.caption])
+    return as_read(" ".join([m.value for m in at.markdown] + [c.value for c in at.caption]))
 
 
 # -- sign-in -----------------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def test_scorecard_page_shows_every_seed_row(app_env):
 def test_the_first_screen_says_which_system_needs_attention_and_why(app_env):
     at = run(user="exec")
     assert at.subheader[0].value == "Needs attention"
-    links = [b.proto.label for b in at.get("page_link")]
+    links = [as_read(b.proto.label) for b in at.get("page_link")]
     assert links == [
         "credit-precheck: input drift (confidence PSI) 1.25 against a 0.25 limit",
         "doc-summariser: low-confidence decisions unreviewed 78.5% against a 30.0% limit",
@@ -491,7 +492,7 @@ def test_audit_page_lists_filters_and_downloads_in_words(app_env):
                                  "summaries may take longer")
     at = run("views/audit.py", user="admin")
     assert [t.label for t in at.tabs] == ["Uploads", "Removed uploads", "Threshold changes",
-                                         "Sign-offs", "Sign-ins"]
+                                         "Sign-offs", "Sign-ins", "Sessions"]
     signoffs = at.tabs[3].dataframe[0].value
     assert signoffs[["Who", "Question", "Status then"]].values.tolist() == [
         ["pm", "Which costs grow as usage scales?", "🟠 Watch"]]
@@ -503,7 +504,7 @@ def test_audit_page_lists_filters_and_downloads_in_words(app_env):
     assert len(uploads) == 4 and set(uploads["Through"]) == {"demo data"}
     assert set(uploads["Holds"]) == {"inference events", "incidents"}
     assert not [c for c in uploads.columns if "_" in c], "no internal column names"
-    assert len(at.get("download_button")) == 3  # uploads, threshold changes and sign-offs
+    assert len(at.get("download_button")) == 4  # uploads, threshold changes, sign-offs, sessions
     at.text_input(key="audit_who").input("nobody-by-that-name").run()
     assert not at.tabs[3].dataframe and not at.get("download_button")
     at.text_input(key="audit_who").input("P").run()  # part of a name, any case

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import event_row, write_csv
+from conftest import as_read, event_row, write_csv
 from scorecard.errors import BadInput
 from scorecard.metrics.thresholds import load_thresholds
 from scorecard.settings import parse_yaml, read_yaml
@@ -23,7 +23,7 @@ ALIASES = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, 
 
 
 def _errors(at) -> list[str]:
-    return [e.value for e in at.error]
+    return [as_read(e.value) for e in at.error]
 
 
 # -- config files ------------------------------------------------------------------------------

@@ -5,7 +5,11 @@ from datetime import date, timedelta
 import streamlit as st
 
 import ui
+from scorecard.exports import safe_csv
+from scorecard import actions
+from scorecard.errors import ScorecardError
 from scorecard.metrics.audit_view import readable
+from scorecard.sessions import list_sessions
 from scorecard.store.audit import AUDIT_TABLES, audit_rows
 
 st.title("Audit log")
@@ -17,15 +21,39 @@ days = c2.date_input("Between (UTC days)", value=(today - timedelta(days=90), to
                      key="audit_days")
 since, until = (days if isinstance(days, tuple) and len(days) == 2 else (None, None))
 
+
+
+def end_sessions_form() -> None:
+    """Sign a user, or everyone, out everywhere: their open sessions end at once."""
+    open_sessions = list_sessions(ui.store())
+    if not open_sessions:
+        st.caption("No session is open.")
+        return
+    people = sorted({s["username"] for s in open_sessions})
+    st.caption(f"{len(open_sessions)} open session{'s' if len(open_sessions) != 1 else ''} "
+               f"({', '.join(people)}).")
+    with st.form("end_sessions"):
+        whose = st.selectbox("Sign out everywhere", ["everyone", *people], key="end_whose")
+        if st.form_submit_button("End these sessions now"):
+            try:
+                ended = actions.end_sessions(ui.store(), ui.directory(), ui.username(),
+                                             None if whose == "everyone" else whose)
+                st.success(f"{ended} session{'s' if ended != 1 else ''} ended.")
+            except ScorecardError as exc:
+                st.error(ui.plain(str(exc)))
+
+
 for table, tab in zip(AUDIT_TABLES, st.tabs([t.title for t in AUDIT_TABLES])):
     with tab:
         rows = readable(audit_rows(ui.store(), table, who=who.strip() or None, since=since,
                                    until=until))
+        if table.table == "sessions":
+            end_sessions_form()
         if rows.empty:
             st.caption("Nothing recorded for this filter.")
             continue
         st.caption(f"{len(rows):,} entr{'y' if len(rows) == 1 else 'ies'}, newest first.")
         st.dataframe(rows, hide_index=True, width="stretch")
-        st.download_button(f"Download {table.title.lower()} (CSV)", rows.to_csv(index=False),
+        st.download_button(f"Download {table.title.lower()} (CSV)", safe_csv(rows),
                            file_name=f"audit-{table.table}.csv", mime="text/csv",
                            key=f"dl_{table.table}")

@@ -19,7 +19,7 @@ answers = questions(card, ui.thresholds(), ui.weekly_table(ui.cache_key()), syst
 for answer in answers:
     with st.container(border=True):
         st.markdown(f"**{answer.question}**  \n{ui.badge(answer.status)}")
-        st.write(answer.answer)
+        st.markdown(ui.as_text(answer.answer))  # names from the data shown as text
         if answer.metrics:
             links = st.columns(len(answer.metrics) + 1)
             links[0].caption("Evidence:")

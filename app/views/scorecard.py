@@ -44,11 +44,13 @@ st.markdown(f"**Window: {w.start:%a %d %b} – {last_day:%a %d %b %Y}** (UTC, {w
 fresh = ui.freshness(ui.cache_key(), window_days, as_of.isoformat())
 quiet = [f for f in fresh if f.quiet]
 st.caption("Newest events: " + " · ".join(
-    f"{f.system} {f.newest:%d %b}" if f.newest else f"{f.system} none" for f in fresh)
+    f"{ui.as_text(f.system)} {f.newest:%d %b}" if f.newest else f"{ui.as_text(f.system)} none"
+    for f in fresh)
     + ". Status: 🟢 on target · 🟠 watch · 🔴 act · ◌ too few events to judge · ⚪ no data.")
 for f in quiet:
     since = f"since {f.newest:%d %b %Y}" if f.newest else "yet"
-    st.warning(f"{f.system} has logged nothing {since}: its numbers describe an older period; "
+    st.warning(f"{ui.as_text(f.system)} has logged nothing {since}: its numbers describe an "
+               "older period; "
                "check that its logging still works.")
 
 # -- which systems need attention, and why --------------------------------------------------
@@ -56,7 +58,7 @@ grid = attention.area_grid(card)
 flagged = attention.needing_attention(card)
 st.subheader("Needs attention" if flagged else "Nothing in the red")
 for item in flagged:
-    st.page_link("views/trends.py", label=item.sentence, icon="🔴",
+    st.page_link("views/trends.py", label=ui.as_text(item.sentence), icon="🔴",
                  query_params={"metric": item.metric, "system": item.system})
 
 
@@ -74,15 +76,18 @@ with st.container(key="grid_wide"):
         col.markdown(f"<small><b>{header}</b></small>", unsafe_allow_html=True)
     for system, rows in grid.items():
         line = st.columns([1.7] + [1] * len(AREAS), gap="xxsmall")
-        line[0].markdown(f"**{system}**  \n{ui.badge(attention.system_status(rows))}")
+        line[0].markdown(f"**{ui.as_text(system)}**  \n"
+                         f"{ui.badge(attention.system_status(rows))}")
         for i, (col, (area, status)) in enumerate(zip(line[1:], rows.items())):
             col.button(ui.short_badge(status), key=f"cell_{system}_{i}",
-                       help=f"{system} · {AREAS[area]}: open its rows", width="stretch",
+                       help=f"{ui.as_text(system)} · {AREAS[area]}: open its rows",
+                       width="stretch",
                        on_click=open_cell, args=(system, area))
 with st.container(key="grid_cards"):
     for system, rows in grid.items():
         with st.container(border=True):
-            st.markdown(f"**{system}** · {ui.badge(attention.system_status(rows))}")
+            st.markdown(f"**{ui.as_text(system)}** · "
+                        f"{ui.badge(attention.system_status(rows))}")
             shown = [(a, s) for a, s in rows.items() if s in ("red", "amber")] or list(rows.items())
             for area, status in shown:
                 i = list(AREAS).index(area)

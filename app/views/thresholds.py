@@ -53,7 +53,8 @@ better = "higher" if metric.direction == "higher_is_better" else "lower"
 st.markdown(
     f"**{metric.title}**: {metric.measures} {better.capitalize()} is better.  \n"
     f"Now {format_value(metric, value.value)} ({ui.badge(value.status, value.insufficient)}) "
-    f"for {scope or 'all systems'}; target {format_value(metric, current.target)}, limit "
+    f"for {ui.as_text(scope) if scope else 'all systems'}; "
+    f"target {format_value(metric, current.target)}, limit "
     f"{format_value(metric, current.limit)}"
     + ("" if scope is None or own else " (inherited from all systems)") + ".")
 
@@ -92,19 +93,20 @@ if proposed is not None:
             try:
                 actions.change_threshold(ui.store(), ui.directory(), ui.username(),
                                          ui.thresholds_path(), proposal, reason)
-                _done(f"Saved: {metric.title} for {scope or 'all systems'}. "
+                _done(f"Saved: {metric.title} for {ui.as_text(scope) if scope else 'all systems'}. "
                       f"{len(diff)} status{'es' if len(diff) != 1 else ''} changed.")
             except ScorecardError as exc:
                 st.error(ui.plain(str(exc)))
 
 if scope is not None and own is not None:
-    if st.button(f"Use the all-systems threshold for {scope}", key="drop_override"):
+    if st.button(f"Use the all-systems threshold for {ui.as_text(scope)}",
+                 key="drop_override"):
         try:
             actions.change_threshold(ui.store(), ui.directory(), ui.username(),
                                      ui.thresholds_path(),
                                      changes.Proposal(metric.id, scope, None, None),
                                      f"{scope} now follows the all-systems threshold")
-            _done(f"{scope} now follows the all-systems threshold.")
+            _done(f"{ui.as_text(scope)} now follows the all-systems threshold.")
         except ScorecardError as exc:
             st.error(ui.plain(str(exc)))
 

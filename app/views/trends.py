@@ -1,6 +1,8 @@
 """Trend charts: a metric over periods with its interval, target and limit, model changes and
 incidents marked."""
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -64,7 +66,8 @@ fig.add_hline(y=t.limit * scale, line_dash="dot", line_color="#c62828",
 for change in markers.model_changes(ui.store(), system):
     fig.add_vline(x=change["first_seen"], line_color="#6a1b9a", line_width=1)
     fig.add_annotation(x=change["first_seen"], y=1.02, yref="paper", showarrow=False,
-                       text=f"model → {change['model']}", font={"color": "#6a1b9a", "size": 10})
+                       text=f"model → {html.escape(change['model'])}",
+                       font={"color": "#6a1b9a", "size": 10})
 first, last = frame.start.min(), frame.start.max()
 incidents = [i for i in markers.incidents(ui.store(), system)
              if (i["resolved_at"] or last) >= first and i["started_at"] <= last]
@@ -77,8 +80,8 @@ if incidents:  # named on hover and in the legend, not printed over the axis dat
         x=[max(i["started_at"], first) for i in incidents], y=[top] * len(incidents),
         mode="markers", name="Incident (hover for details)",
         marker={"symbol": "triangle-down", "color": "#c62828", "size": 9},
-        hovertext=[f"⚠ {i['incident_id']} ({i['severity']}, {i['system']}): {i['summary'] or ''}"
-                   for i in incidents], hoverinfo="text"))
+        hovertext=[html.escape(f"⚠ {i['incident_id']} ({i['severity']}, {i['system']}): "
+                               f"{i['summary'] or ''}") for i in incidents], hoverinfo="text"))
 fig.update_layout(height=460, margin={"t": 40, "b": 40}, hovermode="x unified",
                   yaxis_title=axis_title, legend={"orientation": "h"})
 fig.update_xaxes(range=[first, last] if first != last else None)

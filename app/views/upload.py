@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
+from scorecard.exports import safe_csv
 from scorecard import actions
 from scorecard.errors import ScorecardError
 from scorecard.metrics.audit_view import upload_history_view
@@ -121,7 +122,8 @@ if upload is not None:
         st.error(ui.plain(str(exc)))
         st.stop()
     st.subheader("Preview")
-    st.caption(f"{upload.name} · {upload.size / 1e6:,.1f} MB · first {len(first_rows)} rows")
+    st.caption(f"{ui.as_text(upload.name)} · {upload.size / 1e6:,.1f} MB · "
+               f"first {len(first_rows)} rows")
     st.dataframe(first_rows, hide_index=True, height=240)
 
     saved = preview.saved_maps(config_dir())
@@ -160,7 +162,7 @@ if upload is not None:
 
 result = st.session_state.get("last_upload")
 if result is not None:
-    st.subheader(f"Result for {result.file}")
+    st.subheader(f"Result for {ui.as_text(result.file)}")
     counts = [("Rows read", result.rows_read), ("Inserted", result.inserted),
               ("Duplicates skipped", result.duplicates), ("Conflicts kept aside", result.conflicts),
               ("Rejected", result.rejected)]
@@ -173,11 +175,11 @@ if result is not None:
         rejected = audit.rejected_rows(ui.store(), result.ingest_id)
         st.dataframe(rejected.head(200), hide_index=True, width="stretch")
         stem = Path(result.file).name.split(".")[0]  # x.csv.gz -> rejected-x.csv
-        st.download_button("Download the rejected rows (CSV)", rejected.to_csv(index=False),
+        st.download_button("Download the rejected rows (CSV)", safe_csv(rejected),
                            file_name=f"rejected-{stem}.csv", mime="text/csv")
 
 if st.session_state.get("upload_removed"):
-    st.success(st.session_state.pop("upload_removed"))
+    st.success(ui.as_text(st.session_state.pop("upload_removed")))
 
 st.subheader("Upload history")
 history = audit.upload_history(ui.store(), limit=20)

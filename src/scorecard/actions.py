@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Callable
 
+from . import sessions
 from .metrics import rollups, threshold_changes
 from .metrics.signoff import record_signoff
 from .metrics.thresholds import Thresholds
@@ -71,3 +72,11 @@ def remove_upload(store: Store, directory: Directory, username: str, ingest_id: 
     undone = undo_ingest(store, ingest_id, actor=username, reason=reason, via="web")
     rollups.refresh(store)
     return undone
+
+
+def end_sessions(store: Store, directory: Directory, username: str,
+                 whose: str | None) -> int:
+    """An admin signs one user (or, with None, everyone) out everywhere, at once."""
+    directory.require(username, "audit")
+    return sessions.end_sessions(store, by=username, username=whose,
+                                 reason="signed out everywhere by an administrator")

@@ -18,7 +18,9 @@ WORDS = {
     "Result": {"ok": "loaded", "failed": "failed"},
     "Role": ROLE_TITLES,
     "What happened": {"sign_in": "signed in", "resumed": "came back (remembered sign-in)",
-                      "sign_out": "signed out", "failed": "wrong password"},
+                      "sign_out": "signed out", "failed": "wrong password",
+                      "locked": "locked out", "unlocked": "lockout lifted",
+                      "refused": "sign-in cookie refused"},
 }
 
 

@@ -17,6 +17,7 @@ class AuditTable:
     table: str
     actor: str  # the column naming who did it
     columns: str
+    time: str = "recorded_at"  # the column the dates filter on
 
 
 AUDIT_TABLES = (
@@ -40,7 +41,13 @@ AUDIT_TABLES = (
                'note AS "Note", as_of AS "Data as of"'),
     AuditTable("Sign-ins", "signins", "username",
                'recorded_at AS "When (UTC)", username AS "Who", role AS "Role", '
-               'event AS "What happened"'),
+               'event AS "What happened", client AS "From", detail AS "Detail"'),
+    AuditTable("Sessions", "sessions", "username",
+               'started_at AS "Began (UTC)", username AS "Who", role AS "Role", '
+               'client AS "From", last_seen_at AS "Last seen (UTC)", '
+               'expires_at AS "Expires (UTC)", ended_at AS "Ended (UTC)", '
+               'ended_by AS "Ended by", end_reason AS "Why it ended", '
+               'session_id AS "Session id"', time="started_at"),
 )
 
 
@@ -51,9 +58,9 @@ def audit_rows(store: Store, table: AuditTable, *, who: str | None = None,
     return store.query_df(
         f"SELECT {table.columns} FROM {table.table} "
         f"WHERE ($who IS NULL OR {table.actor} ILIKE '%' || $who || '%') "
-        "AND ($since IS NULL OR recorded_at >= $since) "
-        "AND ($until IS NULL OR recorded_at < $until) "
-        "ORDER BY recorded_at DESC LIMIT $limit",
+        f"AND ($since IS NULL OR {table.time} >= $since) "
+        f"AND ($until IS NULL OR {table.time} < $until) "
+        f"ORDER BY {table.time} DESC LIMIT $limit",
         {"who": who or None, "since": since,
          "until": until + timedelta(days=1) if until else None, "limit": limit})
 
