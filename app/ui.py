@@ -42,7 +42,8 @@ def plain(message: str) -> str:
     return as_text(SERVER_PATH.sub(lambda m: Path(m.group(0)).name or "a folder", message))
 
 
-MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#|<>!~$")  # what can start a link, image, style or block
+# what can start a link (also a bare http:// or www. one), an image, a style or a block
+MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#|<>!~$:.")
 
 
 def as_text(value: object) -> str:

@@ -22,6 +22,20 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-sync"]
 
 
+def require_chromium() -> None:
+    """CI must have Chromium (.ci/run installs it); elsewhere the browser tests skip, saying
+    why."""
+    import pytest
+
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must run the browser tests, but {CHROMIUM} is missing; "
+                           ".ci/run installs Debian's chromium package.")
+    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
+                "the browser tests run in CI.", allow_module_level=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

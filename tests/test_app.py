@@ -317,8 +317,9 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
 def test_threshold_validation_explains_itself(app_env):
     at = run("views/thresholds.py", user="admin")
     at.number_input(key="target_all_success_rate").set_value(70.0).run()
-    assert at.error[0].value == ("Success rate: target 0.7 is below limit 0.8, but higher is "
-                                 "better, so the target must be at or above the limit.")
+    assert as_read(at.error[0].value) == ("Success rate: target 0.7 is below limit 0.8, but "
+                                          "higher is better, so the target must be at or "
+                                          "above the limit.")
     assert not [b for b in at.button if b.label == "Save threshold"]
 
 
@@ -395,7 +396,7 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     at.text_input(key="undo_reason").input("mapped to the wrong system")
     at.button(key="undo_go").click().run()
     assert not at.exception
-    assert at.success[0].value.startswith("Removed other-tool.csv.gz: 40 events")
+    assert as_read(at.success[0].value).startswith("Removed other-tool.csv.gz: 40 events")
     history = at.dataframe[-1].value
     assert history["Removed (UTC)"].iloc[0] != "" and history["Removed by"].iloc[0] == "analyst"
     assert history["Why removed"].iloc[0] == "mapped to the wrong system"

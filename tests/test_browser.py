@@ -5,7 +5,6 @@ Runs in CI. Outside CI the tests skip, saying so, when Debian's Chromium is not 
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
@@ -13,18 +12,12 @@ import pytest
 
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
-from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, open_sign_in, served, sign_in,
-                        wait_for_sign_in_cookie,
-                        wait_for_scorecard)
+from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, open_sign_in, require_chromium,
+                        served, sign_in, wait_for_scorecard, wait_for_sign_in_cookie)
 
 pytestmark = pytest.mark.browser
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"CI must run the browser tests, but {CHROMIUM} is missing; "
-                           ".ci/run installs Debian's chromium package.")
-    pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium); "
-                "the browser tests run in CI.", allow_module_level=True)
+require_chromium()
 
 NAV = {"exec": ["Scorecard", "Trends", "Questions for leaders"],
        "pm": ["Scorecard", "Trends", "Questions for leaders", "Thresholds"],
