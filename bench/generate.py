@@ -20,10 +20,12 @@ DAYS = 84
 CHUNK = 1_000_000
 
 
-def _chunk(rng: np.random.Generator, first: int, n: int, total: int) -> pa.Table:
+def _chunk(rng: np.random.Generator, first: int, n: int, total: int, shuffled: bool,
+           nan_share: float) -> pa.Table:
     ids = np.arange(first, first + n)
-    # events spread over 12 weeks in time order, with usage growing towards the end
-    position = (ids + rng.random(n)) / total
+    # events spread over 12 weeks with usage growing towards the end: in time order, or (as
+    # real extracts come) each row anywhere in the period
+    position = rng.random(n) if shuffled else (ids + rng.random(n)) / total
     seconds = (np.sqrt(position) * DAYS * 86400).astype("int64")
     system = rng.integers(0, len(SYSTEMS), n)
     status = STATUSES[np.searchsorted([0.96, 0.985, 0.995, 1.0], rng.random(n))]
@@ -35,18 +37,22 @@ def _chunk(rng: np.random.Generator, first: int, n: int, total: int) -> pa.Table
     reviewed = rng.random(n) < np.where(confidence < 0.5, 0.6, 0.05)
     tokens_in = rng.integers(200, 4000, n)
     tokens_out = rng.integers(50, 800, n)
+    def missing(values: np.ndarray) -> np.ndarray:
+        """Some numbers written as NaN, as pandas and Spark write a missing value."""
+        return np.where(rng.random(n) < nan_share, np.nan, values)
+
     columns = {
         "event_id": pa.array(np.char.add("ev-", ids.astype(str))),
         "timestamp": pa.array(START + seconds.astype("timedelta64[s]")),
         "system": pa.array(SYSTEMS[system]),
         "model": pa.array(MODELS[(system + (position > 0.66)) % len(MODELS)]),
         "status": pa.array(status),
-        "latency_ms": pa.array(rng.lognormal(6.6 + 0.4 * position, 0.6, n)),
-        "cost_usd": pa.array((tokens_in * 2.5 + tokens_out * 10) / 1e6),
+        "latency_ms": pa.array(missing(rng.lognormal(6.6 + 0.4 * position, 0.6, n))),
+        "cost_usd": pa.array(missing((tokens_in * 2.5 + tokens_out * 10) / 1e6)),
         "input_tokens": pa.array(tokens_in),
         "output_tokens": pa.array(tokens_out),
         "outcome": pa.array(outcome, type=pa.string()),
-        "confidence": pa.array(confidence),
+        "confidence": pa.array(missing(confidence)),
         "human_reviewed": pa.array(reviewed),
         "human_overridden": pa.array(reviewed & (rng.random(n) < 0.15)),
         "review_cost_usd": pa.array(np.where(reviewed, 1.5, 0.0)),
@@ -60,13 +66,16 @@ def _chunk(rng: np.random.Generator, first: int, n: int, total: int) -> pa.Table
     return pa.table(columns)
 
 
-def generate(path: Path, rows: int, seed: int = 20261126) -> Path:
-    """Write `rows` events to `path` (Parquet); the same rows and seed give the same file."""
+def generate(path: Path, rows: int, seed: int = 20261126, shuffled: bool = False,
+             nan_share: float = 0.0) -> Path:
+    """Write `rows` events to `path` (Parquet); the same arguments give the same file.
+    `shuffled`: rows in random time order; `nan_share`: that share of latencies, costs and
+    confidences written as NaN."""
     rng = np.random.default_rng(seed)
     writer = None
     try:
         for first in range(0, rows, CHUNK):
-            table = _chunk(rng, first, min(CHUNK, rows - first), rows)
+            table = _chunk(rng, first, min(CHUNK, rows - first), rows, shuffled, nan_share)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=256_000)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.db import Store
 from scorecard.store.pricing import Pricing
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))  # its data generator
 
 HEADER = ("event_id,timestamp,system,model,status,latency_ms,cost_usd,input_tokens,output_tokens,"
           "outcome,confidence,human_reviewed,human_overridden,review_cost_usd,has_explanation,"

@@ -123,6 +123,27 @@ def test_nan_in_optional_numbers_is_missing_in_every_format(store, tmp_path):
     assert reasons(store, jsonl.ingest_id) == ["latency_ms 'Infinity' is not a number"]
 
 
+def test_nan_among_numbers_in_a_typed_parquet_column_is_missing(store, tmp_path):
+    """As pandas or Spark write a column with some values missing: NaN among real numbers, in
+    a file of the benchmark's shape (rows out of time order). DuckDB 2.0.1 evaluates
+    `NOT isnan(x)` as true for such NaN read from Parquet; a NaN must still be missing."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from generate import generate  # bench/generate.py
+
+    path = generate(tmp_path / "messy.parquet", 2000, shuffled=True, nan_share=0.03)
+    table = pq.read_table(path)
+    nan = {c: pc.sum(pc.is_nan(table[c])).as_py() for c in ("latency_ms", "cost_usd",
+                                                               "confidence")}
+    assert all(count > 20 for count in nan.values())
+    result = ingest_file(store, path)
+    assert (result.inserted, result.rejected) == (2000, 0), reasons(store, result.ingest_id)[:3]
+    assert store.query("SELECT count(*) FILTER (WHERE latency_ms IS NULL), count(*) FILTER "
+                       "(WHERE cost_usd IS NULL), count(*) FILTER (WHERE confidence IS NULL) "
+                       "FROM inference_events") == [tuple(nan.values())]
+
+
 # -- 3. a wrong clock cannot break or hijack the scorecard -------------------------------------
 
 @pytest.mark.parametrize("when", ["9999-12-31T23:59:59Z", "infinity", "294247-01-01T00:00:00Z",
