@@ -324,8 +324,7 @@ def _source_columns(columns: dict[str, str]) -> list[str]:
 
 def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
                  limits: IngestLimits) -> str:
-    """SQL over `_stage` giving row number, typed values, a reason (NULL when valid) and the
-    source columns as they were (named `__src:<name>`, for the rejected rows)."""
+    """SQL over `_stage` giving row number, typed values and a reason (NULL when valid)."""
     typed = {c.name: e for c in kind.columns if (e := _typed_source(c, columns, cmap))}
     raws = [f"{typed.get(c.name) or _source_expr(c, columns, cmap)} AS r_{c.name}"
             for c in kind.columns]
@@ -336,12 +335,19 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
     if JSON_ERROR in columns:
         checks.insert(0, (f"{JSON_ERROR} IS NOT NULL", JSON_ERROR))
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks)
-    extra = "".join(f", {c}" for c in (JSON_ERROR, JSON_LINE) if c in columns)
-    sources = "".join(f", {_quote(c)} AS {_quote(SOURCE + c)}" for c in _source_columns(columns))
-    carried = "".join(f", {_quote(SOURCE + c)}" for c in _source_columns(columns))
-    return (f"SELECT {ROW}{extra}, {', '.join(vals)}, "
-            f"NULLIF(concat_ws('; ', {reasons}), '') AS reason{carried} "
-            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)}{sources} FROM _stage)")
+    extra = f", {JSON_ERROR}" if JSON_ERROR in columns else ""
+    return (f"SELECT {ROW}, {', '.join(vals)}, "
+            f"NULLIF(concat_ws('; ', {reasons}), '') AS reason "
+            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)} FROM _stage)")
+
+
+def _sources_sql(columns: dict[str, str]) -> str:
+    """SQL over `_stage` giving each row's number and its source values as they were (named
+    `__src:<name>`), read again only for the rows set aside."""
+    if JSON_LINE in columns:  # a JSON Lines line is kept as it was
+        return f"SELECT {ROW}, {JSON_LINE} FROM _stage"
+    return (f"SELECT {ROW}" + "".join(f", {_quote(c)} AS {_quote(SOURCE + c)}"
+                                      for c in _source_columns(columns)) + " FROM _stage")
 
 
 # -- the load --------------------------------------------------------------------------------
@@ -485,9 +491,13 @@ def _find_repeats(cur, kind: Kind, stored_rows: int) -> int:
             f"already stored with other values (' || differs || ')' END FROM (SELECT {picked}, "
             f"{differs} AS differs FROM _checked c JOIN {kind.table} t "
             f"ON {stored_on} WHERE c.reason IS NULL) c")
-    # identities repeated within the file: the first valid row counts (usually there are none)
+    # identities repeated within the file: the first valid row counts (usually there are none).
+    # Grouping on a 64-bit hash of the identity is far cheaper than on its text; the few rows
+    # whose hash repeats are then grouped exactly, so a hash collision changes nothing.
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS SELECT {ident}, min({ROW}) AS keep "
-                f"FROM _checked WHERE reason IS NULL GROUP BY ALL HAVING count(*) > 1")
+                f"FROM _checked WHERE reason IS NULL AND hash({ident}) IN (SELECT h FROM "
+                f"(SELECT hash({ident}) AS h FROM _checked WHERE reason IS NULL) GROUP BY h "
+                f"HAVING count(*) > 1) GROUP BY ALL HAVING count(*) > 1")
     if cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]:
         differs = _differences(kind, lambda col: f"k.v_{col}")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT c.* FROM _checked c "
@@ -508,8 +518,11 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     """Stream the checked rows into the store, without materialising them: one pass finds
     identities already stored or repeated in the file, one inserts the valid new rows, one keeps
     the rejected and conflicting ones with their reasons."""
-    cur.execute("CREATE OR REPLACE TEMP VIEW _checked AS "
+    # every rule is checked once: the typed values and reasons are kept in a temp table (which
+    # spills to disk when large) that the passes below read, instead of the file again
+    cur.execute("CREATE OR REPLACE TEMP TABLE _checked AS "
                 f"{_checked_sql(kind, columns, cmap, limits)}")
+    cur.execute(f"CREATE OR REPLACE TEMP VIEW _sources AS {_sources_sql(columns)}")
     rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
 
     values = {c.name: f"v_{c.name}" for c in kind.columns}
@@ -535,16 +548,19 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
 
     raw = _raw_value(columns)
     step(0.8, "Keeping the rejected rows with their reasons")
-    rejected = cur.execute(
-        f"INSERT INTO rejected_rows SELECT ?, ?, ?, {ROW}, reason, {raw} FROM _checked "
-        f"WHERE reason IS NOT NULL ORDER BY {ROW}",
-        [ingest_id, kind.name, name],
-    ).fetchone()[0]
+    rejected = 0
+    if cur.execute("SELECT count(*) FROM _checked WHERE reason IS NOT NULL").fetchone()[0]:
+        rejected = cur.execute(  # the file is read again only when a row was set aside
+            f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, c.reason, {raw} FROM _checked "
+            f"c JOIN _sources USING ({ROW}) WHERE c.reason IS NOT NULL ORDER BY c.{ROW}",
+            [ingest_id, kind.name, name],
+        ).fetchone()[0]
     conflicts = 0
     if skips:
         conflicts = cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, s.conflict, {raw} FROM "
-            f"_checked c JOIN _skips s ON s.{ROW} = c.{ROW} WHERE s.conflict IS NOT NULL "
+            f"_checked c JOIN _skips s ON s.{ROW} = c.{ROW} JOIN _sources o ON o.{ROW} = "
+            f"c.{ROW} WHERE s.conflict IS NOT NULL "
             f"ORDER BY c.{ROW}",
             [ingest_id, kind.name, name],
         ).fetchone()[0]
@@ -556,9 +572,9 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         ).fetchone()[0]
         rows_read += extra
         rejected += extra
-    for view in ("_checked", "_stage"):
+    for view in ("_sources", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
-    for table in ("_skips", "_repeats", "_repeated", "_raw", "_prices", "_csv_errors",
+    for table in ("_checked", "_skips", "_repeats", "_repeated", "_raw", "_prices", "_csv_errors",
                   "_csv_scans", "_csv_gaps"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - conflicts - inserted,
