@@ -70,6 +70,25 @@ def test_a_conflict_is_kept_with_its_reason_and_counted_everywhere(store, tmp_pa
                        "WHERE ingest_id = ?", [again.ingest_id]) == [(1, 1, 1, 0)]
 
 
+def test_repeats_within_a_file_count_only_valid_rows_and_the_first_one_stays(store, tmp_path):
+    """The in-file check groups a hash of the identity as read from the file, then checks the
+    candidates exactly: a broken row's id is no repeat, spaces around an id are trimmed, and
+    the first valid row of a repeated identity is stored."""
+    result = ingest_file(store, write_csv(tmp_path / "r.csv", [
+        event_row("a", status="bogus"), event_row("a", latency_ms=1),
+        event_row(" b ", latency_ms=2), event_row("b", latency_ms=2),
+        event_row("c", latency_ms=3), event_row("c", latency_ms=4),
+        event_row("c", system="other", latency_ms=5)]))
+    assert (result.rows_read, result.inserted, result.duplicates, result.conflicts,
+            result.rejected) == (7, 4, 1, 1, 1)
+    assert store.query("SELECT system, event_id, latency_ms FROM inference_events ORDER BY ALL") \
+        == [("other", "c", 5.0), ("sys", "a", 1.0), ("sys", "b", 2.0), ("sys", "c", 3.0)]
+    assert reasons(store, result.ingest_id) == [
+        "status 'bogus' is not one of ok, error, timeout, fallback",
+        "system 'sys' event_id 'c' appears earlier in this file (row 5) with other values "
+        "(latency_ms)"]
+
+
 def test_a_store_of_the_previous_schema_migrates_without_losing_or_rekeying(tmp_path):
     path = tmp_path / "old.duckdb"
     conn = duckdb.connect(str(path))

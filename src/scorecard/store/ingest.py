@@ -335,9 +335,11 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
     if JSON_ERROR in columns:
         checks.insert(0, (f"{JSON_ERROR} IS NOT NULL", JSON_ERROR))
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks)
+    broken = " OR ".join(f"({cond})" for cond, _ in checks)  # a NULL condition breaks nothing
     extra = f", {JSON_ERROR}" if JSON_ERROR in columns else ""
-    return (f"SELECT {ROW}, {', '.join(vals)}, "
-            f"NULLIF(concat_ws('; ', {reasons}), '') AS reason "
+    # the reason's text is built only for rows that break a rule
+    return (f"SELECT {ROW}, {', '.join(vals)}, CASE WHEN {broken} THEN "
+            f"NULLIF(concat_ws('; ', {reasons}), '') END AS reason "
             f"FROM (SELECT {ROW}{extra}, {', '.join(raws)} FROM _stage)")
 
 
@@ -472,9 +474,10 @@ def _identity_words(kind: Kind, alias: str) -> str:
     return " || ' ' || ".join(f"'{c} ''' || {alias}.v_{c} || ''''" for c in kind.identity)
 
 
-def _find_repeats(cur, kind: Kind, stored_rows: int) -> int:
+def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
     """Fill `_skips` (row number, conflict reason or NULL for a duplicate) with the valid rows
-    whose identity is already stored, or appears earlier in the file; return how many."""
+    whose identity is already stored, or appears earlier in the file; return how many.
+    `raw_identity` is SQL over `_stage` for the identity columns as the rules read them."""
     ident = ", ".join(f"v_{c}" for c in kind.identity)
     picked = ", ".join([f"c.{ROW}", *(f"c.v_{c}" for c in kind.identity)])
 
@@ -492,12 +495,17 @@ def _find_repeats(cur, kind: Kind, stored_rows: int) -> int:
             f"{differs} AS differs FROM _checked c JOIN {kind.table} t "
             f"ON {stored_on} WHERE c.reason IS NULL) c")
     # identities repeated within the file: the first valid row counts (usually there are none).
-    # Grouping on a 64-bit hash of the identity is far cheaper than on its text; the few rows
-    # whose hash repeats are then grouped exactly, so a hash collision changes nothing.
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats AS SELECT {ident}, min({ROW}) AS keep "
-                f"FROM _checked WHERE reason IS NULL AND hash({ident}) IN (SELECT h FROM "
-                f"(SELECT hash({ident}) AS h FROM _checked WHERE reason IS NULL) GROUP BY h "
-                f"HAVING count(*) > 1) GROUP BY ALL HAVING count(*) > 1")
+    # A 64-bit hash of each row's identity, read straight from the file, is grouped first: far
+    # cheaper than checking every rule and grouping the text. Only the rows whose hash repeats
+    # are then checked and grouped exactly, so a hash collision changes nothing.
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS SELECT h FROM (SELECT "
+                f"hash({raw_identity}) AS h FROM _stage) GROUP BY h HAVING count(*) > 1")
+    typed = ", ".join(f"v_{c} VARCHAR" for c in kind.identity)  # identities are text
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats ({typed}, keep BIGINT)")
+    if cur.execute("SELECT count(*) FROM _candidates").fetchone()[0]:
+        cur.execute(f"INSERT INTO _repeats SELECT {ident}, min({ROW}) AS keep FROM _checked "
+                    f"WHERE hash({ident}) IN (SELECT h FROM _candidates) AND reason IS NULL "
+                    f"GROUP BY ALL HAVING count(*) > 1")
     if cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]:
         differs = _differences(kind, lambda col: f"k.v_{col}")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT c.* FROM _checked c "
@@ -518,9 +526,9 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     """Stream the checked rows into the store, without materialising them: one pass finds
     identities already stored or repeated in the file, one inserts the valid new rows, one keeps
     the rejected and conflicting ones with their reasons."""
-    # every rule is checked once: the typed values and reasons are kept in a temp table (which
-    # spills to disk when large) that the passes below read, instead of the file again
-    cur.execute("CREATE OR REPLACE TEMP TABLE _checked AS "
+    # every rule as SQL over the file; the passes below ask it only for what they need (the
+    # time order reads one column), and the insert checks every rule as it stores the rows
+    cur.execute("CREATE OR REPLACE TEMP VIEW _checked AS "
                 f"{_checked_sql(kind, columns, cmap, limits)}")
     cur.execute(f"CREATE OR REPLACE TEMP VIEW _sources AS {_sources_sql(columns)}")
     rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
@@ -536,7 +544,9 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     select = ", ".join(f"{expr} AS {_quote(col)}" for col, expr in values.items())
     step(0.3, "Checking every row against the contract and the stored rows")
     stored = cur.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0]
-    skips = _find_repeats(cur, kind, stored)
+    by_name = {c.name: c for c in kind.columns}
+    raw_identity = ", ".join(_source_expr(by_name[c], columns, cmap) for c in kind.identity)
+    skips = _find_repeats(cur, kind, stored, raw_identity)
     skip = f" AND NOT EXISTS (SELECT 1 FROM _skips s WHERE s.{ROW} = c.{ROW})" if skips else ""
     order = f" ORDER BY v_{kind.order_by}" if _out_of_order(cur, f"v_{kind.order_by}") else ""
     step(0.5, "Storing the valid rows")
@@ -549,8 +559,8 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     raw = _raw_value(columns)
     step(0.8, "Keeping the rejected rows with their reasons")
     rejected = 0
-    if cur.execute("SELECT count(*) FROM _checked WHERE reason IS NOT NULL").fetchone()[0]:
-        rejected = cur.execute(  # the file is read again only when a row was set aside
+    if rows_read - inserted - skips:  # some rows broke a rule: check again to keep them
+        rejected = cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, c.reason, {raw} FROM _checked "
             f"c JOIN _sources USING ({ROW}) WHERE c.reason IS NOT NULL ORDER BY c.{ROW}",
             [ingest_id, kind.name, name],
@@ -572,9 +582,10 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         ).fetchone()[0]
         rows_read += extra
         rejected += extra
-    for view in ("_sources", "_stage"):
+    for view in ("_checked", "_sources", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
-    for table in ("_checked", "_skips", "_repeats", "_repeated", "_raw", "_prices", "_csv_errors",
+    for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_prices",
+                  "_csv_errors",
                   "_csv_scans", "_csv_gaps"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - conflicts - inserted,
