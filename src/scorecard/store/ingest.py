@@ -570,8 +570,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         conflicts = cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, s.conflict, {raw} FROM "
             f"_checked c JOIN _skips s ON s.{ROW} = c.{ROW} JOIN _sources o ON o.{ROW} = "
-            f"c.{ROW} WHERE s.conflict IS NOT NULL "
-            f"ORDER BY c.{ROW}",
+            f"c.{ROW} WHERE s.conflict IS NOT NULL ORDER BY c.{ROW}",
             [ingest_id, kind.name, name],
         ).fetchone()[0]
     structural = _structural_rejects(fmt)
@@ -585,8 +584,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     for view in ("_checked", "_sources", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_prices",
-                  "_csv_errors",
-                  "_csv_scans", "_csv_gaps"):
+                  "_csv_errors", "_csv_scans", "_csv_gaps"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - conflicts - inserted,
                         conflicts, rejected, ingest_id)
