@@ -7,10 +7,9 @@ cookie is not used, because nothing could end one before it expired."""
 
 import importlib
 import os
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
-
-from datetime import datetime, timedelta, timezone
 
 import extra_streamlit_components as stx
 import streamlit as st
@@ -21,7 +20,7 @@ from scorecard import sessions
 from scorecard.errors import ScorecardError, StoreBusy
 from scorecard.sessions import load_policy
 from scorecard.settings import config_dir
-from scorecard.users import ROLE_TITLES, Directory, can
+from scorecard.users import ROLE_TITLES, Directory, can, dummy_password_hash
 
 os.umask(0o077)  # uploads, maps, thresholds and the store's files are the owner's alone
 st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
@@ -40,7 +39,6 @@ PAGES = [
 COOKIE = "scorecard_session"  # holds only a random token; the session itself is in the store
 _cookie_component = importlib.import_module(stx.CookieManager.__module__)._component_func
 NOT_A_MATCH = "That username and password do not match a sign-in."
-_DUMMY_HASH = stauth.Hasher.hash("not a password anyone has")  # equal work for unknown names
 
 
 def client_address() -> str:
@@ -93,7 +91,8 @@ def attempt_sign_in(username: str, password: str, directory: Directory, policy) 
                  f"in {_wait_words(wait)}.")
         return
     entry = directory.usernames.get(name)
-    matches = stauth.Hasher.check_pw(password, (entry or {}).get("password") or _DUMMY_HASH)
+    stored = (entry or {}).get("password") or dummy_password_hash()
+    matches = stauth.Hasher.check_pw(password, stored)
     role = directory.role(name)
     if not (entry and matches and role):
         locked = sessions.record_failure(ledger, name, role, client, policy)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+from functools import lru_cache
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +49,13 @@ def can(role: str | None, capability: str) -> bool:
 
 def hash_password(password: str, rounds: int = 12) -> str:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds)).decode()
+
+
+@lru_cache(maxsize=1)
+def dummy_password_hash() -> str:
+    """A hash no password matches, checked for unknown usernames so that their answer takes as
+    long as a known one's (made once per process: bcrypt is slow on purpose)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def users_file(cfg_dir: Path) -> Path:
