@@ -151,12 +151,21 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
             f"SELECT k FROM (SELECT unnest(json_keys(CASE WHEN {is_object} THEN line END)) AS k, min(rowid) AS first FROM _raw "
             f"WHERE {is_object} GROUP BY k) ORDER BY first"
         ).fetchall()]
-        obj = f"CASE WHEN {is_object} THEN line END"
-        cols = "".join(f", {_json_member(obj, k)} AS {_quote(k)}" for k in keys
-                       if k not in ("", ROW, JSON_ERROR, JSON_LINE))  # "" names no column
-        view = (f"SELECT rowid - (SELECT min(rowid) FROM _raw) + 1 AS {ROW}, CASE WHEN {is_object} "
-                f"THEN NULL ELSE 'line is not a JSON object' END AS {JSON_ERROR}, "
-                f"line AS {JSON_LINE}{cols} FROM _raw WHERE line IS NOT NULL AND trim(line) <> ''")
+        members = [k for k in keys if k not in ("", ROW, JSON_ERROR, JSON_LINE)]  # "" no column
+        # every member in one parse of the line (a path per member, answered as a list)
+        paths = ", ".join(_literal(_json_path(k)) for k in members)
+        values = (f", json_extract_string(CASE WHEN is_object THEN line END, [{paths}]) "
+                  "AS __members" if members else "")
+        cols = "".join(f", __members[{i}] AS {_quote(k)}" for i, k in enumerate(members, 1))
+        # parsed once into a temp table, which every later pass reads instead of the text
+        cur.execute(
+            f"CREATE OR REPLACE TEMP TABLE _json AS SELECT rid - (SELECT min(rowid) FROM _raw) "
+            f"+ 1 AS {ROW}, CASE WHEN is_object THEN NULL ELSE 'line is not a JSON object' END "
+            f"AS {JSON_ERROR}, line AS {JSON_LINE}{cols} FROM (SELECT rowid AS rid, line, "
+            f"is_object{values} FROM (SELECT rowid, line, {is_object} AS is_object FROM _raw "
+            f"WHERE line IS NOT NULL AND trim(line) <> ''))")
+        cur.execute("DROP TABLE _raw")
+        view = "SELECT * FROM _json"
     cur.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS {view}")
     return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
 
@@ -165,10 +174,9 @@ JSON_ERROR = "__json_error"  # why a JSON Lines line is not a row
 JSON_LINE = "__line"  # the line as it was, kept when the row is rejected
 
 
-def _json_member(obj: str, key: str) -> str:
-    """SQL for one member of a JSON object as text, whatever characters its key holds."""
-    path = '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return f"json_extract_string({obj}, {_literal(path)})"
+def _json_path(key: str) -> str:
+    """The JSON path of one member of an object, whatever characters its key holds."""
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _csv_row_numbers(cur) -> str:
@@ -583,7 +591,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         rejected += extra
     for view in ("_checked", "_sources", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
-    for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_prices",
+    for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_json", "_prices",
                   "_csv_errors", "_csv_scans", "_csv_gaps"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - conflicts - inserted,
