@@ -59,19 +59,24 @@ def _over_https() -> bool:
         isinstance(url, str) and url.startswith("https:"))
 
 
+def _hide_cookie_frame() -> None:
+    """The cookie component draws an empty frame; keep it from taking space on the page."""
+    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
+
+
 def write_cookie(token: str, policy) -> None:
     """Give the browser the session token: SameSite Strict, Secure over HTTPS, gone when the
     session's lifetime ends. (Set from the page, so it cannot be HttpOnly; the server-side
     check is what makes a copied token useless once the session has ended.)"""
     expires = datetime.now(timezone.utc) + timedelta(days=policy.lifetime_days)
-    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
+    _hide_cookie_frame()
     _cookie_component(method="set", cookie=COOKIE, value=token, key="cookie_set", default=False,
                       options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict",
                                **({"secure": True} if _over_https() else {})})
 
 
 def delete_cookie() -> None:
-    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
+    _hide_cookie_frame()
     _cookie_component(method="delete", cookie=COOKIE, key="cookie_delete", default=False)
 
 

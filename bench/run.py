@@ -154,6 +154,18 @@ def first_paint(db: Path, runs: int, typing_seconds: float = 0.0) -> dict:
     return {"cold": cold, "warm": warm}
 
 
+TEXT_FORMATS = {"csv": "(HEADER)", "jsonl": "(FORMAT json)"}  # DuckDB COPY options
+
+
+def as_text_file(source: Path, fmt: str) -> Path:
+    """The Parquet events written as CSV or JSON Lines, once, beside it in bench/data/."""
+    text = DATA / f"{source.stem}.{fmt}"
+    if not text.exists():
+        duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{source}')) "
+                                 f"TO '{text}' {TEXT_FORMATS[fmt]}")
+    return text
+
+
 def bounded_ingest(source: Path, tmp: Path) -> dict:
     """Ingest the events as CSV and as JSON Lines, each larger than the memory DuckDB may use,
     to show that ingestion spills to disk instead of holding the file."""
@@ -163,11 +175,8 @@ def bounded_ingest(source: Path, tmp: Path) -> dict:
     cfg = copy_config(DEFAULT_CONFIG_DIR, tmp / "bounded-config")
     (cfg / "store.yaml").write_text(f"memory_limit: {BOUNDED_LIMIT}\n", encoding="utf-8")
     out = {}
-    for fmt, options in (("csv", "(HEADER)"), ("jsonl", "(FORMAT json)")):
-        text = DATA / f"{source.stem}.{fmt}"
-        if not text.exists():
-            duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{source}')) "
-                                     f"TO '{text}' {options}")
+    for fmt in TEXT_FORMATS:
+        text = as_text_file(source, fmt)
         measure = Measure()
         run_process(scorecard("ingest", str(text), "--db", str(tmp / f"bounded-{fmt}.duckdb"),
                               "--config", str(cfg)), measure)
@@ -202,11 +211,8 @@ def text_ingests(source: Path, tmp: Path, runs: int) -> dict:
     """The same events as CSV and as JSON Lines: `scorecard ingest` against DuckDB's own read
     of the file into a table."""
     out = {}
-    for fmt, options in (("csv", "(HEADER)"), ("jsonl", "(FORMAT json)")):
-        text = DATA / f"{source.stem}.{fmt}"
-        if not text.exists():
-            duckdb.connect().execute(f"COPY (SELECT * FROM read_parquet('{source}')) "
-                                     f"TO '{text}' {options}")
+    for fmt in TEXT_FORMATS:
+        text = as_text_file(source, fmt)
         ours, raw = Measure(), Measure()
         for i in range(runs):
             print(f"[text] {fmt} run {i + 1}/{runs}", flush=True)

@@ -85,3 +85,12 @@ def no_unexpected_errors(request):
     logger.removeHandler(handler)
     if not request.node.get_closest_marker("unexpected_error_expected"):
         assert not handler.messages, f"the app logged: {handler.messages}"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per browser-test module."""
+    from served_app import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium

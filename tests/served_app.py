@@ -49,6 +49,19 @@ class Served:
 
 
 @contextmanager
+def launched_chromium():
+    """Debian's Chromium, headless, driven by Playwright; closed when the block ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@contextmanager
 def served(db: Path, cfg: Path, timeout: float = 90):
     """Run `scorecard serve` until the block ends; yields its URL and process id."""
     port = free_port()

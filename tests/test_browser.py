@@ -12,7 +12,7 @@ import pytest
 
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
-from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, open_sign_in, require_chromium,
+from served_app import (copy_config, open_sign_in, require_chromium,
                         served, sign_in, wait_for_scorecard, wait_for_sign_in_cookie)
 
 pytestmark = pytest.mark.browser
@@ -36,16 +36,6 @@ def app_url(tmp_path_factory):
     with served(db, copy_config(DEFAULT_CONFIG_DIR, root / "config")) as server:
         APP_DB[server.url] = db
         yield server.url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

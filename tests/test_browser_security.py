@@ -16,7 +16,7 @@ import pytest
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.users import add_user
-from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, open_sign_in, require_chromium,
+from served_app import (copy_config, open_sign_in, require_chromium,
                         served, sign_in, wait_for_scorecard, wait_until_idle)
 
 pytestmark = pytest.mark.browser
@@ -39,16 +39,6 @@ def server(tmp_path_factory):
     add_user(cfg, "dana", "product_manager", PASSWORD)
     with served(db, cfg) as running:
         yield running.url, db, cfg
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser, cookies=()):

@@ -149,10 +149,6 @@ class Directory:
                 usernames.setdefault(username, entry)
         return cls({u.lower(): dict(e) for u, e in usernames.items()})
 
-    def credentials(self) -> dict:
-        """A fresh copy in the layout streamlit-authenticator expects."""
-        return {"usernames": {u: dict(e) for u, e in self.usernames.items()}}
-
     def role(self, username: str | None) -> str | None:
         entry = self.usernames.get((username or "").lower())
         roles = [r for r in (entry or {}).get("roles") or [] if r in ROLES]

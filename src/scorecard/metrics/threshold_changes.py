@@ -101,12 +101,13 @@ def save_change(store: Store, path: Path, proposal: Proposal, *, actor: str,
     new = current_entry(after, proposal.metric, proposal.system)
     if old == new:
         raise BadInput("That is the threshold already in force; nothing changed.")
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     with store.transaction(changes_data=False) as cur:
         cur.execute("INSERT INTO threshold_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [datetime.now(timezone.utc).replace(tzinfo=None), actor, proposal.system,
-                     proposal.metric, json.dumps(old), json.dumps(new), reason.strip()])
+                    [now, actor, proposal.system, proposal.metric, json.dumps(old),
+                     json.dumps(new), reason.strip()])
         save_thresholds(after, path, {_file_path(proposal): (
-            f"{reason.strip()} ({actor}, {datetime.now(timezone.utc):%d %b %Y})")})
+            f"{reason.strip()} ({actor}, {now:%d %b %Y})")})
         # a failed write rolls the history row back
     return after
 
