@@ -76,7 +76,7 @@ def numbers(store: Store) -> dict:
 def demo_numbers(root: Path) -> dict:
     """Numbers from the rollup and, the rollup set aside, from the events themselves."""
     write_sample(root / "files")
-    with Store(root / "demo.duckdb") as store:
+    with Store(root / "demo.duckdb", settings={"threads": 1}) as store:  # one summing order
         load_demo(store, root / "files", Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
         add_demo_settings(store)
         rolled = numbers(store)
