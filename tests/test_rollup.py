@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 
 from conftest import event_row, write_csv
 from scorecard.demo import load_demo, write_sample
-from scorecard.metrics import rollups, sql
+from scorecard.metrics import rollups
+from scorecard.metrics.families import psi
+from scorecard.metrics.families.base import ROLLUP
+from scorecard.metrics.registry import Measure
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
@@ -38,7 +41,7 @@ def assert_same_rows(got: list[tuple], want: list[tuple]) -> None:
 
 
 def rollup_rows(store: Store) -> list[tuple]:
-    return store.query(f"SELECT * FROM {sql.ROLLUP} ORDER BY system, day")
+    return store.query(f"SELECT * FROM {ROLLUP} ORDER BY system, day")
 
 
 def rebuilt_rows(store: Store) -> list[tuple]:
@@ -118,7 +121,7 @@ def pinned(system: str, start: str, end: str):
 def test_a_pinned_baseline_is_computed_from_the_events_and_agrees(demo_db, tmp_path):
     thresholds = pinned("credit-precheck", "2026-09-14", "2026-10-05")
     with Store(demo_db, read_only=True) as store, events_only(demo_db, tmp_path) as raw:
-        kept = store.query(f"SELECT scope, b0 FROM {sql.PSI_BASELINES} "
+        kept = store.query(f"SELECT scope, b0 FROM {psi.KEPT} "
                            "WHERE scope = 'credit-precheck'")
         assert kept and all(b0 != datetime(2026, 9, 14) for _, b0 in kept)
         assert_same_scorecard(compute_scorecard(store, thresholds),
@@ -130,7 +133,7 @@ def test_kept_baseline_deciles_are_not_used_once_the_baseline_gains_events(demo_
     db = tmp_path / "backfilled.duckdb"
     shutil.copy(demo_db, db)
     with Store(demo_db, read_only=True) as demo:
-        scope, b0 = demo.query(f"SELECT scope, b0 FROM {sql.PSI_BASELINES} "
+        scope, b0 = demo.query(f"SELECT scope, b0 FROM {psi.KEPT} "
                                     "WHERE scope <> '' ORDER BY scope LIMIT 1")[0]
     late = [event_row(f"late{i}", f"{b0:%Y-%m-%d}T12:00:00Z", system=scope,
                       confidence=0.999 - i / 1000) for i in range(300)]
@@ -200,12 +203,12 @@ def test_deleting_then_adding_as_many_events_still_rebuilds(store, tmp_path):
 def test_a_changed_definition_rebuilds_the_rollup(store, tmp_path):
     ingest_file(store, write_csv(tmp_path / "e.csv", [event_row("e1", "2026-11-01T10:00:00Z")]))
     rollups.refresh(store)
-    wider = Rollup(sql.ROLLUP, (*sql.rollup_measures(), ("priced", "count(cost_usd)")))
+    wider = Rollup(ROLLUP, (*rollups.daily_rollup().measures, ("priced", "count(cost_usd)")))
     assert not wider.is_current(store)
     assert wider.refresh(store) == "rebuilt"
     assert wider.is_current(store) and not rollups.daily_rollup().is_current(store)
     assert "priced" in [d[0] for d in store.cursor().execute(
-        f"SELECT * FROM {sql.ROLLUP} LIMIT 0").description]
+        f"SELECT * FROM {ROLLUP} LIMIT 0").description]
 
 
 def test_an_empty_store_has_an_empty_current_rollup(store):
@@ -214,11 +217,21 @@ def test_an_empty_store_has_an_empty_current_rollup(store):
 
 
 def test_only_sums_and_counts_free_of_thresholds_are_rolled_up():
-    assert sql.adds_up_over_days("count(*) FILTER (WHERE outcome = 'success')")
-    assert sql.adds_up_over_days("coalesce(sum(cost_usd), 0) + coalesce(sum(review_cost_usd), 0)")
-    for aggregate in ("count(*) FILTER (WHERE latency_ms <= __slo)", "quantile_cont(x, 0.5)",
-                      "avg(latency_ms)", "count(DISTINCT segment)", "max(latency_ms)"):
-        assert not sql.adds_up_over_days(aggregate), aggregate
+    assert Measure(count="outcome = 'success'").adds_up_over_days
+    assert Measure(count_of="latency_ms").adds_up_over_days
+    assert Measure(sum=("cost_usd", "review_cost_usd")).adds_up_over_days
+    assert not Measure(count="latency_ms <= {slo}").adds_up_over_days
+    assert not Measure(count="confidence < {floor} AND human_reviewed").adds_up_over_days
+    rolled = dict(rollups.daily_rollup().measures)
+    assert "latency_slo_compliance__num" not in rolled and "success_rate__num" in rolled
+
+
+@pytest.mark.parametrize("declared", [{"avg": "latency_ms"}, {"count_of": "max(latency_ms)"},
+                                      {"sum": "cost_usd) + (1"}, {"count": "*", "sum": "x"},
+                                      {}])
+def test_a_measure_is_a_count_or_a_sum_of_plain_columns(declared):
+    with pytest.raises(ValueError):
+        Measure.model_validate(declared)
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

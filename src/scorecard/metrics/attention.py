@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ..store.db import Store
-from . import rollups, sql
+from . import rollups
+from .families import base
 from .compute import MetricValue, Scorecard
 from .formatting import format_value
 from .registry import registry
@@ -78,7 +79,7 @@ class Freshness:
 def freshness(store: Store, card: Scorecard) -> list[Freshness]:
     """The newest event of each system (to the day when read from the daily rollup), and
     whether it has gone quiet before the window's end."""
-    newest = dict(store.query(sql.newest_per_system_query(rollups.ready(store))))
+    newest = dict(store.query(base.newest_per_system_query(rollups.ready(store))))
     cutoff = card.window.end - QUIET_AFTER
     return [Freshness(s, newest.get(s), newest.get(s) is None or newest[s] < cutoff)
             for s in card.systems]

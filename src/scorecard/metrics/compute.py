@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from ..errors import BadInput
 from ..store.db import Store
-from . import rollups, sql
+from . import rollups
+from .families import base, catalog
+from .families.base import Context
 from .registry import registry
 from .thresholds import Thresholds
 
-OVERALL = sql.OVERALL
+OVERALL = base.OVERALL
 
 
 @dataclass
@@ -43,8 +45,10 @@ class Window:
     window_days: int
     baseline_days: int
 
-    def params(self) -> dict:
-        return {"start": self.start, "end": self.end}
+    def context(self, thresholds: Thresholds, systems: list[str], rolled: bool) -> Context:
+        """What the metric queries over this window are built from."""
+        return Context(thresholds, tuple(systems), self.start, self.end, self.baseline_days,
+                       rolled)
 
 
 @dataclass
@@ -72,15 +76,10 @@ def resolve_window(store: Store, as_of: str | date | None = None, window_days: i
     """The current window W = [end - window_days, end), end = the day after as_of at 00:00 UTC."""
     if window_days < 1 or baseline_days < 1:
         raise BadInput("Window and baseline lengths must be at least one day.")
-    day = parse_day(as_of) or store.scalar(sql.newest_day_query()) \
+    day = parse_day(as_of) or store.scalar(base.newest_day_query()) \
         or datetime.now(timezone.utc).date()
     end = datetime.combine(day + timedelta(days=1), time())
     return Window(day, end - timedelta(days=window_days), end, window_days, baseline_days)
-
-
-def run(store: Store, query: str, window: Window) -> list[dict]:
-    params = {k: v for k, v in window.params().items() if f"${k}" in query}
-    return store.query_dicts(query, params)
 
 
 def collect(rows: list[dict], into: dict, key=lambda row: row["scope"]) -> None:
@@ -93,23 +92,25 @@ def collect(rows: list[dict], into: dict, key=lambda row: row["scope"]) -> None:
                 cell.setdefault(metric_id, {})[fld] = value
 
 
-def raw_metrics(store: Store, thresholds: Thresholds, window: Window, systems: list[str],
-                rolled: bool) -> tuple[dict, dict]:
+def systems(store: Store, rolled: bool) -> list[str]:
+    return [r[0] for r in store.query(base.systems_query(rolled))]
+
+
+def baselines_of(rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """Each scope's baseline period, from the rows of a family that gives them."""
+    return {r["scope"]: {"start": r["baseline_start"], "end": r["baseline_end"],
+                         "n": r["baseline_n"], "success_rate": r["baseline_rate"]}
+            for r in rows if "baseline_start" in r}
+
+
+def raw_metrics(store: Store, ctx: Context) -> tuple[dict, dict]:
     """Every metric's raw fields per scope, from a handful of grouped queries."""
     raw: dict[str, dict[str, dict]] = {}
-    min_segment = registry().get("disparity_ratio").min_segment or 30
-    days = window.baseline_days
-    for query in (sql.window_query(thresholds, systems, rolled=rolled),
-                  sql.weekly_query(thresholds, systems, rolled),
-                  sql.psi_query(thresholds, systems, days, rolled=rolled),
-                  sql.incidents_query(), sql.segments_query(min_segment)):
-        collect(run(store, query, window), raw)
-    baseline_rows = run(store, sql.baseline_query(thresholds, systems, days, rolled=rolled),
-                        window)
-    collect(baseline_rows, raw)
-    baselines = {r["scope"]: {"start": r["baseline_start"], "end": r["baseline_end"],
-                              "n": r["baseline_n"], "success_rate": r["baseline_rate"]}
-                 for r in baseline_rows}
+    baselines: dict[str, dict[str, Any]] = {}
+    for query in catalog.queries(ctx, registry().metrics):
+        rows = store.query_dicts(query)
+        collect(rows, raw)
+        baselines.update(baselines_of(rows))
     return raw, baselines
 
 
@@ -135,7 +136,7 @@ def judge(metric_id: str, fields: dict, thresholds: Thresholds, system: str | No
     extra = {k: _as_number(v) if not isinstance(v, str) else v for k, v in fields.items()
              if k not in ("value", "n", "ci_low", "ci_high")}
     insufficient = value is not None and (n is None or n < metric.min_sample)
-    if metric.family in ("baseline", "psi") and baseline_overlaps:
+    if catalog.room_of(metric.family).needs_baseline and baseline_overlaps:
         insufficient = True
         extra["note"] = "the baseline period overlaps the window"
     return MetricValue(value=value, status=threshold.status(value), n=n,
@@ -149,28 +150,30 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
     """All metrics for every system and for all systems together."""
     window = resolve_window(store, as_of, window_days, baseline_days)
     rolled = rollups.ready(store)
-    systems = [r[0] for r in store.query(sql.systems_query(rolled))]
-    raw, baselines = raw_metrics(store, thresholds, window, systems, rolled)
+    names = systems(store, rolled)
+    raw, baselines = raw_metrics(store, window.context(thresholds, names, rolled))
     values: dict[str, dict[str, MetricValue]] = {}
-    for scope in [OVERALL, *systems]:
+    for scope in [OVERALL, *names]:
         base = baselines.get(scope) or {}
         overlaps = bool(base.get("end") and base["end"] > window.start)
         values[scope] = {m.id: judge(m.id, raw.get(scope, {}).get(m.id, {}), thresholds,
                                      scope or None, overlaps)
                          for m in registry().metrics}
-    return Scorecard(window, systems, values, baselines)
+    return Scorecard(window, names, values, baselines)
 
 
 def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> dict[str, dict]:
     """The windowed metrics over each scope's baseline period: scope -> metric id -> value,
     for the scorecard's change-against-baseline column. Counts are scaled to the window's
     length, so that 28 baseline days compare with a 7-day window."""
-    query = sql.window_query(thresholds, card.systems, rolled=rollups.ready(store))
+    windowed = [m for m in registry().metrics if catalog.room_of(m.family).shared_by == "window"]
+    ctx = card.window.context(thresholds, card.systems, rollups.ready(store))
     values: dict[str, dict] = {}
     periods = {(b["start"], b["end"]) for b in card.baselines.values() if b.get("start")}
     for start, end in periods:
         raw: dict[str, dict[str, dict]] = {}
-        collect(store.query_dicts(query, {"start": start, "end": end}), raw)
+        for query in catalog.queries(replace(ctx, start=start, end=end), windowed):
+            collect(store.query_dicts(query), raw)
         scale = card.window.window_days / max((end - start).days, 1)
         for scope, base in card.baselines.items():
             if (base.get("start"), base.get("end")) != (start, end):

@@ -1,22 +1,68 @@
-"""The metric registry, read once from `metrics.yaml`: one declaration per metric."""
+"""The metric registry, read once from `metrics.yaml`: one declaration per metric.
+
+A metric names its family (how it is computed: `families/catalog.py`); the family reads
+everything else it needs from the declaration. An unknown family, or a reference to a metric
+that is not declared, stops the load with one sentence.
+"""
 
 from __future__ import annotations
 
+import re
+import string
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
+from ..errors import ScorecardError
 from ..settings import parse_yaml
 
 Direction = Literal["higher_is_better", "lower_is_better"]
-Family = Literal["rate", "ratio", "count", "quantile", "gap", "weekly", "baseline", "psi",
-                 "incidents", "segments"]
+PACKAGED = Path(__file__).with_name("metrics.yaml")
+
+ADDITIVE_KINDS = ("count", "count_of", "sum")  # aggregates whose daily values add up
+COLUMN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 
 
-SAMPLE_NOUNS = {"weekly": "weeks", "segments": "segments", "incidents": "incidents",
-                "baseline": "labelled events", "gap": "labelled events"}
+class Measure(BaseModel):
+    """One aggregate over events, declared by kind (exactly one of the three):
+    `count: CONDITION` (rows meeting it; "*" for all), `count_of: COLUMN` (its non-missing
+    values), `sum: COLUMN` or `sum: [COLUMN, ...]` (a list adds the sums, a missing sum as 0)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    count: str | None = None
+    count_of: str | None = None
+    sum: str | tuple[str, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Measure":
+        if sum(v is not None for v in (self.count, self.count_of, self.sum)) != 1:
+            raise ValueError("a measure is exactly one of count, count_of or sum")
+        names = [self.count_of] if self.count_of else [self.sum] if isinstance(self.sum, str) \
+            else list(self.sum or ())
+        bad = [n for n in names if not COLUMN_NAME.fullmatch(n)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a column name")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in ("count", "count_of", "sum") if getattr(self, k) is not None)
+
+    @property
+    def settings_used(self) -> set[str]:
+        """The per-system settings ({slo}, {floor}) its condition names."""
+        text = self.count or ""
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    @property
+    def adds_up_over_days(self) -> bool:
+        """Whether a day-by-day sum of it equals it over a whole period: an additive kind
+        whose condition does not depend on a system's settings (which may change)."""
+        return self.kind in ADDITIVE_KINDS and not self.settings_used
 
 
 class Metric(BaseModel):
@@ -33,30 +79,52 @@ class Metric(BaseModel):
     format: Literal["count", "percent", "decimal", "pp", "usd", "ms", "minutes"]
     direction: Direction
     min_sample: int
-    family: Family
-    numerator: str | None = None
-    denominator: str | None = None
-    expression: str | None = None
+    family: str
+    numerator: Measure | None = None
+    denominator: Measure | None = None
     quantile: float | None = None
+    based_on: tuple[str, ...] = ()  # the rate metrics (ids) this one is built from
     statistic: Literal["share_meeting", "cv"] | None = None
     field: Literal["detect", "recover"] | None = None
     min_segment: int | None = None
     reading: str | None = None  # what a value means in words; {pct} is the value as a percent
     reading_bands: list[tuple[float | None, str]] | None = None  # (upper bound, words)
 
+    @field_validator("based_on", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        return (value,) if isinstance(value, str) else value
+
     @property
     def is_rate(self) -> bool:
+        """Whether its value is a proportion with a Wilson interval."""
         return self.family == "rate"
 
     @property
     def sample_noun(self) -> str:
         """What the sample size n of this metric counts."""
-        return SAMPLE_NOUNS.get(self.family, "events")
+        from .families.catalog import room_of
+
+        return room_of(self.family).sample_noun
 
 
 class Registry(BaseModel):
     rows: list[str]
     metrics: list[Metric]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> "Registry":
+        from .families.catalog import check_families
+
+        ids = [m.id for m in self.metrics]
+        if len(set(ids)) != len(ids):
+            raise ValueError("metric ids must be unique")
+        for m in self.metrics:
+            unknown = [i for i in m.based_on if i not in ids]
+            if unknown:
+                raise ValueError(f"metric {m.id} is based on {unknown[0]}, which is not declared")
+        check_families(self)
+        return self
 
     def get(self, metric_id: str) -> Metric:
         for metric in self.metrics:
@@ -75,7 +143,32 @@ class Registry(BaseModel):
         return [m for m in self.metrics if m.family in families]
 
 
+def load_registry(path: Path) -> Registry:
+    """The registry declared in a file; a declaration that does not hold is one sentence."""
+    try:
+        return Registry.model_validate(parse_yaml(path.read_text(encoding="utf-8")))
+    except ValueError as exc:
+        raise ScorecardError(f"The metric registry {path} does not hold: {exc}") from None
+
+
+_active: list[Registry] = []
+
+
 @lru_cache(maxsize=1)
+def _packaged() -> Registry:
+    return load_registry(PACKAGED)
+
+
 def registry() -> Registry:
-    data = parse_yaml(Path(__file__).with_name("metrics.yaml").read_text(encoding="utf-8"))
-    return Registry.model_validate(data)
+    """The registry in use: the packaged one, or one set by `using_registry`."""
+    return _active[-1] if _active else _packaged()
+
+
+@contextmanager
+def using_registry(other: Registry) -> Iterator[Registry]:
+    """Compute with another registry for a while (a team's own metrics, or a test's)."""
+    _active.append(other)
+    try:
+        yield other
+    finally:
+        _active.pop()

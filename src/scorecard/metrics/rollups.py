@@ -5,19 +5,20 @@ a store whose derived tables are behind is answered from the events."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from datetime import datetime
 
 from ..store.db import Store
 from ..store.rollup import Rollup
-from . import sql
+from .families import base, psi
 from .thresholds import Thresholds
 
 DEFAULT_BASELINE_DAYS = 28
 
 
-@lru_cache(maxsize=1)
 def daily_rollup() -> Rollup:
-    return Rollup(sql.ROLLUP, sql.rollup_measures())
+    """The rollup of every declared measure that adds up over days (from the registry)."""
+    return Rollup(base.ROLLUP, tuple((column, aggregate) for aggregate, column
+                                     in base.rollup_columns().items()))
 
 
 def refresh(store: Store, thresholds: Thresholds | None = None,
@@ -27,14 +28,9 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     happened to the rollup: current, added or rebuilt."""
     done = daily_rollup().refresh(store)
     thresholds = thresholds or Thresholds.model_construct()  # only the pins matter here
-    systems = [r[0] for r in store.query(sql.systems_query(rolled=True))]
-    with store.transaction(changes_data=False) as cur:
-        cur.execute("CREATE OR REPLACE TEMP TABLE _kept AS "
-                    + sql.psi_baselines_query(thresholds, systems, baseline_days))
-        cur.execute(f"DELETE FROM {sql.PSI_BASELINES} k USING _kept n "
-                    "WHERE k.scope = n.scope AND k.b0 = n.b0 AND k.b1 = n.b1")
-        cur.execute(f"INSERT INTO {sql.PSI_BASELINES} SELECT * FROM _kept")
-        cur.execute("DROP TABLE _kept")
+    systems = tuple(r[0] for r in store.query(base.systems_query(rolled=True)))
+    whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True)
+    store.replace_rows(psi.KEPT, psi.kept_baselines(whole), key=("scope", "b0", "b1"))
     return done
 
 

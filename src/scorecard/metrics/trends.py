@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import BadInput
 from ..store.db import Store
-from . import rollups, sql
-from .compute import Window, collect, judge, run
+from ..sql.dialect import PERIODS
+from . import rollups
+from .compute import Window, collect, judge, systems
+from .families import catalog
+from .families.base import OVERALL
 from .registry import registry
 from .stats import linear_trend
 from .thresholds import Thresholds
@@ -45,39 +48,20 @@ def period_end(start: datetime, period: str) -> datetime:
     return (start.replace(day=1) + timedelta(days=32)).replace(day=1)
 
 
-def _query(family: str, thresholds: Thresholds, systems: list[str], period: str,
-           baseline_days: int, only: set[str] | None, rolled: bool) -> str:
-    if family in sql.WINDOW_FAMILIES:
-        return sql.window_query(thresholds, systems, period, only, rolled)
-    if family == "weekly":
-        return sql.weekly_trend_query(thresholds, systems, period, rolled)
-    if family == "baseline":
-        return sql.baseline_query(thresholds, systems, baseline_days, period, rolled)
-    if family == "psi":
-        return sql.psi_query(thresholds, systems, baseline_days, period, rolled)
-    if family == "incidents":
-        return sql.incidents_query(period)
-    return sql.segments_query(registry().get("disparity_ratio").min_segment or 30, period)
-
-
 def trend_table(store: Store, thresholds: Thresholds, period: str, families: set[str],
                 baseline_days: int = 28, only: set[str] | None = None
                 ) -> dict[tuple[str, datetime], dict[str, dict]]:
     """(scope, period start) -> metric id -> raw fields, for the metric families asked for
-    (and of the windowed ones `only` these ids, when given)."""
+    (and of those `only` these ids, when given). The events count always comes too: it says
+    which periods hold events."""
     rolled = rollups.ready(store)
-    systems = [r[0] for r in store.query(sql.systems_query(rolled))]
+    ctx = WIDE.context(thresholds, systems(store, rolled), rolled)
+    ctx = replace(ctx, baseline_days=baseline_days)
+    wanted = [m for m in registry().metrics
+              if m.id == "events" or (m.family in families and (only is None or m.id in only))]
     table: dict[tuple[str, datetime], dict[str, dict]] = {}
-    wanted = set(families) | {"count"}  # the events count says which periods hold events
-    only = None if only is None else set(only) | {"events"}
-    done: set[str] = set()
-    for family in wanted:
-        key = "window" if family in sql.WINDOW_FAMILIES else family
-        if key in done:
-            continue
-        done.add(key)
-        query = _query(family, thresholds, systems, period, baseline_days, only, rolled)
-        collect(run(store, query, WIDE), table,
+    for query in catalog.queries(ctx, wanted, period):
+        collect(store.query_dicts(query), table,
                 key=lambda row: (row["scope"], row["period_start"]))
     return table
 
@@ -88,7 +72,7 @@ def trend_series(store: Store, thresholds: Thresholds, metric_id: str, period: s
     if metric_id not in registry().ids:
         raise BadInput(f"There is no metric '{metric_id}'; choose one of "
                        f"{', '.join(registry().ids)}.")
-    if period not in sql.PERIODS:
+    if period not in PERIODS:
         raise BadInput(f"Period must be day, week or month, not '{period}'.")
     family = registry().get(metric_id).family
     table = trend_table(store, thresholds, period, {family}, baseline_days, only={metric_id})
@@ -97,7 +81,7 @@ def trend_series(store: Store, thresholds: Thresholds, metric_id: str, period: s
 
 def series_from_table(table: dict, thresholds: Thresholds, metric_id: str, period: str,
                       system: str | None) -> list[TrendPoint]:
-    scope = system or sql.OVERALL
+    scope = system or OVERALL
     points = []
     for (s, start), metrics in sorted(table.items(), key=lambda kv: kv[0][1]):
         if s != scope or not metrics.get("events", {}).get("value"):

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 import duckdb
 
 from ..errors import ScorecardError, StoreBusy
+from ..sql import Query, identifier
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 _LOCK_WORDS = ("lock", "conflicting")
@@ -29,6 +30,13 @@ def writable(path: Path) -> bool:
     if path.exists():
         return os.access(path, os.W_OK) and folder is not None and os.access(folder, os.W_OK)
     return folder is None or os.access(folder, os.W_OK)
+
+
+def _statement(sql: str | Query, params: list | dict | None) -> tuple[str, list | dict]:
+    """Text and parameters of a query given as a `Query`, or as text with its parameters."""
+    if isinstance(sql, Query):
+        return sql.text, dict(sql.params)
+    return sql, params or []
 
 
 def _is_lock_error(exc: Exception) -> bool:
@@ -109,22 +117,22 @@ class Store:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def query(self, sql: str, params: list | dict | None = None) -> list[tuple]:
+    def query(self, sql: str | Query, params: list | dict | None = None) -> list[tuple]:
         """Rows of a query as tuples."""
-        return self.cursor().execute(sql, params or []).fetchall()
+        return self.cursor().execute(*_statement(sql, params)).fetchall()
 
-    def query_dicts(self, sql: str, params: list | dict | None = None) -> list[dict]:
+    def query_dicts(self, sql: str | Query, params: list | dict | None = None) -> list[dict]:
         """Rows of a query as dicts keyed by column name (for small, aggregated results)."""
-        cur = self.cursor().execute(sql, params or [])
+        cur = self.cursor().execute(*_statement(sql, params))
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
 
-    def query_df(self, sql: str, params: list | dict | None = None):
+    def query_df(self, sql: str | Query, params: list | dict | None = None):
         """A small, aggregated result as a pandas DataFrame (never a whole table)."""
-        return self.cursor().execute(sql, params or []).df()
+        return self.cursor().execute(*_statement(sql, params)).df()
 
-    def scalar(self, sql: str, params: list | dict | None = None) -> Any:
-        row = self.cursor().execute(sql, params or []).fetchone()
+    def scalar(self, sql: str | Query, params: list | dict | None = None) -> Any:
+        row = self.cursor().execute(*_statement(sql, params)).fetchone()
         return row[0] if row else None
 
     def data_version(self) -> int:
@@ -162,6 +170,18 @@ class Store:
                 raise
             finally:
                 cur.close()
+
+    def replace_rows(self, table: str, rows: Query, key: tuple[str, ...]) -> None:
+        """In one write, the rows of `rows` take the place of the rows of `table` with the same
+        `key` (derived data only: it leaves every metric as it was)."""
+        name = identifier(table)
+        same = " AND ".join(f"k.{identifier(c)} = n.{identifier(c)}" for c in key)
+        with self.transaction(changes_data=False) as cur:
+            cur.execute(f"CREATE OR REPLACE TEMP TABLE _replacing AS {rows.text}",
+                        dict(rows.params))
+            cur.execute(f"DELETE FROM {name} k USING _replacing n WHERE {same}")
+            cur.execute(f"INSERT INTO {name} SELECT * FROM _replacing")
+            cur.execute("DROP TABLE _replacing")
 
     # -- schema -----------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from ..sql import identifier
 from .db import Store
 
 EVENTS = "inference_events"
@@ -36,7 +37,7 @@ class Rollup:
 
     def aggregate_query(self, where: str = "") -> str:
         """The rollup's rows computed from the events (`where` narrows them)."""
-        cols = ", ".join(f'{sql} AS "{name}"' for name, sql in self.measures)
+        cols = ", ".join(f"{sql} AS {identifier(name)}" for name, sql in self.measures)
         return (f"SELECT system, date_trunc('day', timestamp) AS day, count(*) AS {COUNT}, "
                 f"{cols} FROM {EVENTS} {where} GROUP BY ALL")
 
@@ -63,7 +64,7 @@ class Rollup:
             if covered is not None and covered < events:
                 self._add(cur, covered)
             if covered is None or covered > events or self._sum_of_counts(cur) != events:
-                cur.execute(f'CREATE OR REPLACE TABLE "{self.name}" AS '
+                cur.execute(f"CREATE OR REPLACE TABLE {identifier(self.name)} AS "
                             f"{self.aggregate_query('')} ORDER BY day, system")
                 done = "rebuilt"
             cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
@@ -72,20 +73,22 @@ class Rollup:
             return done
 
     def _sum_of_counts(self, cur) -> int:
-        return cur.execute(f'SELECT coalesce(sum({COUNT}), 0) FROM "{self.name}"').fetchone()[0]
+        return cur.execute(f"SELECT coalesce(sum({COUNT}), 0) FROM {identifier(self.name)}"
+                           ).fetchone()[0]
 
     def _add(self, cur, covered: int) -> None:
         """Fold the sums of the events past `covered` into the days they fall on."""
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _delta AS "
                     f"{self.aggregate_query(f'WHERE rowid >= {int(covered)}')}")
-        sums = ", ".join(f'sum("{name}") AS "{name}"' for name in [COUNT, *dict(self.measures)])
+        sums = ", ".join(f"sum({identifier(name)}) AS {identifier(name)}"
+                         for name in [COUNT, *dict(self.measures)])
         cur.execute(f"""CREATE OR REPLACE TEMP TABLE _merged AS
             SELECT system, day, {sums} FROM (
-              SELECT r.* FROM "{self.name}" r SEMI JOIN _delta d USING (system, day)
+              SELECT r.* FROM {identifier(self.name)} r SEMI JOIN _delta d USING (system, day)
               UNION ALL BY NAME SELECT * FROM _delta)
             GROUP BY system, day""")
-        cur.execute(f'DELETE FROM "{self.name}" r USING _delta d '
-                    f"WHERE r.system = d.system AND r.day = d.day")
-        cur.execute(f'INSERT INTO "{self.name}" BY NAME SELECT * FROM _merged')
+        cur.execute(f"DELETE FROM {identifier(self.name)} r USING _delta d "
+                    "WHERE r.system = d.system AND r.day = d.day")
+        cur.execute(f"INSERT INTO {identifier(self.name)} BY NAME SELECT * FROM _merged")
         cur.execute("DROP TABLE _delta")
         cur.execute("DROP TABLE _merged")

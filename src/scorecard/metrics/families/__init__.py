@@ -1,0 +1,1 @@
+"""The metric families: one module each, listed in `catalog.py`."""

@@ -1,0 +1,138 @@
+"""What every family shares: the context a query is built in, the measures' SQL, the
+per-system settings table, and where counts and sums are read (events or the daily rollup)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Callable, Iterable
+
+from ...sql import DUCKDB, Dialect, Query, identifier, literal
+from ...store.rollup import COUNT as ROLLUP_COUNT
+from ..registry import Measure, Metric, registry
+from ..thresholds import Thresholds
+
+OVERALL = ""  # the scope of all systems together
+EVENTS = "inference_events"
+ROLLUP = "daily_rollup"
+SETTING_COLUMNS = {"slo": "__slo", "floor": "__floor"}  # per-system settings, per event row
+
+__all__ = ["OVERALL", "EVENTS", "ROLLUP", "ROLLUP_COUNT", "Context", "measure_sql",
+           "params_table", "counts_source", "rollup_columns", "ratio", "column"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a family's query depends on besides its metrics."""
+
+    thresholds: Thresholds
+    systems: tuple[str, ...]
+    start: datetime
+    end: datetime
+    baseline_days: int = 28
+    rolled: bool = False  # whether counts and sums may be read from the daily rollup
+    dialect: Dialect = DUCKDB
+
+    def query(self, text: str) -> Query:
+        """The text with the window's bounds ($start, $end) it uses."""
+        return Query.using(text, {"start": self.start, "end": self.end})
+
+
+def column(metric_id: str, field: str) -> str:
+    """The result column of one field of a metric: "metric:field"."""
+    return identifier(f"{metric_id}:{field}")
+
+
+def ratio(num: str, den: str, d: Dialect) -> str:
+    return f"{d.double(num)} / NULLIF({den}, 0)"
+
+
+def measure_sql(measure: Measure, d: Dialect = DUCKDB) -> str:
+    """The aggregate a measure declares, its {slo} and {floor} read from the event's row."""
+    if measure.kind == "count":
+        condition = None if measure.count == "*" else measure.count.format_map(SETTING_COLUMNS)
+        return d.count_if(condition)
+    if measure.kind == "count_of":
+        return f"count({measure.count_of})"  # a plain column name (Measure checks it)
+    if isinstance(measure.sum, str):
+        return f"sum({measure.sum})"
+    return " + ".join(f"coalesce(sum({c}), 0)" for c in measure.sum)
+
+
+def params_table(ctx: Context, targets: Iterable[str] = ()) -> str:
+    """CTE `params`: (system, slo, floor, one "<id>:target" per metric in `targets`) for every
+    system and for all systems ('')."""
+    targets = list(targets)
+    d = ctx.dialect
+    typed = [d.typed_null("VARCHAR"), *[d.typed_null("DOUBLE")] * (2 + len(targets))]
+    rows = [f"({', '.join(typed)})"]
+    for s in [OVERALL, *ctx.systems]:
+        name = s or None
+        values = [ctx.thresholds.slo_ms(name), ctx.thresholds.floor(name),
+                  *(ctx.thresholds.for_metric(t, name).target for t in targets)]
+        rows.append(f"({literal(s)}, {', '.join(literal(float(v)) for v in values)})")
+    names = ", ".join(["system", "slo", "floor", *(column(t, "target") for t in targets)])
+    return f"params({names}) AS (VALUES {', '.join(rows)})"
+
+
+def rollup_columns(d: Dialect = DUCKDB) -> dict[str, str]:
+    """Aggregate SQL -> its column in the daily rollup: the events count and every declared
+    measure that adds up over days (see `Measure.adds_up_over_days`)."""
+    columns = {"count(*)": "count_all"}
+    for metric in registry().metrics:
+        for part, measure in (("num", metric.numerator), ("den", metric.denominator)):
+            if measure is not None and measure.adds_up_over_days:
+                columns.setdefault(measure_sql(measure, d), f"{metric.id}__{part}")
+    return columns
+
+
+def counts_source(ctx: Context) -> tuple[str, str, Callable[[str], str]]:
+    """Where counts and sums are read: (table, its day-aligned time column, aggregate -> SQL).
+    From the rollup an aggregate is the sum of its daily column; from the events, itself."""
+    if ctx.rolled:
+        columns = rollup_columns(ctx.dialect)
+        return ROLLUP, "day", lambda aggregate: f"sum({identifier(columns[aggregate])})"
+    return EVENTS, "timestamp", lambda aggregate: aggregate
+
+
+def rate_measures(metric: Metric, d: Dialect = DUCKDB) -> tuple[str, str]:
+    """(numerator, denominator) SQL of a rate metric."""
+    return measure_sql(metric.numerator, d), measure_sql(metric.denominator, d)
+
+
+def measure_within(measure: Measure, condition: str, d: Dialect = DUCKDB) -> str:
+    """The measure over only the rows meeting `condition` as well."""
+    condition = condition.format_map(SETTING_COLUMNS)
+    if measure.kind == "count":
+        own = None if measure.count == "*" else measure.count.format_map(SETTING_COLUMNS)
+        return d.count_if(condition if own is None else f"{condition} AND ({own})")
+    return d.filtered(measure_sql(measure, d), condition)
+
+
+def counting(ctx: Context, aggregates: Iterable[str]) -> Context:
+    """The context to read these aggregates in: from the rollup only if it holds them all."""
+    if ctx.rolled and not set(aggregates) <= set(rollup_columns(ctx.dialect)):
+        return replace(ctx, rolled=False)
+    return ctx
+
+
+def period_start(ctx: Context, period: str | None, column_: str) -> str:
+    """The start of the period holding `column_`, or one constant when there are no periods."""
+    return ctx.dialect.trunc(period, column_) if period else ctx.dialect.no_period()
+
+
+def systems_query(rolled: bool) -> Query:
+    """Every system with events or incidents, by name."""
+    table = ROLLUP if rolled else EVENTS
+    return Query(f"SELECT system FROM {table} GROUP BY system "
+                 "UNION SELECT system FROM incidents GROUP BY system ORDER BY 1")
+
+
+def newest_per_system_query(rolled: bool) -> Query:
+    """(system, newest event time): to the day from the rollup, exact from the events."""
+    table, time_column = (ROLLUP, "day") if rolled else (EVENTS, "timestamp")
+    return Query(f"SELECT system, max({time_column}) FROM {table} GROUP BY system")
+
+
+def newest_day_query() -> Query:
+    return Query(f"SELECT CAST(max(timestamp) AS DATE) FROM {EVENTS}")

@@ -1,0 +1,43 @@
+"""Each scope's baseline period: pinned in the thresholds, or the first `baseline_days` days
+of its events. Shared by the families that compare the window with the baseline."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ...sql import literal
+from .base import Context, counts_source
+
+
+def bounds(ctx: Context, rolled: bool | None = None) -> str:
+    """CTEs `firsts` and `bounds(scope, b0, b1)`: each system's baseline and the overall one."""
+    d = ctx.dialect
+    rolled = ctx.rolled if rolled is None else rolled
+    pins = [f"({d.typed_null('VARCHAR')}, {d.typed_null('TIMESTAMP')}, "
+            f"{d.typed_null('TIMESTAMP')})"]
+    for s in ctx.systems:
+        pinned = ctx.thresholds.baseline(s)
+        if pinned:
+            pins.append(f"({literal(s)}, {d.timestamp(pinned.start)}, {d.timestamp(pinned.end)})")
+    source, t, _ = counts_source(replace(ctx, rolled=rolled))
+    days = int(ctx.baseline_days)
+    return f"""
+pins(system, b0, b1) AS (VALUES {', '.join(pins)}),
+firsts AS (SELECT system, {d.trunc('day', f'min({t})')} AS d0 FROM {source} GROUP BY system),
+bounds AS (
+  SELECT f.system AS scope, coalesce(p.b0, f.d0) AS b0,
+         coalesce(p.b1, {d.add_days('f.d0', days)}) AS b1
+  FROM firsts f LEFT JOIN pins p ON p.system = f.system
+  UNION ALL
+  SELECT '', min(d0), {d.add_days('min(d0)', days)} FROM firsts
+)"""
+
+
+def scoped(source: str, t: str, columns: str = "e.*") -> str:
+    """Rows of `source` in each scope's baseline bounds (a system's own, and all systems)."""
+    return f"""
+  SELECT b.scope, {columns} FROM {source} e JOIN bounds b
+    ON b.scope = e.system AND e.{t} >= b.b0 AND e.{t} < b.b1
+  UNION ALL
+  SELECT '' AS scope, {columns} FROM {source} e JOIN bounds b
+    ON b.scope = '' AND e.{t} >= b.b0 AND e.{t} < b.b1"""

@@ -1,0 +1,148 @@
+"""Metrics over the window's events: rates (with a Wilson interval), ratios, counts, latency
+quantiles and the success gap across the latency SLO, all in one grouped pass.
+
+Systems are aggregated once; the all-systems row sums their counts and sums, and only the
+latency quantiles read the window's events a second time. With a ready rollup, the counts
+and sums that add up over days are read from it instead of the events.
+"""
+
+from __future__ import annotations
+
+from ...sql import Query, identifier
+from ..registry import Metric, registry
+from .base import (EVENTS, Context, column, counts_source, measure_sql, measure_within,
+                   params_table, ratio, rollup_columns)
+from .stats_sql import wilson
+
+NAMES = ("rate", "ratio", "count", "quantile", "gap")
+QUANTILES = "latency__quantiles"
+EVENTS_COUNT = ("count_all", "count(*)", "count")  # the n of ratios
+
+
+def _kind(measure) -> str:
+    return "count" if measure.kind in ("count", "count_of") else "sum"
+
+
+def _aggregates(ctx: Context, metrics: list[Metric]) -> list[tuple[str, str, str]]:
+    """(alias, aggregate, kind) over the window's events: the events count, the latency
+    quantiles as one aggregate (one sort), and each metric's measures. Kind is count, sum or
+    quantiles: how the all-systems value is made from the systems' values."""
+    d = ctx.dialect
+    cols = [EVENTS_COUNT]
+    quantiles = [m.quantile for m in metrics if m.family == "quantile"]
+    if quantiles:
+        cols.append((QUANTILES, d.quantiles("latency_ms", quantiles), "quantiles"))
+    for m in metrics:
+        if m.family == "gap":
+            rate = registry().get(m.based_on[0])
+            for side, cond in (("in", "latency_ms <= {slo}"), ("out", "latency_ms > {slo}")):
+                cols += [(f"{m.id}__s_{side}", measure_within(rate.numerator, cond, d),
+                          _kind(rate.numerator)),
+                         (f"{m.id}__l_{side}", measure_within(rate.denominator, cond, d),
+                          _kind(rate.denominator))]
+            continue
+        for part, measure in (("num", m.numerator), ("den", m.denominator)):
+            if measure is not None:
+                cols.append((f"{m.id}__{part}", measure_sql(measure, d), _kind(measure)))
+    return cols
+
+
+def _results(ctx: Context, metrics: list[Metric]) -> list[str]:
+    """Outer SELECT list: value, ci_low, ci_high, n for each metric."""
+    d = ctx.dialect
+    cols = []
+    quantile_ids = [m.id for m in metrics if m.family == "quantile"]
+    for m in metrics:
+        num, den = identifier(m.id + "__num"), identifier(m.id + "__den")
+        low = high = "NULL"
+        if m.family == "rate":
+            value, low, high = wilson(num, den, d)
+            n = den
+        elif m.family == "ratio":
+            value, n = ratio(num, den, d), "count_all"
+        elif m.family == "count":
+            value, n = d.double(num), num
+        elif m.family == "quantile":
+            value = d.item(identifier(QUANTILES), quantile_ids.index(m.id) + 1)
+            n = den
+        else:  # gap
+            s_in, l_in = identifier(m.id + "__s_in"), identifier(m.id + "__l_in")
+            s_out, l_out = identifier(m.id + "__s_out"), identifier(m.id + "__l_out")
+            value = f"100 * ({ratio(s_in, l_in, d)} - {ratio(s_out, l_out, d)})"
+            n = f"least({l_in}, {l_out})"
+        cols += [f"{value} AS {column(m.id, 'value')}", f"{low} AS {column(m.id, 'ci_low')}",
+                 f"{high} AS {column(m.id, 'ci_high')}", f"{n} AS {column(m.id, 'n')}"]
+    return cols
+
+
+def _summed(alias: str, kind: str) -> str:
+    """The all-systems total of a per-system count or sum (a count of nothing is 0)."""
+    total = f"sum({identifier(alias)})"
+    return f"coalesce({total}, 0) AS {identifier(alias)}" if kind == "count" \
+        else f"{total} AS {identifier(alias)}"
+
+
+def query(ctx: Context, metrics: list[Metric], period: str | None = None) -> Query:
+    """The metrics per scope over [$start, $end), and per period too when `period` is set."""
+    d = ctx.dialect
+    aggregates = _aggregates(ctx, metrics)
+    key = "period_start, " if period else ""
+    keys = "scope, period_start" if period else "scope"
+    by_period = "GROUP BY period_start" if period else ""
+    quantiles = [(a, e) for a, e, kind in aggregates if kind == "quantiles"]
+    additive = [(a, e, kind) for a, e, kind in aggregates if kind != "quantiles"]
+    source, t, total = counts_source(ctx)
+    rolled = ctx.rolled and EVENTS != source
+    from_rollup = [(a, e) for a, e, _ in additive if rolled and e in _rollup_aggregates(ctx)]
+    from_events = [(a, e) for a, e, _ in aggregates if (a, e) not in from_rollup]
+    groups = f"system{', period_start' if period else ''}"
+    period_col = f", {d.trunc(period, 'e.timestamp')} AS period_start" if period else ""
+    per_system = (f"SELECT system AS scope, {key}"
+                  f"{', '.join(f'{e} AS {identifier(a)}' for a, e in from_events)} "
+                  f"FROM ev GROUP BY {groups}")
+    if from_rollup:
+        period_of_day = f", {d.trunc(period, t)} AS period_start" if period else ""
+        rolled_up = (f"SELECT system AS scope, {key}"
+                     f"{', '.join(f'{total(e)} AS {identifier(a)}' for a, e in from_rollup)} "
+                     f"FROM (SELECT *{period_of_day} FROM {source} "
+                     f"WHERE {t} >= $start AND {t} < $end) GROUP BY {groups}")
+        per_system = (f"SELECT * FROM ({rolled_up}) LEFT JOIN ({per_system}) USING ({keys})"
+                      if from_events else rolled_up)
+    overall = "overall_sums"
+    quantile_cte = ""
+    if quantiles:
+        quantile_cte = (f"overall_quantiles AS (SELECT {key}"
+                        f"{', '.join(f'{e} AS {identifier(a)}' for a, e in quantiles)} "
+                        f"FROM ev {by_period}),")
+        overall += (" JOIN overall_quantiles USING (period_start)" if period
+                    else " CROSS JOIN overall_quantiles")
+    names = ", ".join(identifier(a) for a, _, _ in aggregates)
+    ev = (f"SELECT e.*, coalesce(p.slo, d.slo) AS __slo, coalesce(p.floor, d.floor) AS __floor"
+          f"{period_col} FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system "
+          "CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') d "
+          "WHERE e.timestamp >= $start AND e.timestamp < $end")
+    return ctx.query(f"""
+WITH {params_table(ctx)},
+{d.inline_cte("ev", ev)},
+per_system AS ({per_system}),
+overall_sums AS (SELECT {key}{', '.join(_summed(a, kind) for a, _, kind in additive)}
+                 FROM per_system {by_period}),
+{quantile_cte}
+agg AS (
+  SELECT {keys}, {names} FROM per_system
+  UNION ALL
+  SELECT '' AS scope, {key}{names} FROM {overall}
+)
+SELECT {keys}, {', '.join(_results(ctx, metrics))} FROM agg ORDER BY {keys}""")
+
+
+def _rollup_aggregates(ctx: Context) -> set[str]:
+    return set(rollup_columns(ctx.dialect))
+
+
+def current(ctx: Context, metrics: list[Metric]) -> Query:
+    return query(ctx, metrics)
+
+
+def trend(ctx: Context, metrics: list[Metric], period: str) -> Query:
+    return query(ctx, metrics, period)

@@ -1,0 +1,118 @@
+"""What differs from one SQL engine to another, and nowhere else. DuckDB is the first dialect;
+another engine gets a subclass that renders the same pieces its own way."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from .quoting import literal
+
+PERIODS = ("day", "week", "month")
+
+
+class Dialect:
+    """The DuckDB rendering of every engine-specific piece the metric queries use."""
+
+    name = "duckdb"
+
+    # -- types and values -------------------------------------------------------------------
+
+    def double(self, expr: str) -> str:
+        return f"({expr})::DOUBLE"
+
+    def as_int(self, expr: str) -> str:
+        return f"({expr})::INT"
+
+    def typed_null(self, sql_type: str) -> str:
+        return f"NULL::{sql_type}"
+
+    def timestamp(self, value: date | datetime) -> str:
+        return f"TIMESTAMP {literal(value.isoformat())}"
+
+    def no_period(self) -> str:
+        """The period start of rows when there are no periods: one constant time."""
+        return self.timestamp(date(1970, 1, 1))
+
+    # -- aggregates -------------------------------------------------------------------------
+
+    def count_if(self, condition: str | None) -> str:
+        """count(*) of the rows meeting `condition` (all rows when None)."""
+        return "count(*)" if condition is None else f"count(*) FILTER (WHERE {condition})"
+
+    def filtered(self, aggregate: str, condition: str) -> str:
+        return f"{aggregate} FILTER (WHERE {condition})"
+
+    def quantile(self, expr: str, q: float) -> str:
+        """The linear-interpolated quantile (numpy's default)."""
+        return f"quantile_cont({expr}, {q})"
+
+    def quantiles(self, expr: str, qs: list[float]) -> str:
+        """A list of quantiles in one sort; `item(list, i)` reads the i-th (from 1)."""
+        return f"quantile_cont({expr}, [{', '.join(str(q) for q in qs)}])"
+
+    def distinct_sorted_quantiles(self, expr: str, qs: list[float]) -> str:
+        return f"list_sort(list_distinct({self.quantiles(expr, qs)}))"
+
+    def item(self, array: str, position: int | str) -> str:
+        return f"{array}[{position}]"
+
+    def length(self, array: str) -> str:
+        return f"len({array})"
+
+    def arg_min(self, arg: str, value: str) -> str:
+        return f"arg_min({arg}, {value})"
+
+    def arg_max(self, arg: str, value: str) -> str:
+        return f"arg_max({arg}, {value})"
+
+    def stddev(self, expr: str) -> str:
+        return f"stddev_samp({expr})"
+
+    # -- time -------------------------------------------------------------------------------
+
+    def trunc(self, period: str, expr: str) -> str:
+        """The start of the day, ISO week (Monday) or month holding `expr`."""
+        if period not in PERIODS:
+            raise ValueError(f"Period must be one of {', '.join(PERIODS)}, not {period!r}.")
+        return f"date_trunc({literal(period)}, {expr})"
+
+    def add_days(self, expr: str, days: int) -> str:
+        return f"{expr} + INTERVAL {int(days)} DAY"
+
+    def minus_days(self, expr: str, days: int) -> str:
+        return f"{expr} - INTERVAL {int(days)} DAY"
+
+    def plus_one(self, period: str, expr: str) -> str:
+        """`expr` moved on by one period."""
+        self.trunc(period, expr)
+        return f"{expr} + INTERVAL 1 {period}"
+
+    def epoch_us(self, expr: str) -> str:
+        return f"epoch_us({expr})"
+
+    def minutes_between(self, start: str, end: str) -> str:
+        return f"epoch({end} - {start}) / 60"
+
+    def days_between(self, start: str, end: str) -> str:
+        return f"datediff('day', {start}, {end})"
+
+    # -- query shape ------------------------------------------------------------------------
+
+    def inline_cte(self, name: str, body: str) -> str:
+        """A CTE the engine should fold into its readers rather than compute once."""
+        return f"{name} AS NOT MATERIALIZED ({body})"
+
+    def bins_from(self, array: str) -> str:
+        """0..len(array): one row per bin (set-returning)."""
+        return f"unnest(range({self.length(array)} + 1))"
+
+    def pack_bins(self, bin_: str, count: str) -> str:
+        """An aggregate: the (bin, c) pairs as one list, in bin order."""
+        return f"list({{'bin': {bin_}, 'c': {count}}} ORDER BY {bin_})"
+
+    def unpack(self, packed: str) -> str:
+        """One row per element of a packed list (set-returning); fields read as `.bin`, `.c`."""
+        return f"unnest({packed})"
+
+
+DUCKDB = Dialect()

@@ -1,0 +1,34 @@
+"""A query value: its text and the parameters it uses, travelling together."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")  # the one placeholder style: $name
+
+
+def placeholders(text: str) -> set[str]:
+    """The parameter names a query text uses."""
+    return set(PLACEHOLDER.findall(text))
+
+
+@dataclass(frozen=True)
+class Query:
+    """SQL text with `$name` placeholders and exactly the values they need."""
+
+    text: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        used, given = placeholders(self.text), set(self.params)
+        if used != given:
+            missing, unused = sorted(used - given), sorted(given - used)
+            raise ValueError(f"Query parameters do not match its text: missing {missing}, "
+                             f"unused {unused}.")
+
+    @classmethod
+    def using(cls, text: str, available: Mapping[str, Any]) -> "Query":
+        """The query with those of `available` its text uses (a missing one is an error)."""
+        return cls(text, {k: v for k, v in available.items() if k in placeholders(text)})
