@@ -23,6 +23,7 @@ from typing import Callable
 import duckdb
 
 from ..errors import BadInput, ScorecardError
+from ..sql import identifier, literal, literal_list
 from .db import Store
 from .mapping import ColumnMap
 from .pricing import Pricing
@@ -30,6 +31,7 @@ from .schema import INGEST_ID, KINDS, Column, Kind
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
            ".ndjson": "jsonl", ".json": "jsonl"}
+QUOTE = "'"  # around a value quoted in a reason
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 ROW = "__row"  # the staged row number column
@@ -116,14 +118,6 @@ def file_fingerprint(path: Path) -> tuple[int, str]:
     return path.stat().st_size, digest.hexdigest()
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 
@@ -133,7 +127,7 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
     CSV and JSON Lines are copied once into a temp table (insertion order gives the row number);
     Parquet is read in place, with the reader's own row numbers.
     """
-    src = _literal(str(path))
+    src = literal(str(path))
     if fmt == "csv":
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({src}, "
                     "all_varchar=true, header=true, store_rejects=true, "
@@ -153,10 +147,10 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
         ).fetchall()]
         members = [k for k in keys if k not in ("", ROW, JSON_ERROR, JSON_LINE)]  # "" no column
         # every member in one parse of the line (a path per member, answered as a list)
-        paths = ", ".join(_literal(_json_path(k)) for k in members)
+        paths = ", ".join(literal(_json_path(k)) for k in members)
         values = (f", json_extract_string(CASE WHEN is_object THEN line END, [{paths}]) "
                   "AS __members" if members else "")
-        cols = "".join(f", __members[{i}] AS {_quote(k)}" for i, k in enumerate(members, 1))
+        cols = "".join(f", __members[{i}] AS {identifier(k)}" for i, k in enumerate(members, 1))
         # parsed once into a temp table, which every later pass reads instead of the text
         cur.execute(
             f"CREATE OR REPLACE TEMP TABLE _json AS SELECT rid - (SELECT min(rowid) FROM _raw) "
@@ -216,7 +210,7 @@ def _typed_source(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str 
     source = cmap.columns.get(col.name, col.name)
     if col.name in cmap.constants or col.name in cmap.values or source not in columns:
         return None
-    src, dtype = _quote(source), columns[source].upper()
+    src, dtype = identifier(source), columns[source].upper()
     base = dtype.split("(")[0]
     if col.kind == "float" and base in NUMERIC:
         # NaN is missing; infinities stay, to be rejected. (Not `NOT isnan(x)`: on a DOUBLE
@@ -237,7 +231,7 @@ def _typed_source(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str 
 def _source_expr(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str:
     """The SQL (as text) that yields the raw value of a contract column from the staged file."""
     if col.name in cmap.constants:
-        return _literal(cmap.constants[col.name])
+        return literal(cmap.constants[col.name])
     source = cmap.columns.get(col.name, col.name)
     if source not in columns:
         if col.name in cmap.columns:
@@ -245,13 +239,13 @@ def _source_expr(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str:
                 f"The map takes {col.name} from a column '{source}' that the file does not have."
             )
         return "NULL"
-    expr = f"trim(CAST({_quote(source)} AS VARCHAR))"
+    expr = f"trim(CAST({identifier(source)} AS VARCHAR))"
     if col.name in cmap.values and cmap.values[col.name]:
-        cases = " ".join(f"WHEN {_literal(k)} THEN {_literal(v)}"
+        cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}"
                          for k, v in cmap.values[col.name].items())
         expr = f"(CASE {expr} {cases} ELSE {expr} END)"
     if col.kind in ("float", "int"):
-        expr = f"(CASE WHEN lower({expr}) NOT IN {NAN_WORDS} THEN {expr} END)"  # NaN: missing
+        expr = f"(CASE WHEN lower({expr}) NOT IN {literal_list(NAN_WORDS)} THEN {expr} END)"  # NaN: missing
     return f"NULLIF({expr}, '')"
 
 
@@ -266,8 +260,8 @@ def _typed_expr(col: Column, raw: str) -> str:
     if col.kind == "int":
         return f"TRY_CAST(TRY_CAST({raw} AS DECIMAL(38, 6)) AS BIGINT)"
     if col.kind == "bool":
-        return (f"CASE WHEN lower({raw}) IN {TRUE_WORDS} THEN true "
-                f"WHEN lower({raw}) IN {FALSE_WORDS} THEN false END")
+        return (f"CASE WHEN lower({raw}) IN {literal_list(TRUE_WORDS)} THEN true "
+                f"WHEN lower({raw}) IN {literal_list(FALSE_WORDS)} THEN false END")
     if col.kind == "timestamp":
         return f"timezone('UTC', TRY_CAST({raw} AS TIMESTAMPTZ))"
     raise ValueError(col.kind)
@@ -279,49 +273,51 @@ def _rule_checks(col: Column, typed: bool, limits: IngestLimits) -> list[tuple[s
     raw, val, name = f"r_{col.name}", f"v_{col.name}", col.name
     checks: list[tuple[str, str]] = []
     if col.required:
-        checks.append((f"{raw} IS NULL", f"'{name} is missing'"))
+        checks.append((f"{raw} IS NULL", literal(f"{name} is missing")))
     if col.kind == "text":
         checks.append((f"strlen({raw}) > {col.max_length} AND length({raw}) > {col.max_length}",
-                       f"'{name} is longer than {col.max_length:,} characters'"))
-    shown = f"' ''' || left(CAST({raw} AS VARCHAR), 40) || ''''"
+                       literal(f"{name} is longer than {col.max_length:,} characters")))
+
+    def value_is(words: str) -> str:
+        """The reason: the column, the value as read (cut to 40 characters), then `words`."""
+        return (f"{literal(name + ' ' + QUOTE)} || left(CAST({raw} AS VARCHAR), 40) || "
+                f"{literal(QUOTE + ' ' + words)}")
+
     if col.kind == "choice":
-        allowed = ", ".join(col.choices)
-        checks.append((f"{raw} IS NOT NULL AND {val} NOT IN {col.choices}",
-                       f"'{name}' || {shown} || ' is not one of {allowed}'"))
+        checks.append((f"{raw} IS NOT NULL AND {val} NOT IN {literal_list(col.choices)}",
+                       value_is(f"is not one of {', '.join(col.choices)}")))
     elif col.kind in ("float", "int"):
         what = "a whole number" if col.kind == "int" else "a number"
         bad_number = f"{val} IS NULL"
         if col.kind == "int" and not typed:
             bad_number += f" OR TRY_CAST({raw} AS DECIMAL(38, 6)) <> {val}"
         checks.append((f"{raw} IS NOT NULL AND ({bad_number} OR NOT isfinite({val}::DOUBLE))",
-                       f"'{name}' || {shown} || ' is not {what}'"))
+                       value_is(f"is not {what}")))
         if col.non_negative:
-            checks.append((f"{val} < 0", f"'{name}' || {shown} || ' is negative'"))
+            checks.append((f"{val} < 0", value_is("is negative")))
         if col.unit_interval:
-            checks.append((f"{val} < 0 OR {val} > 1",
-                           f"'{name}' || {shown} || ' is outside [0, 1]'"))
+            checks.append((f"{val} < 0 OR {val} > 1", value_is("is outside [0, 1]")))
     elif col.kind == "bool" and not typed:
         checks.append((f"{raw} IS NOT NULL AND {val} IS NULL",
-                       f"'{name}' || {shown} || ' is not true/false, 1/0 or yes/no'"))
+                       value_is("is not true/false, 1/0 or yes/no")))
     elif col.kind == "timestamp":
         if not typed:
             checks.append((f"{raw} IS NOT NULL AND {val} IS NULL",
-                           f"'{name}' || {shown} || ' is not an ISO 8601 time'"))
+                           value_is("is not an ISO 8601 time")))
         earliest, latest = limits.bounds()
         hours = limits.future_tolerance.total_seconds() / 3600
-        checks.append((f"{val} > TIMESTAMP '{latest.isoformat(sep=' ')}'",
-                       f"'{name}' || {shown} || ' is more than {hours:g} hours after the time "
-                       "of loading (a wrong clock?)'"))
-        checks.append((f"{val} < TIMESTAMP '{earliest.isoformat(sep=' ')}'",
-                       f"'{name}' || {shown} || ' is before {earliest.date().isoformat()} "
-                       "(a wrong clock?)'"))
+        checks.append((f"{val} > TIMESTAMP {literal(latest.isoformat(sep=' '))}",
+                       value_is(f"is more than {hours:g} hours after the time of loading "
+                                "(a wrong clock?)")))
+        checks.append((f"{val} < TIMESTAMP {literal(earliest.isoformat(sep=' '))}",
+                       value_is(f"is before {earliest.date().isoformat()} (a wrong clock?)")))
     return checks
 
 
 CROSS_CHECKS = {
     "incidents": [
-        ("v_detected_at < v_started_at", "'detected_at is before started_at'"),
-        ("v_resolved_at < v_detected_at", "'resolved_at is before detected_at'"),
+        ("v_detected_at < v_started_at", literal("detected_at is before started_at")),
+        ("v_resolved_at < v_detected_at", literal("resolved_at is before detected_at")),
     ],
 }
 
@@ -356,7 +352,7 @@ def _sources_sql(columns: dict[str, str]) -> str:
     `__src:<name>`), read again only for the rows set aside."""
     if JSON_LINE in columns:  # a JSON Lines line is kept as it was
         return f"SELECT {ROW}, {JSON_LINE} FROM _stage"
-    return (f"SELECT {ROW}" + "".join(f", {_quote(c)} AS {_quote(SOURCE + c)}"
+    return (f"SELECT {ROW}" + "".join(f", {identifier(c)} AS {identifier(SOURCE + c)}"
                                       for c in _source_columns(columns)) + " FROM _stage")
 
 
@@ -473,13 +469,14 @@ def _differences(kind: Kind, earlier: Callable[[str], str]) -> str:
         differs = f"{theirs} IS DISTINCT FROM {ours}"
         if col.name == "cost_usd":
             differs = f"{ours} IS NOT NULL AND {differs}"
-        parts.append(f"CASE WHEN {differs} THEN {_literal(col.name)} END")
+        parts.append(f"CASE WHEN {differs} THEN {literal(col.name)} END")
     return f"concat_ws(', ', {', '.join(parts)})"
 
 
 def _identity_words(kind: Kind, alias: str) -> str:
     """SQL text naming a row by its identity: system 'a' event_id 'b'."""
-    return " || ' ' || ".join(f"'{c} ''' || {alias}.v_{c} || ''''" for c in kind.identity)
+    return " || ' ' || ".join(f"{literal(c + ' ' + QUOTE)} || {alias}.v_{c} || {literal(QUOTE)}"
+                              for c in kind.identity)
 
 
 def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
@@ -495,8 +492,8 @@ def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
     named = _identity_words(kind, "c")
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _skips ({ROW} BIGINT, conflict VARCHAR)")
     if stored_rows:
-        stored_on = " AND ".join(f"t.{_quote(c)} = c.v_{c}" for c in kind.identity)
-        differs = _differences(kind, lambda col: f"t.{_quote(col)}")
+        stored_on = " AND ".join(f"t.{identifier(c)} = c.v_{c}" for c in kind.identity)
+        differs = _differences(kind, lambda col: f"t.{identifier(col)}")
         cur.execute(
             f"INSERT INTO _skips SELECT {ROW}, CASE WHEN differs <> '' THEN {named} || ' is "
             f"already stored with other values (' || differs || ')' END FROM (SELECT {picked}, "
@@ -549,7 +546,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
             "coalesce(v_cost_usd, CASE WHEN v_input_tokens IS NOT NULL OR v_output_tokens IS NOT "
             "NULL THEN (coalesce(v_input_tokens, 0) * p.input + coalesce(v_output_tokens, 0) "
             "* p.output) / 1e6 END)")
-    select = ", ".join(f"{expr} AS {_quote(col)}" for col, expr in values.items())
+    select = ", ".join(f"{expr} AS {identifier(col)}" for col, expr in values.items())
     step(0.3, "Checking every row against the contract and the stored rows")
     stored = cur.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0]
     by_name = {c.name: c for c in kind.columns}
@@ -558,7 +555,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     skip = f" AND NOT EXISTS (SELECT 1 FROM _skips s WHERE s.{ROW} = c.{ROW})" if skips else ""
     order = f" ORDER BY v_{kind.order_by}" if _out_of_order(cur, f"v_{kind.order_by}") else ""
     step(0.5, "Storing the valid rows")
-    names = ", ".join(_quote(c) for c in [*values, INGEST_ID])
+    names = ", ".join(identifier(c) for c in [*values, INGEST_ID])
     inserted = cur.execute(
         f"INSERT INTO {kind.table} ({names}) SELECT {select}, ? FROM _checked c {price_join} "
         f"WHERE c.reason IS NULL{skip}{order}", [ingest_id]
@@ -603,7 +600,7 @@ def _raw_value(columns: dict[str, str]) -> str:
     a JSON object."""
     if JSON_LINE in columns:
         return JSON_LINE
-    raw_cols = ", ".join(f"{_quote(c)} := {_quote(SOURCE + c)}" for c in _source_columns(columns))
+    raw_cols = ", ".join(f"{identifier(c)} := {identifier(SOURCE + c)}" for c in _source_columns(columns))
     return f"to_json(struct_pack({raw_cols}))" if raw_cols else "NULL"
 
 

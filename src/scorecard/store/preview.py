@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 
 from ..errors import BadInput
-from .ingest import (FALSE_WORDS, TRUE_WORDS, IngestLimits, _literal, _open_source, _quote,
+from ..sql import identifier, literal
+from .ingest import (FALSE_WORDS, TRUE_WORDS, IngestLimits, _open_source,
                      _reader_error, detect_format)
 from ..settings import write_private
 from .mapping import ColumnMap, load_map
@@ -34,7 +35,7 @@ def _read(path: Path, display_name: str, query: str, params: list | None = None)
         source = (_open_source(Path(path), fmt, gz, Path(tmp), display_name,
                                IngestLimits().max_decompressed_bytes)
                   if fmt == "parquet" else Path(path))
-        reader = READERS[fmt].format(src=_literal(str(source)))
+        reader = READERS[fmt].format(src=literal(str(source)))
         try:
             return con.execute(query.format(file=reader), params or []).df()
         except duckdb.Error as exc:
@@ -58,7 +59,7 @@ def unknown_values(path: Path, display_name: str, source: str, col: Column,
     would not take as they are, most frequent first: the ones a map has to translate."""
     frame = _read(
         path, display_name,
-        f"SELECT v FROM (SELECT trim(CAST({_quote(source)} AS VARCHAR)) AS v FROM {{file}} "
+        f"SELECT v FROM (SELECT trim(CAST({identifier(source)} AS VARCHAR)) AS v FROM {{file}} "
         "LIMIT ?) WHERE v IS NOT NULL AND v <> '' AND NOT list_contains(?, lower(v)) "
         "GROUP BY v ORDER BY count(*) DESC, v LIMIT ?",
         [sample_rows, list(known_values(col)), limit])
