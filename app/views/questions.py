@@ -7,7 +7,7 @@ from scorecard import actions
 from scorecard.errors import ScorecardError
 from scorecard.metrics.checklist import questions
 from scorecard.metrics.registry import registry
-from scorecard.metrics.signoff import signoff_history
+from scorecard.store import records
 from scorecard.users import can
 
 st.title("Questions for leaders")
@@ -40,7 +40,7 @@ for answer in answers:
                         st.success("Signed off.")
                     except ScorecardError as exc:
                         st.error(ui.plain(str(exc)))
-        history = signoff_history(ui.store(), answer.id)
+        history = records.signoffs(ui.store(), answer.id)
         if history:
             st.dataframe([{"When (UTC)": f"{h['recorded_at']:%d %b %Y %H:%M}", "Who": h["actor"],
                            "System": h["system"], "Status then": ui.badge(h["status"]),

@@ -10,6 +10,7 @@ from scorecard.errors import ScorecardError
 from scorecard.metrics import threshold_changes as changes
 from scorecard.metrics.formatting import display_scale, format_value
 from scorecard.metrics.registry import registry
+from scorecard.store import records
 
 st.title("Thresholds")
 ui.require("edit_thresholds")
@@ -111,7 +112,7 @@ if scope is not None and own is not None:
             st.error(ui.plain(str(exc)))
 
 st.subheader("History")
-history = changes.history(ui.store())
+history = records.threshold_changes(ui.store())
 if not history:
     st.caption("No threshold has been changed in the app yet.")
     st.stop()

@@ -8,10 +8,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import ui
-from scorecard.metrics import markers
 from scorecard.metrics.formatting import format_value
 from scorecard.metrics.registry import registry
 from scorecard.metrics.trends import series_from_table
+from scorecard.store import records
 
 st.title("Trends")
 if ui.empty_store_notice():
@@ -63,13 +63,13 @@ fig.add_hline(y=t.target * scale, line_dash="dash", line_color="#2e7d32",
               annotation_text=f"target {format_value(metric, t.target)}")
 fig.add_hline(y=t.limit * scale, line_dash="dot", line_color="#c62828",
               annotation_text=f"limit {format_value(metric, t.limit)}")
-for change in markers.model_changes(ui.store(), system):
+for change in records.model_changes(ui.store(), system):
     fig.add_vline(x=change["first_seen"], line_color="#6a1b9a", line_width=1)
     fig.add_annotation(x=change["first_seen"], y=1.02, yref="paper", showarrow=False,
                        text=f"model → {html.escape(change['model'])}",
                        font={"color": "#6a1b9a", "size": 10})
 first, last = frame.start.min(), frame.start.max()
-incidents = [i for i in markers.incidents(ui.store(), system)
+incidents = [i for i in records.incidents(ui.store(), system)
              if (i["resolved_at"] or last) >= first and i["started_at"] <= last]
 for inc in incidents:
     fig.add_vrect(x0=max(inc["started_at"], first), x1=min(inc["resolved_at"] or last, last),

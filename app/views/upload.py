@@ -201,7 +201,7 @@ else:
             if st.button("Remove this upload", key="undo_go"):
                 try:
                     undone = actions.remove_upload(ui.store(), ui.directory(), ui.username(),
-                                                   pick, why)
+                                                   pick, why, config_dir())
                 except ScorecardError as exc:
                     st.error(ui.plain(str(exc)))
                 else:

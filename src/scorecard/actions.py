@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Callable
 
 from . import sessions
-from .metrics import rollups, threshold_changes
+from .metrics import threshold_changes
 from .metrics.signoff import record_signoff
 from .metrics.thresholds import Thresholds
+from .service import Loading, take_back
 from .store.db import Store
 from .store.ingest import IngestResult, Progress
 from .store.mapping import ColumnMap
 from .store.preview import save_map
-from .store.undo import UndoResult, undo_ingest
+from .store.undo import UndoResult
 from .upload_worker import UploadJob, run_upload
 from .users import Directory
 
@@ -66,12 +67,11 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
 
 
 def remove_upload(store: Store, directory: Directory, username: str, ingest_id: str,
-                  reason: str) -> UndoResult:
+                  reason: str, cfg_dir: Path) -> UndoResult:
     """Take an earlier upload back and bring the daily summaries in step."""
     directory.require(username, "upload")
-    undone = undo_ingest(store, ingest_id, actor=username, reason=reason, via="web")
-    rollups.refresh(store)
-    return undone
+    return take_back(store, ingest_id, Loading.from_config(cfg_dir), actor=username,
+                     reason=reason, via="web")
 
 
 def end_sessions(store: Store, directory: Directory, username: str,

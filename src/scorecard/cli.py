@@ -25,40 +25,30 @@ def _store(args, read_only: bool = False):
 
 
 def cmd_ingest(args) -> int:
-    from .metrics import rollups
-    from .metrics.thresholds import load_thresholds, store_layer, with_store_layer
-    from .store.ingest import IngestLimits, ingest_file, whoami
+    from .service import Loading, load, take_back
+    from .store.ingest import whoami
     from .store.mapping import load_map
-    from .store.pricing import Pricing
-    from .store.undo import undo_ingest
 
     if bool(args.files) == bool(args.undo):
         raise ScorecardError("Give either files to load or --undo INGEST_ID, not both or neither.")
     # everything the ingest needs is read before anything is stored
-    cfg = config_dir(args.config)
     cmap = load_map(args.map)
-    pricing = Pricing.load(cfg / "pricing.yaml")
-    limits = IngestLimits.from_settings(read_yaml(cfg / "store.yaml"))
-    thresholds = load_thresholds(cfg / "thresholds.yaml")
+    loading = Loading.from_config(config_dir(args.config))
     failed = False
     with _store(args) as store:
-        thresholds = with_store_layer(thresholds, store_layer(store))
         if args.undo:
-            undone = undo_ingest(store, args.undo, actor=whoami(), via="cli",
-                                 reason=(args.reason or "").strip() or NO_REASON)
-            rollups.refresh(store, thresholds)
+            undone = take_back(store, args.undo, loading, actor=whoami(), via="cli",
+                               reason=(args.reason or "").strip() or NO_REASON)
             print(json.dumps(undone.public()), flush=True)
             return 0
         for file in args.files:
             try:
-                result = ingest_file(store, file, kind=args.kind, cmap=cmap, pricing=pricing,
-                                     limits=limits, via="cli")
+                result = load(store, file, loading, kind=args.kind, cmap=cmap, via="cli")
             except ScorecardError as exc:
                 print(str(exc), file=sys.stderr)
                 failed = True
                 continue
             print(json.dumps({**result.public(), "ingest_id": result.ingest_id}), flush=True)
-        rollups.refresh(store, thresholds)
     return EXIT_BAD_INPUT if failed else 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ScorecardError
-from .settings import engine_settings, read_yaml, upload_memory_limit
+from .settings import engine_settings, upload_memory_limit
 from .store.ingest import IngestResult
 
 HEADROOM = 2 << 30  # address space beyond DuckDB's limit: the interpreter, pandas, pyarrow
@@ -81,25 +81,20 @@ def _emit(message: dict) -> None:
 
 
 def main() -> int:
-    from .metrics import rollups
+    from .service import Loading, load
     from .store.db import Store
-    from .store.ingest import IngestLimits, ingest_file
     from .store.mapping import ColumnMap
-    from .store.pricing import Pricing
 
     job = UploadJob(**json.loads(sys.stdin.read()))
     cfg = Path(job.config)
     settings = {**engine_settings(cfg), "memory_limit": f"{upload_memory_limit(cfg)}B"}
     try:
+        loading = Loading.from_config(cfg)
         with Store(job.db, settings=settings) as store:
-            result = ingest_file(
-                store, job.path, kind=job.kind, cmap=ColumnMap.model_validate(job.cmap),
-                pricing=Pricing.load(cfg / "pricing.yaml"),
-                limits=IngestLimits.from_settings(read_yaml(cfg / "store.yaml")),
-                actor=job.actor, via="web", display_name=job.display_name,
-                progress=lambda f, text: _emit({"progress": min(f, 0.9), "text": text}))
-            _emit({"progress": 0.95, "text": "Updating the daily summaries"})
-            rollups.refresh(store)
+            result = load(store, job.path, loading, kind=job.kind,
+                          cmap=ColumnMap.model_validate(job.cmap), actor=job.actor, via="web",
+                          display_name=job.display_name,
+                          progress=lambda f, text: _emit({"progress": f, "text": text}))
     except ScorecardError as exc:
         _emit({"error": str(exc)})
         return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from ..errors import BadInput
+from ..store import records
 from ..store.db import Store
 
 
@@ -16,20 +17,8 @@ def record_signoff(store: Store, *, actor: str, question: str, system: str | Non
     if not note.strip():
         raise BadInput("Say in the note what was decided or what to watch; the note is what "
                        "the sign-off records.")
-    with store.transaction(changes_data=False) as cur:
-        same = cur.execute(
-            "SELECT count(*) FROM signoffs WHERE actor = ? AND question = ? AND system IS NOT "
-            "DISTINCT FROM ? AND status = ? AND note = ? AND as_of = ?",
-            [actor.strip(), question, system, status, note.strip(), as_of]).fetchone()[0]
-        if same:
-            raise BadInput("This sign-off, with this note, is already recorded.")
-        cur.execute("INSERT INTO signoffs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [datetime.now(timezone.utc).replace(tzinfo=None), actor.strip(), question,
-                     system, status, note.strip(), as_of])
-
-
-def signoff_history(store: Store, question: str | None = None) -> list[dict]:
-    return store.query_dicts(
-        "SELECT recorded_at, actor, question, coalesce(system, 'all systems') AS system, status,"
-        " note, as_of FROM signoffs WHERE $q IS NULL OR question = $q ORDER BY recorded_at DESC",
-        {"q": question})
+    added = records.add_signoff(
+        store, recorded_at=datetime.now(timezone.utc).replace(tzinfo=None), actor=actor.strip(),
+        question=question, system=system, status=status, note=note.strip(), as_of=as_of)
+    if not added:
+        raise BadInput("This sign-off, with this note, is already recorded.")

@@ -3,7 +3,6 @@ history in the store, and revert a past change."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..errors import BadInput
+from ..store import records
 from ..store.db import Store
 from .compute import Scorecard
 from .registry import registry
@@ -102,24 +102,13 @@ def save_change(store: Store, path: Path, proposal: Proposal, *, actor: str,
     if old == new:
         raise BadInput("That is the threshold already in force; nothing changed.")
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    with store.transaction(changes_data=False) as cur:
-        cur.execute("INSERT INTO threshold_changes VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [now, actor, proposal.system, proposal.metric, json.dumps(old),
-                     json.dumps(new), reason.strip()])
+    with records.threshold_change(store, recorded_at=now, actor=actor, system=proposal.system,
+                                  metric=proposal.metric, old=old, new=new,
+                                  reason=reason.strip()):
         save_thresholds(after, path, {_file_path(proposal): (
             f"{reason.strip()} ({actor}, {now:%d %b %Y})")})
         # a failed write rolls the history row back
     return after
-
-
-def history(store: Store, limit: int = 200) -> list[dict]:
-    rows = store.query_dicts(
-        "SELECT recorded_at, actor, system, metric, old_value, new_value, reason "
-        "FROM threshold_changes ORDER BY recorded_at DESC LIMIT ?", [limit])
-    for row in rows:
-        row["old"] = json.loads(row.pop("old_value") or "null")
-        row["new"] = json.loads(row.pop("new_value") or "null")
-    return rows
 
 
 def revert_proposal(change: dict) -> Proposal:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ..errors import BadInput
 from ..settings import line_of, read_yaml, write_private
+from ..store import records
 from .registry import Direction, registry
 from .thresholds_file import read_comments, render
 
@@ -192,7 +193,7 @@ def with_store_layer(thresholds: Thresholds, layer: dict | None) -> Thresholds:
 
 def store_layer(store) -> dict | None:
     """The system overrides a store brings with it (only the demo store has any)."""
-    value = store.scalar("SELECT value FROM store_meta WHERE key = ?", [STORE_LAYER_KEY])
+    value = records.meta(store, STORE_LAYER_KEY)
     return json.loads(value) if value else None
 
 
