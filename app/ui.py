@@ -27,6 +27,7 @@ from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_for
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import config_dir, db_path, engine_settings, parse_yaml
+from scorecard.store import records
 from scorecard.store.db import Store, writable
 from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 
@@ -265,7 +266,7 @@ def system_picker(systems: list[str], key: str = "system") -> str | None:
 
 
 def has_events() -> bool:
-    return bool(store().scalar("SELECT count(*) FROM inference_events"))
+    return bool(records.event_count(store()))
 
 
 def read_only_notice() -> bool:

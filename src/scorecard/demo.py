@@ -284,13 +284,12 @@ def add_demo_settings(store) -> None:
     """Give a demo store its documented sign-ins (README) and its systems' thresholds; they
     live in that store only."""
     from .metrics.thresholds import STORE_LAYER_KEY
+    from .store import records
     from .users import DEMO_META_KEY, demo_signins
 
-    with store.transaction() as cur:
-        cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
-                    [DEMO_META_KEY, demo_signins(DEMO_SIGNINS, lambda _: DEMO_PASSWORD)])
-        cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)",
-                    [STORE_LAYER_KEY, json.dumps(DEMO_SYSTEM_THRESHOLDS)])
+    records.set_meta(store, {
+        DEMO_META_KEY: demo_signins(DEMO_SIGNINS, lambda _: DEMO_PASSWORD),
+        STORE_LAYER_KEY: json.dumps(DEMO_SYSTEM_THRESHOLDS)})
 
 
 def ensure_demo_store(path: Path) -> Path:
@@ -300,18 +299,15 @@ def ensure_demo_store(path: Path) -> Path:
 
     from .metrics.thresholds import STORE_LAYER_KEY
     from .settings import config_dir
+    from .store import records
     from .store.db import Store
     from .store.pricing import Pricing
     from .users import DEMO_META_KEY
 
     if path.exists():
         with Store(path) as store:
-            built_by_demo = store.scalar(
-                "SELECT count(*) > 0 AND bool_and(via = 'demo') FROM ingest_log WHERE "
-                "status = 'ok'")
-            if built_by_demo and store.scalar(
-                    "SELECT count(*) FROM store_meta WHERE key IN (?, ?)",
-                    [STORE_LAYER_KEY, DEMO_META_KEY]) < 2:
+            if records.loaded_only_via(store, "demo") and records.meta_keys_present(
+                    store, [STORE_LAYER_KEY, DEMO_META_KEY]) < 2:
                 add_demo_settings(store)  # a demo store built by an older version
         return path
     partial = path.with_suffix(".partial")
@@ -322,6 +318,6 @@ def ensure_demo_store(path: Path) -> Path:
         with Store(partial) as store:
             load_demo(store, Path(tmp), Pricing.load(config_dir() / "pricing.yaml"))
             add_demo_settings(store)
-            store.cursor().execute("CHECKPOINT")
+            store.checkpoint()
     partial.rename(path)
     return path

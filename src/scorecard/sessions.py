@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import BadInput
 from .settings import config_dir, read_yaml
+from .store import sign_ins
 
 TOKEN_BYTES = 32
 
@@ -84,11 +85,10 @@ def start_session(store, username: str, role: str, password_hash: str, client: s
     """A new session; returns the token for the cookie (only its hash is stored)."""
     now = now or utc_now()
     token = secrets.token_urlsafe(TOKEN_BYTES)
-    with store.transaction(changes_data=False) as cur:
-        cur.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
-                    [secrets.token_hex(8), _digest(token), username, role,
-                     credential_mark(password_hash), client, now, now,
-                     now + timedelta(days=policy.lifetime_days)])
+    sign_ins.add_session(store, session_id=secrets.token_hex(8), token_hash=_digest(token),
+                         username=username, role=role,
+                         credential=credential_mark(password_hash), client=client, now=now,
+                         expires=now + timedelta(days=policy.lifetime_days))
     return token
 
 
@@ -98,11 +98,11 @@ def check_session(store, token: str, directory, policy: SecurityPolicy,
     that its user still exists with the same role and password; otherwise why not (a session
     found stale is ended here, with the reason)."""
     now = now or utc_now()
-    row = store.query("SELECT session_id, username, role, credential, last_seen_at, expires_at, "
-                      "ended_at, end_reason FROM sessions WHERE token_hash = ?", [_digest(token)])
-    if not row:
+    row = sign_ins.session_by_token(store, _digest(token))
+    if row is None:
         return Ended("that sign-in is not known here")
-    session_id, username, role, credential, last_seen, expires, ended_at, end_reason = row[0]
+    session_id, username, role, credential, last_seen, expires, ended_at, end_reason = \
+        row.values()
     if ended_at is not None:
         return Ended(end_reason or "the session has ended")
     entry = directory.usernames.get(username)
@@ -118,9 +118,7 @@ def check_session(store, token: str, directory, policy: SecurityPolicy,
             end_sessions(store, by="scorecard", reason=stale, session_id=session_id, now=now)
         return Ended(stale)
     if now - last_seen >= timedelta(minutes=1) and not store.read_only:
-        with store.transaction(changes_data=False) as cur:  # at most one write a minute
-            cur.execute("UPDATE sessions SET last_seen_at = ? WHERE session_id = ?",
-                        [now, session_id])
+        sign_ins.touch_session(store, session_id, now)  # at most one write a minute
     return Session(session_id, username, role)
 
 
@@ -129,25 +127,13 @@ def end_sessions(store, *, by: str, reason: str, session_id: str | None = None,
                  now: datetime | None = None) -> int:
     """End one session (by id or token), or every open session of a user, or every open
     session when neither is given; returns how many ended."""
-    where, params = "ended_at IS NULL", []
-    if session_id is not None:
-        where, params = where + " AND session_id = ?", [session_id]
-    if token is not None:
-        where, params = where + " AND token_hash = ?", [*params, _digest(token)]
-    if username is not None:
-        where, params = where + " AND username = ?", [*params, username]
-    with store.transaction(changes_data=False) as cur:
-        return cur.execute(f"UPDATE sessions SET ended_at = ?, ended_by = ?, end_reason = ? "
-                           f"WHERE {where}", [now or utc_now(), by, reason, *params]
-                           ).fetchone()[0]
+    return sign_ins.end_sessions(store, ended_at=now or utc_now(), by=by, reason=reason,
+                                 session_id=session_id, username=username,
+                                 token_hash=None if token is None else _digest(token))
 
 
 def list_sessions(store, username: str | None = None, open_only: bool = True) -> list[dict]:
-    return store.query_dicts(
-        "SELECT session_id, username, role, client, started_at, last_seen_at, expires_at, "
-        "ended_at, ended_by, end_reason FROM sessions WHERE (? IS NULL OR username = ?) "
-        "AND (NOT ? OR ended_at IS NULL) ORDER BY started_at DESC",
-        [username, username, open_only])
+    return sign_ins.sessions(store, username, open_only)
 
 
 # -- throttling --------------------------------------------------------------------------------
@@ -156,20 +142,8 @@ def record_attempt(store, username: str, role: str | None, event: str, client: s
                    now: datetime | None = None, detail: str | None = None) -> None:
     """Keep a sign-in event (sign_in, resumed, sign_out, failed, locked, unlocked,
     bad_cookie, ended) in the audit trail."""
-    with store.transaction(changes_data=False) as cur:
-        cur.execute("INSERT INTO signins (recorded_at, username, role, event, client, detail) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    [now or utc_now(), username[:64], role, event, client, detail])
-
-
-def _failures(store, column: str, key: str, since: datetime) -> tuple[int, datetime | None]:
-    """Failures for a username or client since a time that no later sign-in or unlock of
-    their username has cleared: their count and the latest one's time."""
-    return store.query(
-        f"SELECT count(*), max(recorded_at) FROM signins f WHERE f.event = 'failed' "
-        f"AND f.{column} = ? AND f.recorded_at >= ? AND NOT EXISTS ("
-        f"SELECT 1 FROM signins c WHERE c.username = f.username AND c.recorded_at > "
-        f"f.recorded_at AND c.event IN ('sign_in', 'unlocked'))", [key, since])[0]
+    sign_ins.add_event(store, recorded_at=now or utc_now(), username=username[:64], role=role,
+                       event=event, client=client, detail=detail)
 
 
 def wait_before_attempt(store, username: str, client: str, policy: SecurityPolicy,
@@ -179,8 +153,8 @@ def wait_before_attempt(store, username: str, client: str, policy: SecurityPolic
     now = now or utc_now()
     since = now - timedelta(minutes=policy.lock_minutes)
     wait = 0.0
-    for column, key in (("username", username), ("client", client)):
-        count, last = _failures(store, column, key, since)
+    for by_client, key in ((False, username), (True, client)):
+        count, last = sign_ins.failures(store, by_client, key, since)
         if count >= policy.lock_after:
             until = last + timedelta(minutes=policy.lock_minutes)
         elif count >= policy.delay_after:
@@ -198,8 +172,8 @@ def record_failure(store, username: str, role: str | None, client: str,
     now = now or utc_now()
     record_attempt(store, username, role, "failed", client, now)
     since = now - timedelta(minutes=policy.lock_minutes)
-    locks = any(_failures(store, column, key, since)[0] == policy.lock_after
-                for column, key in (("username", username), ("client", client)))
+    locks = any(sign_ins.failures(store, by_client, key, since)[0] == policy.lock_after
+                for by_client, key in ((False, username), (True, client)))
     if locks:
         record_attempt(store, username, role, "locked", client, now)
     return locks

@@ -20,6 +20,7 @@ import yaml
 
 from .errors import BadInput, ScorecardError
 from .settings import line_of, read_yaml, write_private
+from .store import records
 
 ROLES = ("executive", "product_manager", "analyst", "admin")
 ROLE_TITLES = {"executive": "Executive", "product_manager": "Product manager",
@@ -144,7 +145,7 @@ class Directory:
     def load(cls, cfg_dir: Path, store=None) -> "Directory":
         usernames = dict(_configured_signins(users_file(cfg_dir)))
         if store is not None:
-            demo = store.scalar("SELECT value FROM store_meta WHERE key = ?", [DEMO_META_KEY])
+            demo = records.meta(store, DEMO_META_KEY)
             for username, entry in json.loads(demo or "{}").items():
                 usernames.setdefault(username, entry)
         return cls({u.lower(): dict(e) for u, e in usernames.items()})

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from ..errors import ScorecardError
 from ..settings import parse_yaml
@@ -147,8 +147,12 @@ def load_registry(path: Path) -> Registry:
     """The registry declared in a file; a declaration that does not hold is one sentence."""
     try:
         return Registry.model_validate(parse_yaml(path.read_text(encoding="utf-8")))
-    except ValueError as exc:
-        raise ScorecardError(f"The metric registry {path} does not hold: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise ScorecardError(f"The metric registry {path} does not hold"
+                             f"{' at ' + where if where else ''}: {message}.") from None
 
 
 _active: list[Registry] = []

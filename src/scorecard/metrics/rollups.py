@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..store import records
 from ..store.db import Store
 from ..store.rollup import Rollup
 from .families import base, psi
@@ -44,8 +45,7 @@ def ready(store: Store) -> bool:
 def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool:
     """At a writer's start (`scorecard serve`): refresh the derived tables if they are behind.
     Says whether anything was done."""
-    if store.read_only or daily_rollup().is_current(store) or not store.scalar(
-            "SELECT count(*) FROM inference_events"):
+    if store.read_only or daily_rollup().is_current(store) or not records.event_count(store):
         return False
     refresh(store, thresholds)
     return True

@@ -33,6 +33,13 @@ class Dialect:
         """The period start of rows when there are no periods: one constant time."""
         return self.timestamp(date(1970, 1, 1))
 
+    def values_cte(self, name: str, columns: list[tuple[str, str]], rows: list[list[str]]) -> str:
+        """A CTE of literal rows; `columns` are (name, SQL type). A first all-NULL row gives the
+        columns their types (and makes an empty table possible)."""
+        typed = ", ".join(self.typed_null(sql_type) for _, sql_type in columns)
+        body = ", ".join([f"({typed})", *(f"({', '.join(row)})" for row in rows)])
+        return f"{name}({', '.join(c for c, _ in columns)}) AS (VALUES {body})"
+
     # -- aggregates -------------------------------------------------------------------------
 
     def count_if(self, condition: str | None) -> str:

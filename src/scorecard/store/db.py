@@ -135,6 +135,10 @@ class Store:
         row = self.cursor().execute(*_statement(sql, params)).fetchone()
         return row[0] if row else None
 
+    def checkpoint(self) -> None:
+        """Write everything logged so far into the file itself (a file handed on whole)."""
+        self.cursor().execute("CHECKPOINT")
+
     def data_version(self) -> int:
         """A number that grows with every committed change to the data; caches key on it."""
         value = self.scalar("SELECT value FROM store_meta WHERE key = 'data_version'")

@@ -91,3 +91,25 @@ def incidents(store: Store, system: str | None = None) -> list[dict]:
 def meta(store: Store, key: str) -> str | None:
     """A value kept in `store_meta`, or None."""
     return store.scalar("SELECT value FROM store_meta WHERE key = $key", {"key": key})
+
+
+def set_meta(store: Store, values: dict[str, str]) -> None:
+    """Keep values in `store_meta`, replacing those of the same keys, in one write."""
+    with store.transaction() as cur:
+        for key, value in values.items():
+            cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [key, value])
+
+
+def event_count(store: Store) -> int:
+    return store.scalar("SELECT count(*) FROM inference_events")
+
+
+def loaded_only_via(store: Store, via: str) -> bool:
+    """Whether every successful load into the store came by `via` (and there was one)."""
+    return bool(store.scalar("SELECT count(*) > 0 AND bool_and(via = $via) FROM ingest_log "
+                             "WHERE status = 'ok'", {"via": via}))
+
+
+def meta_keys_present(store: Store, keys: list[str]) -> int:
+    return store.scalar("SELECT count(*) FROM store_meta WHERE list_contains($keys, key)",
+                        {"keys": keys})

@@ -63,16 +63,15 @@ def params_table(ctx: Context, targets: Iterable[str] = ()) -> str:
     """CTE `params`: (system, slo, floor, one "<id>:target" per metric in `targets`) for every
     system and for all systems ('')."""
     targets = list(targets)
-    d = ctx.dialect
-    typed = [d.typed_null("VARCHAR"), *[d.typed_null("DOUBLE")] * (2 + len(targets))]
-    rows = [f"({', '.join(typed)})"]
+    columns = [("system", "VARCHAR"), ("slo", "DOUBLE"), ("floor", "DOUBLE"),
+               *((column(t, "target"), "DOUBLE") for t in targets)]
+    rows = []
     for s in [OVERALL, *ctx.systems]:
         name = s or None
         values = [ctx.thresholds.slo_ms(name), ctx.thresholds.floor(name),
                   *(ctx.thresholds.for_metric(t, name).target for t in targets)]
-        rows.append(f"({literal(s)}, {', '.join(literal(float(v)) for v in values)})")
-    names = ", ".join(["system", "slo", "floor", *(column(t, "target") for t in targets)])
-    return f"params({names}) AS (VALUES {', '.join(rows)})"
+        rows.append([literal(s), *(literal(float(v)) for v in values)])
+    return ctx.dialect.values_cte("params", columns, rows)
 
 
 def rollup_columns(d: Dialect = DUCKDB) -> dict[str, str]:

@@ -13,16 +13,13 @@ def bounds(ctx: Context, rolled: bool | None = None) -> str:
     """CTEs `firsts` and `bounds(scope, b0, b1)`: each system's baseline and the overall one."""
     d = ctx.dialect
     rolled = ctx.rolled if rolled is None else rolled
-    pins = [f"({d.typed_null('VARCHAR')}, {d.typed_null('TIMESTAMP')}, "
-            f"{d.typed_null('TIMESTAMP')})"]
-    for s in ctx.systems:
-        pinned = ctx.thresholds.baseline(s)
-        if pinned:
-            pins.append(f"({literal(s)}, {d.timestamp(pinned.start)}, {d.timestamp(pinned.end)})")
+    pins = [[literal(s), d.timestamp(pinned.start), d.timestamp(pinned.end)]
+            for s in ctx.systems if (pinned := ctx.thresholds.baseline(s))]
+    columns = [("system", "VARCHAR"), ("b0", "TIMESTAMP"), ("b1", "TIMESTAMP")]
     source, t, _ = counts_source(replace(ctx, rolled=rolled))
     days = int(ctx.baseline_days)
     return f"""
-pins(system, b0, b1) AS (VALUES {', '.join(pins)}),
+{d.values_cte("pins", columns, pins)},
 firsts AS (SELECT system, {d.trunc('day', f'min({t})')} AS d0 FROM {source} GROUP BY system),
 bounds AS (
   SELECT f.system AS scope, coalesce(p.b0, f.d0) AS b0,

@@ -66,8 +66,9 @@ def room_of(family: str) -> Room:
 def check_families(registry) -> None:
     """Every metric names a known family and declares what its family reads; what a metric is
     based on is a rate."""
+    rooms = {m.id: room_of(m.family) for m in registry.metrics}
     for m in registry.metrics:
-        missing = [f for f in room_of(m.family).requires if not getattr(m, f)]
+        missing = [f for f in rooms[m.id].requires if not getattr(m, f)]
         if missing:
             raise ValueError(f"metric {m.id} ({m.family}) needs {' and '.join(missing)}")
         for rate in m.based_on:
