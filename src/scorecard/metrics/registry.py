@@ -136,6 +136,14 @@ class Registry(BaseModel):
     def ids(self) -> list[str]:
         return [m.id for m in self.metrics]
 
+    @property
+    def volume(self) -> Metric:
+        """The metric that counts every decision: it says which periods hold events."""
+        for m in self.metrics:
+            if m.family == "count" and m.numerator is not None and m.numerator.count == "*":
+                return m
+        raise ValueError("the registry needs a count of every event ({count: '*'})")
+
     def by_row(self) -> dict[str, list[Metric]]:
         return {row: [m for m in self.metrics if m.row == row] for row in self.rows}
 

@@ -57,8 +57,9 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
     rolled = rollups.ready(store)
     ctx = WIDE.context(thresholds, systems(store, rolled), rolled)
     ctx = replace(ctx, baseline_days=baseline_days)
+    volume = registry().volume
     wanted = [m for m in registry().metrics
-              if m.id == "events" or (m.family in families and (only is None or m.id in only))]
+              if m == volume or (m.family in families and (only is None or m.id in only))]
     table: dict[tuple[str, datetime], dict[str, dict]] = {}
     for query in catalog.queries(ctx, wanted, period):
         collect(store.query_dicts(query), table,
@@ -84,7 +85,7 @@ def series_from_table(table: dict, thresholds: Thresholds, metric_id: str, perio
     scope = system or OVERALL
     points = []
     for (s, start), metrics in sorted(table.items(), key=lambda kv: kv[0][1]):
-        if s != scope or not metrics.get("events", {}).get("value"):
+        if s != scope or not metrics.get(registry().volume.id, {}).get("value"):
             continue
         mv = judge(metric_id, metrics.get(metric_id, {}), thresholds, system)
         points.append(TrendPoint(start, period_end(start, period), mv.value, mv.ci_low,
@@ -111,7 +112,7 @@ def quiet_risks(table: dict, thresholds: Thresholds, scopes: list[str], until: d
     trends adversely with p < alpha, with the projected weeks until the limit is crossed."""
     risks = []
     for metric in registry().metrics:
-        if metric.id == "events":
+        if metric == registry().volume:
             continue
         for scope in scopes:
             points = [p for p in series_from_table(table, thresholds, metric.id, "week",
