@@ -228,6 +228,7 @@ def test_only_sums_and_counts_free_of_thresholds_are_rolled_up():
 
 @pytest.mark.parametrize("declared", [{"avg": "latency_ms"}, {"count_of": "max(latency_ms)"},
                                       {"sum": "cost_usd) + (1"}, {"count": "*", "sum": "x"},
+                                      {"count": "latency_ms <= {slo_ms}"},
                                       {}])
 def test_a_measure_is_a_count_or_a_sum_of_plain_columns(declared):
     with pytest.raises(ValueError):

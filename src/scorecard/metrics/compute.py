@@ -154,8 +154,8 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
     raw, baselines = raw_metrics(store, window.context(thresholds, names, rolled))
     values: dict[str, dict[str, MetricValue]] = {}
     for scope in [OVERALL, *names]:
-        base = baselines.get(scope) or {}
-        overlaps = bool(base.get("end") and base["end"] > window.start)
+        baseline = baselines.get(scope) or {}
+        overlaps = bool(baseline.get("end") and baseline["end"] > window.start)
         values[scope] = {m.id: judge(m.id, raw.get(scope, {}).get(m.id, {}), thresholds,
                                      scope or None, overlaps)
                          for m in registry().metrics}
@@ -175,8 +175,8 @@ def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> di
         for query in catalog.queries(replace(ctx, start=start, end=end), windowed):
             collect(store.query_dicts(query), raw)
         scale = card.window.window_days / max((end - start).days, 1)
-        for scope, base in card.baselines.items():
-            if (base.get("start"), base.get("end")) != (start, end):
+        for scope, baseline in card.baselines.items():
+            if (baseline.get("start"), baseline.get("end")) != (start, end):
                 continue
             values[scope] = {}
             for m, fields in raw.get(scope, {}).items():

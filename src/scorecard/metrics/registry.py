@@ -24,6 +24,7 @@ PACKAGED = Path(__file__).with_name("metrics.yaml")
 
 ADDITIVE_KINDS = ("count", "count_of", "sum")  # aggregates whose daily values add up
 COLUMN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+SYSTEM_SETTINGS = ("slo", "floor")  # per-system values a condition may name as {slo}, {floor}
 
 
 class Measure(BaseModel):
@@ -46,6 +47,10 @@ class Measure(BaseModel):
         bad = [n for n in names if not COLUMN_NAME.fullmatch(n)]
         if bad:
             raise ValueError(f"{bad[0]!r} is not a column name")
+        unknown = self.settings_used - set(SYSTEM_SETTINGS)
+        if unknown:
+            raise ValueError(f"{{{unknown.pop()}}} is not a setting; a condition may name "
+                             "{slo} and {floor}")
         return self
 
     @property

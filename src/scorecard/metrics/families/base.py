@@ -17,10 +17,6 @@ EVENTS = "inference_events"
 ROLLUP = "daily_rollup"
 SETTING_COLUMNS = {"slo": "__slo", "floor": "__floor"}  # per-system settings, per event row
 
-__all__ = ["OVERALL", "EVENTS", "ROLLUP", "ROLLUP_COUNT", "Context", "measure_sql",
-           "params_table", "counts_source", "rollup_columns", "ratio", "column"]
-
-
 @dataclass(frozen=True)
 class Context:
     """Everything a family's query depends on besides its metrics."""

@@ -92,8 +92,8 @@ def query(ctx: Context, metrics: list[Metric], period: str | None = None) -> Que
     quantiles = [(a, e) for a, e, kind in aggregates if kind == "quantiles"]
     additive = [(a, e, kind) for a, e, kind in aggregates if kind != "quantiles"]
     source, t, total = counts_source(ctx)
-    rolled = ctx.rolled and EVENTS != source
-    from_rollup = [(a, e) for a, e, _ in additive if rolled and e in _rollup_aggregates(ctx)]
+    rolled_up_here = set(rollup_columns(ctx.dialect)) if ctx.rolled else set()
+    from_rollup = [(a, e) for a, e, _ in additive if e in rolled_up_here]
     from_events = [(a, e) for a, e, _ in aggregates if (a, e) not in from_rollup]
     groups = f"system{', period_start' if period else ''}"
     period_col = f", {d.trunc(period, 'e.timestamp')} AS period_start" if period else ""
@@ -134,10 +134,6 @@ agg AS (
   SELECT '' AS scope, {key}{names} FROM {overall}
 )
 SELECT {keys}, {', '.join(_results(ctx, metrics))} FROM agg ORDER BY {keys}""")
-
-
-def _rollup_aggregates(ctx: Context) -> set[str]:
-    return set(rollup_columns(ctx.dialect))
 
 
 def current(ctx: Context, metrics: list[Metric]) -> Query:
