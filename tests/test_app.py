@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import sys
 import shutil
 from pathlib import Path
 
@@ -525,3 +526,18 @@ def test_a_sign_off_needs_a_note_and_a_double_click_records_one(app_env):
         "When (UTC)", "Who", "System", "Status then", "Note", "Data as of"]
     assert history["Status then"].iloc[0].split(" ", 1)[1] in ("On target", "Watch", "Act",
                                                                   "No data")
+
+
+def test_the_scorecard_page_computes_the_scorecard_once(app_env, monkeypatch):
+    """The newest window is one cache entry, however a page asks for it (freshness included):
+    on a large store each extra computation is seconds before the first paint."""
+    run("views/scorecard.py", "exec")  # loads the app's modules into this process
+    ui = sys.modules["ui"]
+    computed = []
+    real = ui.compute_scorecard
+    monkeypatch.setattr(ui, "compute_scorecard",
+                        lambda *a, **k: computed.append(k.get("as_of")) or real(*a, **k))
+    for cached in (ui.scorecard, ui.freshness, ui.baseline_values):
+        cached.clear()
+    run("views/scorecard.py", "exec")
+    assert computed == [None]

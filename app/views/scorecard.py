@@ -35,13 +35,14 @@ if as_of != newest:
     st.query_params["as_of"] = as_of.isoformat()
 else:
     st.query_params.pop("as_of", None)
-card = ui.scorecard(ui.cache_key(), window_days, None if as_of == newest else as_of.isoformat())
+pinned_as_of = None if as_of == newest else as_of.isoformat()  # None: one cache entry for "now"
+card = ui.scorecard(ui.cache_key(), window_days, pinned_as_of)
 w = card.window
 last_day = (w.end - pd.Timedelta(days=1)).date()
 st.markdown(f"**Window: {w.start:%a %d %b} – {last_day:%a %d %b %Y}** (UTC, {w.window_days} days)"
             + (" · the newest data" if as_of == newest else f" · pinned; newest data is "
                f"{newest:%d %b %Y}"))
-fresh = ui.freshness(ui.cache_key(), window_days, as_of.isoformat())
+fresh = ui.freshness(ui.cache_key(), window_days, pinned_as_of)
 quiet = [f for f in fresh if f.quiet]
 st.caption("Newest events: " + " · ".join(
     f"{ui.as_text(f.system)} {f.newest:%d %b}" if f.newest else f"{ui.as_text(f.system)} none"
@@ -157,5 +158,4 @@ if baseline_is_window:
 with st.expander("What these metrics measure and why they matter"):
     st.markdown("\n".join(f"- **{m.title}**: {m.measures} *{m.why}*" for _, m in metrics))
 draw(table_rows(ui.weekly_table(ui.cache_key()),
-                ui.baseline_values(ui.cache_key(), window_days,
-                                   None if as_of == newest else as_of.isoformat())))
+                ui.baseline_values(ui.cache_key(), window_days, pinned_as_of)))
