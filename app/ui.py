@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from scorecard.errors import ScorecardError
-from scorecard.metrics import attention
+from scorecard.metrics import attention, snapshot
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.formatting import status_label
@@ -143,6 +143,12 @@ def cache_key() -> tuple[str, int, int]:
 
 @st.cache_data(show_spinner="Preparing the scorecard...", max_entries=32)
 def scorecard(key: tuple, window_days: int, as_of: str | None):
+    """The scorecard for a window; the newest 7 days come from the store's snapshot while it
+    is current (kept by `scorecard serve` at start)."""
+    if window_days == 7 and as_of is None:
+        kept = snapshot.kept(store(), thresholds())
+        if kept is not None:
+            return kept
     return compute_scorecard(store(), thresholds(), as_of=as_of, window_days=window_days)
 
 

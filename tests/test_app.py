@@ -17,7 +17,8 @@ from conftest import as_read
 from scorecard import actions
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.metrics.threshold_changes import Proposal
-from scorecard.metrics.thresholds import PACKAGED
+from scorecard.cli import store_to_serve
+from scorecard.metrics.thresholds import PACKAGED, load_thresholds
 from scorecard.sessions import SecurityPolicy, start_session
 from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, db_path, engine_settings
 from scorecard.store.db import Store
@@ -528,16 +529,30 @@ def test_a_sign_off_needs_a_note_and_a_double_click_records_one(app_env):
                                                                   "No data")
 
 
-def test_the_scorecard_page_computes_the_scorecard_once(app_env, monkeypatch):
-    """The newest window is one cache entry, however a page asks for it (freshness included):
-    on a large store each extra computation is seconds before the first paint."""
+def _computations(monkeypatch) -> list:
+    """The scorecard computations the app makes from now on, with its caches emptied."""
     run("views/scorecard.py", "exec")  # loads the app's modules into this process
     ui = sys.modules["ui"]
-    computed = []
+    computed: list = []
     real = ui.compute_scorecard
     monkeypatch.setattr(ui, "compute_scorecard",
                         lambda *a, **k: computed.append(k.get("as_of")) or real(*a, **k))
     for cached in (ui.scorecard, ui.freshness, ui.baseline_values):
         cached.clear()
+    return computed
+
+
+def test_the_scorecard_page_computes_the_scorecard_once(app_env, monkeypatch):
+    """The newest window is one cache entry, however a page asks for it (freshness included):
+    on a large store each extra computation is seconds before the first paint."""
+    computed = _computations(monkeypatch)
     run("views/scorecard.py", "exec")
     assert computed == [None]
+
+
+def test_the_first_page_after_a_server_start_reads_the_kept_scorecard(app_env, monkeypatch):
+    db, cfg = app_env
+    store_to_serve(str(db), demo=False, thresholds=load_thresholds(cfg / "thresholds.yaml"))
+    computed = _computations(monkeypatch)
+    at = run("views/scorecard.py", "exec")
+    assert computed == [] and "Success rate" in at.dataframe[0].value["Metric"].tolist()

@@ -86,7 +86,8 @@ def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
     """The store `scorecard serve` opens. The demo is built only at the project's own demo path
     or when asked for with --demo; any other store is opened (created empty if new) as it is."""
     from .demo import ensure_demo_store
-    from .metrics import rollups
+    from .metrics import rollups, snapshot
+    from .metrics.thresholds import store_layer, with_store_layer
     from .settings import DEFAULT_DB
     from .store.db import Store, writable
 
@@ -99,6 +100,9 @@ def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
         with Store(path) as store:
             if rollups.bring_up_to_date(store, thresholds):
                 print("Brought the daily rollups up to date.", flush=True)
+            if thresholds is not None and snapshot.keep(
+                    store, with_store_layer(thresholds, store_layer(store))):
+                print("Prepared the newest scorecard for the first sign-in.", flush=True)
     return path
 
 

@@ -93,9 +93,10 @@ def meta(store: Store, key: str) -> str | None:
     return store.scalar("SELECT value FROM store_meta WHERE key = $key", {"key": key})
 
 
-def set_meta(store: Store, values: dict[str, str]) -> None:
-    """Keep values in `store_meta`, replacing those of the same keys, in one write."""
-    with store.transaction() as cur:
+def set_meta(store: Store, values: dict[str, str], changes_data: bool = True) -> None:
+    """Keep values in `store_meta`, replacing those of the same keys, in one write (derived
+    data says `changes_data=False`, so cached results stay valid)."""
+    with store.transaction(changes_data=changes_data) as cur:
         for key, value in values.items():
             cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [key, value])
 
