@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import extra_streamlit_components as stx
+import pandas as pd
 import streamlit as st
 import streamlit_authenticator as stauth
 
@@ -114,6 +115,20 @@ def attempt_sign_in(username: str, password: str, directory: Directory, policy) 
     st.rerun()
 
 
+def preload_page_code() -> None:
+    """While the person types, let the browser fetch and compile the code of the elements the
+    scorecard draws (about 2 MB of JavaScript, most of a second on a slow machine) by drawing
+    one of each, hidden. They hold nothing from the store."""
+    with st.container(key="preload"):
+        st.html("<style>.st-key-preload { display: none; }</style>")
+        st.dataframe(pd.DataFrame({"x": [[0.0, 1.0]]}),
+                     column_config={"x": st.column_config.LineChartColumn()})
+        st.date_input("preload day", key="preload_day", label_visibility="collapsed")
+        st.selectbox("preload choice", ["-"], key="preload_choice",
+                     label_visibility="collapsed")
+        st.markdown("<span></span>", unsafe_allow_html=True)
+
+
 def sign_in_page(directory: Directory, policy) -> None:
     st.title("AI systems scorecard")
     st.caption("Dependable, economical, resilient: the numbers to steer your AI systems by.")
@@ -134,6 +149,7 @@ def sign_in_page(directory: Directory, policy) -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
         attempt_sign_in(username, password, directory, policy)
+    preload_page_code()
     ui.prefetch()
 
 
