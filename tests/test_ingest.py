@@ -169,8 +169,9 @@ def test_typed_parquet_columns_follow_the_same_rules_as_text(store, tmp_path):
 
 
 @pytest.mark.parametrize("descending", [False, True])
-def test_rows_are_stored_in_time_order_so_windows_prune(store, tmp_path, descending):
-    """A file in time order is stored as it is; one out of order is sorted on the way in."""
+def test_rows_are_stored_in_day_order_so_windows_prune(store, tmp_path, descending):
+    """A file in time order is stored as it is; one out of order is sorted by day on the way
+    in (windows start and end on days, so no row group then reaches back into another day)."""
     n = 300_000  # more than two row groups
     seconds = pd.Series(range(n))[::-1 if descending else 1].reset_index(drop=True)
     frame = pd.DataFrame({"event_id": "e" + pd.Series(range(n)).astype(str),
@@ -178,9 +179,12 @@ def test_rows_are_stored_in_time_order_so_windows_prune(store, tmp_path, descend
                           "system": "s", "model": "m", "status": "ok"})
     frame.to_parquet(tmp_path / "times.parquet")
     assert ingest_file(store, tmp_path / "times.parquet").inserted == n
-    disorder = store.scalar("SELECT count(*) FROM (SELECT timestamp < lag(timestamp) OVER "
-                            "(ORDER BY rowid) AS back FROM inference_events) WHERE back")
+    disorder = store.scalar("SELECT count(*) FROM (SELECT CAST(timestamp AS DATE) < "
+                            "lag(CAST(timestamp AS DATE)) OVER (ORDER BY rowid) AS back FROM "
+                            "inference_events) WHERE back")
     assert disorder == 0
+    assert store.scalar("SELECT count(DISTINCT CAST(timestamp AS DATE)) FROM "
+                        "inference_events") == 4
 
 
 def test_jsonl_bad_lines_are_rejected_not_fatal(store, tmp_path):

@@ -46,8 +46,10 @@ def _decode(obj: dict):
 
 
 def keep(store: Store, thresholds: Thresholds) -> bool:
-    """Compute the newest scorecard and keep it, unless the kept one is current; says whether
-    it computed."""
+    """Compute the newest scorecard and keep it, unless the kept one is current or the store
+    holds no events; says whether it computed."""
+    if not records.event_count(store):
+        return False
     fingerprint = _fingerprint(store, thresholds)
     if kept(store, thresholds, fingerprint) is not None:
         return False
