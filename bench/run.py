@@ -77,11 +77,16 @@ def peak_mb(pid: int) -> float | None:
                  if line.startswith("VmHWM")), None)
 
 
+# Processes run as on an installed machine, where Python keeps compiled modules; this
+# workplace sets PYTHONDONTWRITEBYTECODE, which would make every run compile them again.
+AS_INSTALLED = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_process(cmd: list[str], into: Measure) -> None:
     """Wall time and peak resident memory of one whole process."""
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=AS_INSTALLED)
         peak = 0.0
         while proc.poll() is None:
             peak = max(peak, peak_mb(proc.pid) or 0.0)

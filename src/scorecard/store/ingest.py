@@ -345,19 +345,27 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks)
     broken = " OR ".join(f"({cond})" for cond, _ in checks)  # a NULL condition breaks nothing
     extra = f", {JSON_ERROR}" if JSON_ERROR in columns else ""
-    # the reason's text is built only for rows that break a rule
+    sources = "".join(f", {c}" for c in _source_names(columns))
+    # the reason's text is built only for rows that break a rule; the source values as they
+    # were are read only by the statements that keep rejected rows
     return (f"SELECT {ROW}, {', '.join(vals)}, CASE WHEN {broken} THEN "
-            f"NULLIF(concat_ws('; ', {reasons}), '') END AS reason "
-            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)} FROM _stage)")
+            f"NULLIF(concat_ws('; ', {reasons}), '') END AS reason{sources} "
+            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)}{_source_columns_sql(columns)} "
+            "FROM _stage)")
 
 
-def _sources_sql(columns: dict[str, str]) -> str:
-    """SQL over `_stage` giving each row's number and its source values as they were (named
-    `__src:<name>`), read again only for the rows set aside."""
+def _source_names(columns: dict[str, str]) -> list[str]:
+    """The names under which `_checked` carries each row's source values as they were."""
     if JSON_LINE in columns:  # a JSON Lines line is kept as it was
-        return f"SELECT {ROW}, {JSON_LINE} FROM _stage"
-    return (f"SELECT {ROW}" + "".join(f", {identifier(c)} AS {identifier(SOURCE + c)}"
-                                      for c in _source_columns(columns)) + " FROM _stage")
+        return [JSON_LINE]
+    return [identifier(SOURCE + c) for c in _source_columns(columns)]
+
+
+def _source_columns_sql(columns: dict[str, str]) -> str:
+    if JSON_LINE in columns:
+        return f", {JSON_LINE}"
+    return "".join(f", {identifier(c)} AS {identifier(SOURCE + c)}"
+                   for c in _source_columns(columns))
 
 
 # -- the load --------------------------------------------------------------------------------
@@ -541,7 +549,6 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     # time order reads one column), and the insert checks every rule as it stores the rows
     cur.execute("CREATE OR REPLACE TEMP VIEW _checked AS "
                 f"{_checked_sql(kind, columns, cmap, limits)}")
-    cur.execute(f"CREATE OR REPLACE TEMP VIEW _sources AS {_sources_sql(columns)}")
     rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
 
     values = {c.name: f"v_{c.name}" for c in kind.columns}
@@ -576,15 +583,15 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     if rows_read - inserted - skips:  # some rows broke a rule: check again to keep them
         rejected = cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, c.reason, {raw} FROM _checked "
-            f"c JOIN _sources USING ({ROW}) WHERE c.reason IS NOT NULL ORDER BY c.{ROW}",
+            f"c WHERE c.reason IS NOT NULL ORDER BY c.{ROW}",
             [ingest_id, kind.name, name],
         ).fetchone()[0]
     conflicts = 0
     if skips:
         conflicts = cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, s.conflict, {raw} FROM "
-            f"_checked c JOIN _skips s ON s.{ROW} = c.{ROW} JOIN _sources o ON o.{ROW} = "
-            f"c.{ROW} WHERE s.conflict IS NOT NULL ORDER BY c.{ROW}",
+            f"_checked c JOIN _skips s ON s.{ROW} = c.{ROW} "
+            f"WHERE s.conflict IS NOT NULL ORDER BY c.{ROW}",
             [ingest_id, kind.name, name],
         ).fetchone()[0]
     structural = _structural_rejects(fmt)
@@ -595,7 +602,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
         ).fetchone()[0]
         rows_read += extra
         rejected += extra
-    for view in ("_checked", "_sources", "_stage"):
+    for view in ("_checked", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_json", "_prices",
                   "_csv_errors", "_csv_scans", "_csv_gaps"):
