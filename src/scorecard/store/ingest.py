@@ -249,7 +249,8 @@ def _source_expr(col: Column, columns: dict[str, str], cmap: ColumnMap) -> str:
                          for k, v in cmap.values[col.name].items())
         expr = f"(CASE {expr} {cases} ELSE {expr} END)"
     if col.kind in ("float", "int"):
-        expr = f"(CASE WHEN lower({expr}) NOT IN {literal_list(NAN_WORDS)} THEN {expr} END)"  # NaN: missing
+        nan = literal_list(NAN_WORDS)  # NaN is missing
+        expr = f"(CASE WHEN lower({expr}) NOT IN {nan} THEN {expr} END)"
     return f"NULLIF({expr}, '')"
 
 
@@ -362,6 +363,7 @@ def _source_names(columns: dict[str, str]) -> list[str]:
 
 
 def _source_columns_sql(columns: dict[str, str]) -> str:
+    """The select-list items over `_stage` that give those names."""
     if JSON_LINE in columns:
         return f", {JSON_LINE}"
     return "".join(f", {identifier(c)} AS {identifier(SOURCE + c)}"
@@ -616,7 +618,8 @@ def _raw_value(columns: dict[str, str]) -> str:
     a JSON object."""
     if JSON_LINE in columns:
         return JSON_LINE
-    raw_cols = ", ".join(f"{identifier(c)} := {identifier(SOURCE + c)}" for c in _source_columns(columns))
+    raw_cols = ", ".join(f"{identifier(c)} := {identifier(SOURCE + c)}"
+                         for c in _source_columns(columns))
     return f"to_json(struct_pack({raw_cols}))" if raw_cols else "NULL"
 
 
