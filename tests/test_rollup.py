@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 from conftest import event_row, write_csv
 from scorecard.demo import load_demo, write_sample
 from scorecard.metrics import rollups
-from scorecard.metrics.families import psi
+from scorecard.metrics.families import psi, psi_daily
 from scorecard.metrics.families.base import ROLLUP
 from scorecard.metrics.registry import Measure
-from scorecard.metrics.compute import compute_scorecard
+from scorecard.metrics.compute import compute_scorecard, resolve_window
+from scorecard.metrics.families.base import Context
 from scorecard.metrics.registry import registry
-from scorecard.metrics.thresholds import load_thresholds, parse_thresholds
+from scorecard.metrics.thresholds import Thresholds, load_thresholds, parse_thresholds
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.db import Store
@@ -251,3 +252,50 @@ def test_random_stores_loaded_in_two_parts_match_the_events(rows, split):
             with_rollup = compute_scorecard(store, THRESHOLDS)
         with events_only(tmp / "p.duckdb", tmp) as raw:
             assert_same_scorecard(with_rollup, compute_scorecard(raw, THRESHOLDS))
+
+
+def psi_daily_rows(store: Store) -> list[tuple]:
+    return store.query(f"SELECT * FROM {psi_daily.DAILY} ORDER BY ALL")
+
+
+def rebuilt_psi_daily(store: Store) -> list[tuple]:
+    """psi_daily as binning every event afresh under the kept baselines would make it."""
+    systems = tuple(r[0] for r in store.query("SELECT DISTINCT system FROM inference_events"))
+    whole = Context(Thresholds.model_construct(), systems, datetime.min, datetime.max, 28, True)
+    return store.query(f"SELECT * FROM ({psi_daily.daily_bins(whole).text}) ORDER BY ALL")
+
+
+def confident(prefix: str, days: range, month: str = "10") -> list[dict]:
+    return [event_row(f"{prefix}{d}-{i}", f"2026-{month}-{d:02d}T1{i}:00:00Z",
+                      system="xy"[i % 2], confidence=((d * 7 + i) % 10) / 10)
+            for d in days for i in range(8)]
+
+
+def test_psi_window_counts_kept_per_day_are_added_to_and_rebuilt_as_events_change(store,
+                                                                                 tmp_path):
+    ingest_file(store, write_csv(tmp_path / "a.csv", confident("a", range(1, 29))))
+    rollups.refresh(store)
+    kept = psi_daily_rows(store)
+    assert kept and kept == rebuilt_psi_daily(store)
+    # later days, outside the baseline: added to the kept counts, which still equal a rebuild
+    ingest_file(store, write_csv(tmp_path / "b.csv", confident("b", range(1, 20), "11")))
+    rollups.refresh(store)
+    assert len(psi_daily_rows(store)) > len(kept)
+    assert psi_daily_rows(store) == rebuilt_psi_daily(store)
+    # an undo (a deletion, then a refresh), then new rows: the row positions of the rows left
+    # no longer tell the new rows apart, and the sums check catches it
+    with store.transaction() as cur:
+        cur.execute("DELETE FROM inference_events WHERE event_id LIKE 'b1-%'")
+    rollups.refresh(store)
+    assert psi_daily_rows(store) == rebuilt_psi_daily(store)
+    ingest_file(store, write_csv(tmp_path / "c.csv", confident("c", range(20, 22), "11")))
+    rollups.refresh(store)
+    assert psi_daily_rows(store) == rebuilt_psi_daily(store)
+    window = resolve_window(store, "2026-11-20")
+    ctx = window.context(THRESHOLDS, ["x", "y"], True)
+    assert rollups.daily_bins_ready(store, ctx)
+    binned = compute_scorecard(store, THRESHOLDS, as_of="2026-11-20")
+    store.checkpoint()  # the copy below takes the file as it is on disk
+    with events_only(store.path, tmp_path) as raw:
+        assert_same_scorecard(binned, compute_scorecard(raw, THRESHOLDS, as_of="2026-11-20"))
+    assert binned.values[""]["confidence_psi"].value is not None

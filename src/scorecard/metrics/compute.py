@@ -154,7 +154,8 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
     window = resolve_window(store, as_of, window_days, baseline_days)
     rolled = rollups.ready(store)
     names = systems(store, rolled)
-    raw, baselines = raw_metrics(store, window.context(thresholds, names, rolled))
+    ctx = window.context(thresholds, names, rolled)
+    raw, baselines = raw_metrics(store, replace(ctx, binned=rollups.daily_bins_ready(store, ctx)))
     values: dict[str, dict[str, MetricValue]] = {}
     for scope in [OVERALL, *names]:
         baseline = baselines.get(scope) or {}

@@ -5,12 +5,13 @@ a store whose derived tables are behind is answered from the events."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from ..store import records
 from ..store.db import Store
 from ..store.rollup import Rollup
-from .families import base, psi
+from .families import base, psi, psi_daily
 from .thresholds import Thresholds
 
 DEFAULT_BASELINE_DAYS = 28
@@ -32,7 +33,51 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     systems = tuple(r[0] for r in store.query(base.systems_query(rolled=True)))
     whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True)
     store.replace_rows(psi.KEPT, psi.kept_baselines(whole), key=("scope", "b0", "b1"))
+    _refresh_daily_bins(store, whole)
     return done
+
+
+DAILY_META = "psi_daily"
+
+
+def _daily_meta(store: Store) -> dict:
+    return json.loads(records.meta(store, DAILY_META) or "{}")
+
+
+def _keys(store: Store, ctx: base.Context) -> list[list[str]]:
+    return [[str(v) for v in row] for row in store.query(psi_daily.current_keys(ctx))]
+
+
+def _refresh_daily_bins(store: Store, whole: base.Context) -> None:
+    """Bring `psi_daily` in step: the events past those it covers are added while the kept
+    baselines are the same ones; otherwise (or if the sums do not come out) it is rebuilt."""
+    keys, meta = _keys(store, whole), _daily_meta(store)
+    events = records.event_count(store)
+    if meta == {"events": events, "keys": keys}:
+        return
+    covered = meta.get("events")
+    if meta.get("keys") == keys and covered is not None and covered < events:
+        store.replace_rows(psi_daily.DAILY, psi_daily.daily_bins(whole, since_row=covered), psi_daily.KEY,
+                           meta={DAILY_META: json.dumps({"events": events, "keys": keys})})
+        if _binned_all(store):
+            return
+    store.replace_rows(psi_daily.DAILY, psi_daily.daily_bins(whole), key=None,
+                       meta={DAILY_META: json.dumps({"events": events, "keys": keys})})
+
+
+def _binned_all(store: Store) -> bool:
+    """Whether the all-systems scope's daily counts add up to every event with a confidence
+    (row positions of deleted rows can make an addition count some events twice)."""
+    return bool(store.scalar(psi_daily.complete()))
+
+
+def daily_bins_ready(store: Store, ctx: base.Context) -> bool:
+    """Whether the PSI may read the window's counts from `psi_daily`: it covers exactly the
+    stored events, binned under the kept baselines this context puts in force."""
+    if not ctx.rolled:
+        return False
+    meta = _daily_meta(store)
+    return meta.get("events") == records.event_count(store) and meta.get("keys") == _keys(store, ctx)
 
 
 def ready(store: Store) -> bool:

@@ -94,6 +94,10 @@ class Dialect:
         self.trunc(period, expr)
         return f"{expr} + INTERVAL 1 {period}"
 
+    def row_position(self) -> str:
+        """A row's place in its table, growing as rows are appended."""
+        return "rowid"
+
     def epoch_us(self, expr: str) -> str:
         return f"epoch_us({expr})"
 

@@ -175,17 +175,24 @@ class Store:
             finally:
                 cur.close()
 
-    def replace_rows(self, table: str, rows: Query, key: tuple[str, ...]) -> None:
+    def replace_rows(self, table: str, rows: Query, key: tuple[str, ...] | None,
+                     meta: dict[str, str] | None = None) -> None:
         """In one write, the rows of `rows` take the place of the rows of `table` with the same
-        `key` (derived data only: it leaves every metric as it was)."""
+        `key` (with no key, of every row), and `meta` is kept in `store_meta`: derived data
+        only, so it leaves every metric as it was."""
         name = identifier(table)
-        same = " AND ".join(f"k.{identifier(c)} = n.{identifier(c)}" for c in key)
         with self.transaction(changes_data=False) as cur:
             cur.execute(f"CREATE OR REPLACE TEMP TABLE _replacing AS {rows.text}",
                         dict(rows.params))
-            cur.execute(f"DELETE FROM {name} k USING _replacing n WHERE {same}")
+            if key is None:
+                cur.execute(f"DELETE FROM {name}")
+            else:
+                same = " AND ".join(f"k.{identifier(c)} = n.{identifier(c)}" for c in key)
+                cur.execute(f"DELETE FROM {name} k USING _replacing n WHERE {same}")
             cur.execute(f"INSERT INTO {name} SELECT * FROM _replacing")
             cur.execute("DROP TABLE _replacing")
+            for meta_key, value in (meta or {}).items():
+                cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [meta_key, value])
 
     # -- schema -----------------------------------------------------------------------------
 

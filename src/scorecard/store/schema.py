@@ -178,4 +178,15 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    6,
+    [
+        # Per day, each scope's window confidences counted in the bins of its kept baseline
+        # (b0, b1, n name the psi_baselines row), kept by writes like the daily rollup.
+        """CREATE TABLE IF NOT EXISTS psi_daily (
+             scope VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, n BIGINT, day TIMESTAMP, bin INTEGER,
+             c BIGINT)""",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -27,6 +27,7 @@ class Context:
     end: datetime
     baseline_days: int = 28
     rolled: bool = False  # whether counts and sums may be read from the daily rollup
+    binned: bool = False  # whether the PSI's window counts may be read from psi_daily
     dialect: Dialect = DUCKDB
 
     def query(self, text: str) -> Query:

@@ -3,7 +3,9 @@ window or each period (actual), over the baseline's decile bins.
 
 Each window event is binned once under its system's edges and once under the all-systems
 edges, in one pass. With a ready rollup, a scope's edges and bin counts are read from
-`psi_baselines` while its baseline still holds the events it held when they were kept."""
+`psi_baselines` while its baseline still holds the events it held when they were kept; and
+when `psi_daily` holds every event binned under exactly those kept baselines (`ctx.binned`),
+the window's counts are the sums of its days there."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from .base import EVENTS, ROLLUP, ROLLUP_COUNT, Context, column, period_start
 
 NAMES = ("psi",)
 KEPT = "psi_baselines"
+DAILY = "psi_daily"  # kept by psi_daily.py
 DECILES = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 MIN_EACH_SIDE = 50  # events in the baseline and in the window for a value
 
@@ -22,14 +25,14 @@ def _edge_columns(ctx: Context) -> str:
     return ", ".join(f"{ctx.dialect.item('q', i)} AS e{i}" for i in range(1, len(DECILES) + 1))
 
 
-def _bin_of(ctx: Context, edges: str) -> str:
+def bin_of(ctx: Context, edges: str) -> str:
     """The bin of `confidence`: how many of the (sorted, distinct) edges in table `edges` lie
     below it. Edges are scalar columns, NULL past the last: one comparison per edge."""
     return " + ".join(ctx.dialect.as_int(f"coalesce({edges}.e{i} < confidence, false)")
                       for i in range(1, len(DECILES) + 1))
 
 
-def _baseline(ctx: Context, cached: bool) -> str:
+def baseline_ctes(ctx: Context, cached: bool) -> str:
     """CTEs ending in `edges(scope, q, e1..e9)` and `base_counts(scope, bin, c)`; with
     `cached`, scopes whose kept edges are stale or missing are in `live(scope, b0, b1, n)`."""
     d = ctx.dialect
@@ -38,7 +41,7 @@ def _baseline(ctx: Context, cached: bool) -> str:
               "WHERE confidence IS NOT NULL")
     deciles = (f"SELECT scope, {d.distinct_sorted_quantiles('confidence', DECILES)} AS q "
                "FROM base GROUP BY scope")
-    counts = (f"SELECT scope, {_bin_of(ctx, 'edges')} AS bin, count(*) AS c "
+    counts = (f"SELECT scope, {bin_of(ctx, 'edges')} AS bin, count(*) AS c "
               "FROM base JOIN edges USING (scope) GROUP BY scope, bin")
     edges = f"edges AS (SELECT scope, q, {_edge_columns(ctx)} FROM quantiles)"
     if not cached:
@@ -70,24 +73,27 @@ base_counts AS (
 
 def kept_baselines(ctx: Context) -> Query:
     """Rows for `psi_baselines`: the edges and bin counts of every scope not kept yet."""
-    return ctx.query(f"""{_baseline(ctx, cached=True)}
+    return ctx.query(f"""{baseline_ctes(ctx, cached=True)}
 SELECT l.scope, l.b0, l.b1, l.n, e.q, {ctx.dialect.pack_bins('c.bin', 'c.c')} AS bins
 FROM live l JOIN edges e USING (scope) JOIN base_counts c USING (scope)
 GROUP BY l.scope, l.b0, l.b1, l.n, e.q""")
 
 
-def _query(ctx: Context, metrics: list[Metric], period: str | None) -> Query:
-    d = ctx.dialect
-    results = ", ".join(
-        f"CASE WHEN tb >= {MIN_EACH_SIDE} AND tw >= {MIN_EACH_SIDE} "
-        f"THEN sum((a - e) * ln(a / e)) END AS {column(m.id, 'value')}, "
-        f"least(tb, tw) AS {column(m.id, 'n')}, count(*) AS {column(m.id, 'bins')}"
-        for m in metrics)
-    return ctx.query(f"""{_baseline(ctx, cached=ctx.rolled)},
+def _window_counts(ctx: Context, period: str | None) -> str:
+    """CTE `win_counts(scope, period_start, bin, c)` over [$start, $end)."""
+    if ctx.binned:  # the days' kept counts (every window starts and ends on a day)
+        return f"""
+win_counts AS (
+  SELECT d.scope, {period_start(ctx, period, 'd.day')} AS period_start, d.bin, sum(d.c) AS c
+  FROM {DAILY} d JOIN hits h USING (scope, b0, b1, n)
+  WHERE d.day >= $start AND d.day < $end
+  GROUP BY d.scope, period_start, d.bin
+)"""
+    return f"""
 win_pairs AS (
   SELECT e.system, {period_start(ctx, period, 'timestamp')} AS period_start,
-         CASE WHEN s.scope IS NOT NULL THEN {_bin_of(ctx, "s")} END AS bin_s,
-         CASE WHEN o.scope IS NOT NULL THEN {_bin_of(ctx, "o")} END AS bin_o, count(*) AS c
+         CASE WHEN s.scope IS NOT NULL THEN {bin_of(ctx, "s")} END AS bin_s,
+         CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o, count(*) AS c
   FROM {EVENTS} e LEFT JOIN edges s ON s.scope = e.system
   LEFT JOIN edges o ON o.scope = ''
   WHERE e.timestamp >= $start AND e.timestamp < $end AND e.confidence IS NOT NULL
@@ -99,7 +105,17 @@ win_counts AS (
   UNION ALL
   SELECT '' AS scope, period_start, bin_o AS bin, sum(c) AS c FROM win_pairs
   WHERE bin_o IS NOT NULL GROUP BY period_start, bin_o
-),
+)"""
+
+
+def _query(ctx: Context, metrics: list[Metric], period: str | None) -> Query:
+    d = ctx.dialect
+    results = ", ".join(
+        f"CASE WHEN tb >= {MIN_EACH_SIDE} AND tw >= {MIN_EACH_SIDE} "
+        f"THEN sum((a - e) * ln(a / e)) END AS {column(m.id, 'value')}, "
+        f"least(tb, tw) AS {column(m.id, 'n')}, count(*) AS {column(m.id, 'bins')}"
+        for m in metrics)
+    return ctx.query(f"""{baseline_ctes(ctx, cached=ctx.rolled)},{_window_counts(ctx, period)},
 periods AS (SELECT DISTINCT scope, period_start FROM win_counts),
 base_total AS (SELECT scope, sum(c) AS tb FROM base_counts GROUP BY scope),
 win_total AS (SELECT scope, period_start, sum(c) AS tw FROM win_counts
