@@ -22,22 +22,31 @@ PYTHONPATH=$work/old/src "$python" -c "
 from pathlib import Path
 from scorecard.demo import ensure_demo_store
 ensure_demo_store(Path('$work/demo.duckdb'))" >/dev/null
+# this tree reads a copy, upgraded to its own schema and derived tables as `scorecard serve`
+# upgrades a store at its start
+cp "$work/demo.duckdb" "$work/demo-new.duckdb"
+PYTHONPATH=$here/src "$python" -c "
+from scorecard.cli import store_to_serve
+from scorecard.metrics.thresholds import load_thresholds
+store_to_serve('$work/demo-new.duckdb', False, load_thresholds('$work/config/thresholds.yaml'))" \
+    >/dev/null
 metrics=$(PYTHONPATH=$here/src "$python" -c "
 from scorecard.metrics.registry import registry
 print(' '.join(registry().ids))")
 differ=0
 for tree in old new; do
-    src=$work/old/src; [ $tree = new ] && src=$here/src
+    src=$work/old/src db=$work/demo.duckdb
+    [ $tree = new ] && src=$here/src db=$work/demo-new.duckdb
     out=$work/out-$tree; mkdir -p "$out"
     for as_of in 2026-11-22 2026-06-30 2026-03-01; do
         for format in json table; do
-            run "$src" metrics --db "$work/demo.duckdb" --as-of $as_of --format $format \
+            run "$src" metrics --db "$db" --as-of $as_of --format $format \
                 > "$out/metrics-$as_of.$format"
         done
     done
     for metric in $metrics; do
         for period in week month; do
-            run "$src" trends --db "$work/demo.duckdb" --metric "$metric" --period $period \
+            run "$src" trends --db "$db" --metric "$metric" --period $period \
                 --format json > "$out/trends-$metric-$period.json"
         done
     done

@@ -98,10 +98,11 @@ def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
         # a new store gets its tables; one written by an older version its daily rollups
         # (the app only reads them, and answers from the events while they are behind)
         with Store(path) as store:
-            if rollups.bring_up_to_date(store, thresholds):
+            in_force = None if thresholds is None else with_store_layer(thresholds,
+                                                                         store_layer(store))
+            if rollups.bring_up_to_date(store, in_force):
                 print("Brought the daily rollups up to date.", flush=True)
-            if thresholds is not None and snapshot.keep(
-                    store, with_store_layer(thresholds, store_layer(store))):
+            if in_force is not None and snapshot.keep(store, in_force):
                 print("Prepared the newest scorecard for the first sign-in.", flush=True)
     return path
 

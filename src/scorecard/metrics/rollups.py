@@ -90,7 +90,9 @@ def ready(store: Store) -> bool:
 def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool:
     """At a writer's start (`scorecard serve`): refresh the derived tables if they are behind.
     Says whether anything was done."""
-    if store.read_only or daily_rollup().is_current(store) or not records.event_count(store):
+    events = records.event_count(store)
+    if store.read_only or not events or (daily_rollup().is_current(store)
+                                         and _daily_meta(store).get("events") == events):
         return False
     refresh(store, thresholds)
     return True
