@@ -421,17 +421,19 @@ NOTES = """
 ## What the numbers mean
 
 - *Ingest* validates every row against the contract in SQL, skips ids already stored or
-  repeated, keeps rejects with reasons, orders the rows by time, logs the upload, and then
-  brings the derived tables up to date (the daily rollup and the kept baseline deciles, see
-  below); DuckDB's CTAS copies the file as it is.
+  repeated, keeps rejects with reasons, sorts a file that is out of time order by day, logs
+  the upload, and then brings the derived tables up to date (the daily rollup, the kept
+  baseline deciles and the PSI's daily bin counts, see below); DuckDB's CTAS copies the file
+  as it is.
 - *Metrics* computes all metrics of SPEC section 3 for every system and for all systems
   together (window, weekly buckets, baseline test, PSI, incidents, segments); the bare process
-  runs one grouped aggregate over the whole table. Both include starting Python.
+  runs one grouped aggregate over the whole table. Both include starting Python. Processes
+  run as on an installed machine, with Python's compiled modules kept.
 - *First paint* is the time from pressing Sign in to the drawn metric table, in a new browser
-  session. Each run starts the server afresh: cold is its first sign-in, pressed as soon as
-  the sign-in page has loaded, when nothing is cached; warm is a second sign-in, which reuses
-  the results cached on the store's data version. The third row gives the first person a few
-  seconds to type, during which the sign-in page computes the scorecard.
+  session. Each run starts the server afresh (`scorecard serve` keeps the newest scorecard in
+  the store at its start when it is stale): cold is its first sign-in, pressed as soon as the
+  sign-in page has loaded; warm is a second sign-in, which reuses the results cached on the
+  store's data version. The third row gives the first person a few seconds to type.
 - *Ingest with a memory limit*: the same 5M events as CSV and as JSON Lines, with DuckDB
   limited to less than the file's size (`memory_limit` in `config/store.yaml`). The peak
   memory stays near the limit: text is staged in a temp table that spills to disk.
@@ -439,67 +441,54 @@ NOTES = """
 ## How the metrics stay fast
 
 After each ingest, a daily rollup per system and UTC day holds every windowed count and sum
-that does not depend on a threshold (the list is derived from `metrics.yaml`), and each
-scope's baseline decile edges and bin counts are kept for the PSI. The window, weekly,
-baseline and PSI queries read those instead of the events. The rollup records how many events
-it covers and is used only when that equals the events stored; kept deciles are used only
-while their baseline period holds the same number of events. Events are only appended, so
-the same count means the same rows. Otherwise the queries read the events as before, and the
-tests check that both ways give the same numbers. What still reads events, and only in the
-window: the exact latency quantiles, the counts against each system's latency SLO and
-confidence floor, the window's PSI bins and the segment rates. In-process at 50M events these
-take about 0.6 s (window), 0.5 s (PSI) and 0.1 s (segments); the weekly buckets and the
-baseline test, 0.7 s and 0.4 s before, now take about 0.01 s each.
+that does not depend on a threshold (the measures `metrics.yaml` declares as counts or sums),
+each scope's baseline decile edges and bin counts are kept for the PSI, and so are the events'
+counts per day in those bins (`psi_daily`). The window, weekly, baseline and PSI queries read
+those instead of the events. Each derived table records how many events it covers and is used
+only when that equals the events stored (and, for the PSI, only under the kept baselines in
+force); otherwise the queries read the events, and the tests check both ways give the same
+numbers. What still reads events, and only in the window: the exact latency quantiles, the
+counts against each system's latency SLO and confidence floor, and the segment rates. The
+queries run two at a time. In-process at 5M: the window query about 0.08 s, the PSI 0.015 s
+(0.065 s when it binned the window's events), the rest 0.03 s together.
 
 ## Where the time goes, and what is left
 
-Measured for the performance issue in this run; the ingest targets are not met yet.
+Measured for the performance issue in this run.
 
-- *Ingest of real-world Parquet at 1M and 5M* (1.5x to 1.6x against 1.3x). In-process at 5M,
-  on an idle machine: reading, checking every rule and storing the rows in time order, one
-  fused pass, take 4.3 s, as long as DuckDB's own CTAS of the file (4.2 s). What is added:
-  the in-file repeat check 0.6 s (a 64-bit hash of the identity, grouped; the candidates are
-  then checked exactly), the daily rollup and the PSI baselines 0.4 s, the time-order check
-  and the log 0.2 s, and, as a whole process, about 0.5 s of Python start-up, imports and
-  config. Before this change the same file took 15.6 s in-process: every rule was checked
-  three times, and NaN in typed Parquet columns (see below) sent 6% of the rows down the
-  reject path. Folding the rollup into the insert and skipping the repeat check for files
-  whose ids cannot repeat are the next steps.
+- *First paint* (all met). Three changes since the last run: the scorecard page asked for the
+  newest window under a second cache key (for the freshness line), so a cold start computed
+  every metric twice (2.4 s more at 100M); `scorecard serve` keeps the newest scorecard in the
+  store at start, so the first sign-in after a restart reads it instead of waiting for the
+  queries (5.7 s to 1.2 s at 100M); and the sign-in page draws one of each element the
+  scorecard uses, hidden and holding nothing from the store, so the browser fetches and
+  compiles their code (about 2 MB of JavaScript) while the person types: that was most of the
+  warm time (5M: 1.3-1.6 s to 1.0-1.25 s).
+- *`scorecard metrics`* (met at 5M, 1.93x). At 1M it is 2.3x: the fixed cost of Python, the
+  registry and the thresholds (imports 0.16 s against DuckDB's own 0.08 s) weighs most on
+  the smallest store.
+- *Ingest of real-world Parquet at 1M and 5M* (1.5x and 1.37x against 1.3x). In-process at
+  5M: the fused check-and-store pass 4.2 s (4.9 s when it sorted by the exact time; 3.3 s
+  with no sort at all), the in-file repeat check 0.45-0.6 s (a 64-bit hash of the trimmed
+  identity, grouped; 0.15 s of it is the trim), the daily rollup and the PSI baselines 0.4 s,
+  the PSI's daily bins 0.36 s (new in this run; they take 0.05 s off every metrics run at 5M
+  and 0.9 s at 100M), and as a whole process about 0.4 s of Python start-up, imports and
+  config. The file's SHA-256 is read beside the load. Building the daily tables from the rows
+  as they are inserted, and a repeat check that trims only the candidates, are what is left.
+- *Ingest at 50M and 100M* (2.4x and 2.6x). The sort by day still spills beyond memory at
+  these sizes; sorting in day ranges that fit in memory is the next step. Peak memory stays
+  at 6.4 GB at 100M, inside the 8 GB target.
+- *A file where every row breaks a rule* (2.45x against 2x). In-process at 5M: checking the
+  rules and writing each reason 1.5 s, the row's original values as a JSON object 1.4 s, and
+  storing 5M such rows (about 1.5 GB of JSON text) the rest, about 6 s of the 10.4 s
+  insert. Keeping the original values in typed columns, or the JSON without repeating the
+  keys in every row, is the next step.
+- *JSON Lines* (7.1x against DuckDB's `read_json`). Each line is parsed once into a temp table
+  with every member in one call, so that lines of any shape and keys of any spelling load and
+  a bad line is kept verbatim. Reading with `read_json` first and falling back to the
+  per-line path only for lines it cannot read is the next step.
 - *NaN.* DuckDB 2.0.1 evaluates `NOT isnan(x)` as true for NaN read from a Parquet file in
-  some plans, so NaN costs, latencies and confidences were rejected as "not a number"
-  instead of being read as missing. They are now tested with `isfinite`/`isinf`, on a file of
-  this benchmark's shape (tests/test_integrity.py).
-- *Ingest at 50M and 100M* (2.9x and 2.8x). In-process at 50M: the fused check-and-store
-  pass takes 54.6 s against DuckDB's 29.2 s CTAS; the same pass without the sort by time takes
-  30.5 s, so the sort (these files are in random order; the store keeps rows in time order so
-  that time windows prune) costs about 24 s once it spills beyond the 6 GB memory limit. The
-  repeat check grows to 7.5 s (a hash table of 50M entries), the rollup to 4.0 s, and the
-  file's SHA-256 for the audit log to 1.0 s. Sorting in time slices that fit in memory, and a
-  cheaper repeat check for large files, are the next steps. Peak memory stays at 6.4 GB at
-  100M, inside the 8 GB target.
-- *A file where every row breaks a rule* (2.9x against 2x). The rows are checked again to
-  build their reasons, joined back to their source values by row number, and each is kept as
-  a JSON object of its original columns.
-- *JSON Lines* (15.7x against DuckDB's `read_json` in the table). Each key of each line was
-  extracted with its own `json_extract_string`, and every pass over the file parsed the text
-  again, so that lines of any shape and keys of any spelling load and a bad line is kept
-  verbatim. After the run, each line is parsed once into a temp table with every member in one
-  call (a list of paths): one run at 5M took 32.6 s against `read_json`'s 4.4 s (7.5x, peak
-  6.3 GB with the default memory limit), and 39.9 s with DuckDB limited to 512 MB (670 MB
-  peak; 88 s before). Reading with `read_json` first and falling back to the per-line path
-  only for lines it cannot read is the next step.
-- *`scorecard metrics`* meets 3 s at 100M (2.6 s) but is 2.1x to 2.6x one bare aggregate,
-  against 2x: its fixed cost (Python, the registry, thresholds, about 0.25 s) weighs most on
-  the small sizes.
-- *First paint.* The table above was measured before a fix: the app computed a bcrypt hash
-  (for unknown usernames) on every page run, about 0.25 s each. After the fix, at 5M on the
-  same data: cold 2.35 s, warm 1.33 s, signing in after typing 2.16 s (medians of 3). The
-  code at the start of this session measured 2.75 s, 1.58 s and 2.66 s on the same store and
-  machine, so the server-side sessions cost nothing visible. Session 4's figures (1.33 s
-  cold, 1.05 s warm at 5M) came from a store of time-ordered data without NaN on a quieter
-  machine. The cold first sign-in at 50M and 100M (3.9 s, 6.1 s) waits for the scorecard's
-  queries on a server with nothing cached; computing them when the server starts is the
-  obvious next step.
+  some plans, so NaN values are tested with `isfinite`/`isinf` (tests/test_integrity.py).
 """
 
 if __name__ == "__main__":
