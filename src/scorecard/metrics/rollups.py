@@ -50,25 +50,20 @@ def _keys(store: Store, ctx: base.Context) -> list[list[str]]:
 
 def _refresh_daily_bins(store: Store, whole: base.Context) -> None:
     """Bring `psi_daily` in step: the events past those it covers are added while the kept
-    baselines are the same ones; otherwise (or if the sums do not come out) it is rebuilt."""
+    baselines are the same ones; otherwise it is rebuilt, as it is when an addition does not
+    add up (row positions of deleted rows can make it count some events twice)."""
     keys, meta = _keys(store, whole), _daily_meta(store)
-    events = records.event_count(store)
-    if meta == {"events": events, "keys": keys}:
+    now = {"events": records.event_count(store), "keys": keys}
+    if meta == now:
         return
+    kept = {DAILY_META: json.dumps(now)}
     covered = meta.get("events")
-    if meta.get("keys") == keys and covered is not None and covered < events:
-        store.replace_rows(psi_daily.DAILY, psi_daily.daily_bins(whole, since_row=covered), psi_daily.KEY,
-                           meta={DAILY_META: json.dumps({"events": events, "keys": keys})})
-        if _binned_all(store):
+    if meta.get("keys") == keys and covered is not None and covered < now["events"]:
+        store.replace_rows(psi_daily.DAILY, psi_daily.daily_bins(whole, since_row=covered),
+                           psi_daily.KEY, meta=kept)
+        if store.scalar(psi_daily.complete()):
             return
-    store.replace_rows(psi_daily.DAILY, psi_daily.daily_bins(whole), key=None,
-                       meta={DAILY_META: json.dumps({"events": events, "keys": keys})})
-
-
-def _binned_all(store: Store) -> bool:
-    """Whether the all-systems scope's daily counts add up to every event with a confidence
-    (row positions of deleted rows can make an addition count some events twice)."""
-    return bool(store.scalar(psi_daily.complete()))
+    store.replace_rows(psi_daily.DAILY, psi_daily.daily_bins(whole), key=None, meta=kept)
 
 
 def daily_bins_ready(store: Store, ctx: base.Context) -> bool:
@@ -77,7 +72,8 @@ def daily_bins_ready(store: Store, ctx: base.Context) -> bool:
     if not ctx.rolled:
         return False
     meta = _daily_meta(store)
-    return meta.get("events") == records.event_count(store) and meta.get("keys") == _keys(store, ctx)
+    return (meta.get("events") == records.event_count(store)
+            and meta.get("keys") == _keys(store, ctx))
 
 
 def ready(store: Store) -> bool:

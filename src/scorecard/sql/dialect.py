@@ -77,11 +77,16 @@ class Dialect:
 
     # -- time -------------------------------------------------------------------------------
 
-    def trunc(self, period: str, expr: str) -> str:
-        """The start of the day, ISO week (Monday) or month holding `expr`."""
+    @staticmethod
+    def _period(period: str) -> str:
+        """The period, checked: it is written into the SQL."""
         if period not in PERIODS:
             raise ValueError(f"Period must be one of {', '.join(PERIODS)}, not {period!r}.")
-        return f"date_trunc({literal(period)}, {expr})"
+        return period
+
+    def trunc(self, period: str, expr: str) -> str:
+        """The start of the day, ISO week (Monday) or month holding `expr`."""
+        return f"date_trunc({literal(self._period(period))}, {expr})"
 
     def add_days(self, expr: str, days: int) -> str:
         return f"{expr} + INTERVAL {int(days)} DAY"
@@ -91,8 +96,7 @@ class Dialect:
 
     def plus_one(self, period: str, expr: str) -> str:
         """`expr` moved on by one period."""
-        self.trunc(period, expr)
-        return f"{expr} + INTERVAL 1 {period}"
+        return f"{expr} + INTERVAL 1 {self._period(period)}"
 
     def row_position(self) -> str:
         """A row's place in its table, growing as rows are appended."""

@@ -15,7 +15,7 @@ import hashlib
 import shutil
 import tempfile
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -423,15 +423,15 @@ def ingest_file(
     actor = actor or whoami()
     ingest_id = uuid.uuid4().hex
     step = progress or (lambda fraction, text: None)
+    fingerprint: Future | None = None  # size and sha256 for the log, read beside the load
     try:
         if not path.is_file():
             raise BadInput(f"{name} does not exist or is not a file.")
+        fingerprint = _hasher.submit(file_fingerprint, path)  # 3.4 GB: about 2 s
         cmap.check_against(kind)
         fmt, gz = detect_format(Path(name))
         if path.stat().st_size == 0:
             raise BadInput(f"{name} is empty.")
-        # the file's sha256 for the log is read beside the load (3.4 GB: about 2 s)
-        fingerprint = _hasher.submit(file_fingerprint, path)
         step(0.1, "Reading the file")
         with tempfile.TemporaryDirectory() as tmp, store.transaction() as cur:
             source = _open_source(path, fmt, gz, Path(tmp), name, limits.max_decompressed_bytes)
@@ -459,17 +459,17 @@ def ingest_file(
         step(1.0, "Done")
         return result
     except BadInput as exc:
-        _log_failure(store, ingest_id, actor, via, kind, name, path, str(exc))
+        _log_failure(store, ingest_id, actor, via, kind, name, fingerprint, str(exc))
         raise
     except duckdb.OutOfMemoryException:
         message = (f"{name} needed more memory than this process may use; raise memory_limit "
                    "(upload_memory_limit for uploads from the web) in store.yaml, or load it "
                    "with `scorecard ingest`.")
-        _log_failure(store, ingest_id, actor, via, kind, name, path, message)
+        _log_failure(store, ingest_id, actor, via, kind, name, fingerprint, message)
         raise ScorecardError(message) from None
     except duckdb.Error as exc:
         message = f"{name} could not be stored: {str(exc).splitlines()[0]}"
-        _log_failure(store, ingest_id, actor, via, kind, name, path, message)
+        _log_failure(store, ingest_id, actor, via, kind, name, fingerprint, message)
         raise ScorecardError(message) from None
 
 
@@ -652,11 +652,14 @@ def _log(cur, ingest_id, actor, via, kind, name, size, sha, result, status, mess
     )
 
 
-def _log_failure(store, ingest_id, actor, via, kind, name, path, message) -> None:
-    """Record a refused file in the ingest log (its rows are not stored)."""
-    size, sha = (None, None)
-    if path.is_file():
-        size, sha = file_fingerprint(path)
+def _log_failure(store, ingest_id, actor, via, kind, name, fingerprint: Future | None,
+                 message) -> None:
+    """Record a refused file in the ingest log (its rows are not stored); `fingerprint` is
+    None when there was no file to read."""
+    try:
+        size, sha = fingerprint.result() if fingerprint is not None else (None, None)
+    except OSError:  # the file went away while it was read
+        size, sha = None, None
     try:
         with store.transaction(changes_data=False) as cur:
             _log(cur, ingest_id, actor, via, kind, name, size, sha, None, "failed", message)
