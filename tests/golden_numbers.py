@@ -2,7 +2,9 @@
 
 `tests/test_numbers_unchanged.py` compares it with `tests/data/golden_numbers.json`, written
 before the metrics room was rebuilt, so a change to how metrics are computed that moves any
-number shows. Run `python tests/golden_numbers.py --write` only when a number is meant to
+number shows. It was written again when the demo's doc-summariser gained late outcomes
+(`outcome_at`): only doc-summariser's and all systems' outcome-dependent numbers moved, and
+the two new metrics came in. Run `python tests/golden_numbers.py --write` only when a number is meant to
 change, and say why in the commit.
 """
 

@@ -298,7 +298,40 @@ def oracle(ev: pd.DataFrame, inc: pd.DataFrame, system: str | None, end: pd.Time
     ttr = (ic.resolved_at - ic.detected_at).dt.total_seconds().dropna() / 60
     out["median_time_to_detect_minutes"] = float(np.median(ttd)) if len(ttd) else None
     out["median_time_to_recover_minutes"] = float(np.median(ttr)) if len(ttr) else None
+    out.update(estimated_oracle(ev, w, end, system))
     return out
+
+
+def estimated_oracle(ev: pd.DataFrame, w: pd.DataFrame, end: pd.Timestamp,
+                     system: str | None) -> dict:
+    """The estimated success rate with scikit-learn's isotonic regression, fitted per system on
+    its labelled baseline events (SPEC section 3), and the label lag with numpy."""
+    from sklearn.isotonic import IsotonicRegression
+
+    labelled = w.outcome.isin(["success", "failure"])
+    unknown = w[~labelled & w.confidence.notna()]
+    estimate, estimated = 0.0, 0
+    fitted_any = False
+    for name in ([system] if system else sorted(ev.system.unique())):
+        own = ev[ev.system == name]
+        d0 = own.timestamp.min().floor("D")
+        b = own[(own.timestamp >= d0) & (own.timestamp < d0 + pd.Timedelta(days=28))
+                & own.outcome.isin(["success", "failure"]) & own.confidence.notna()]
+        if len(b) < 100:
+            continue
+        fitted_any = True
+        curve = IsotonicRegression(out_of_bounds="clip").fit(
+            b.confidence.to_numpy(), (b.outcome == "success").to_numpy(dtype=float))
+        mine = unknown[unknown.system == name].confidence.to_numpy()
+        estimate += float(curve.predict(mine).sum()) if len(mine) else 0.0
+        estimated += len(mine)
+    s, l_ = (w.outcome == "success").sum(), labelled.sum()
+    value = (s + estimate) / (l_ + estimated) if fitted_any and l_ + estimated else None
+    known = ev if system is None else ev[ev.system == system]
+    known = known[(known.outcome_at >= end - pd.Timedelta(days=7)) & (known.outcome_at < end)]
+    hours = (known.outcome_at - known.timestamp).dt.total_seconds() / 3600
+    return {"estimated_success_rate": value, "n_estimated": estimated,
+            "label_lag_p50_hours": float(np.median(hours)) if len(hours) else None}
 
 
 @pytest.mark.parametrize("system", [None, "support-assistant", "credit-precheck",
@@ -315,6 +348,7 @@ def test_every_metric_matches_an_independent_computation(demo, system):
             assert got[metric_id].value == pytest.approx(want, rel=1e-9, abs=1e-9), metric_id
     assert got["success_rate_change_pp"].extra["p_value"] == pytest.approx(
         expected["p_value"], abs=1e-6)
+    assert got["estimated_success_rate"].extra["n_estimated"] == expected["n_estimated"]
 
 
 def test_every_rate_has_an_interval_that_contains_it(demo):

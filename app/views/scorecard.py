@@ -126,7 +126,7 @@ def table_rows(week=None, base=None) -> list[dict]:
             if p.end <= w.end and p.value is not None][-8:]
         rows.append({
             "Metric": m.title, "Status": ui.badge(v.status, v.insufficient),
-            "Value": format_value(m, v.value), "In words": describe(m, v.value),
+            "Value": format_value(m, v.value), "In words": describe(m, v.value, {**v.extra, "n": v.n}),
             "95% interval": interval,
             "vs baseline": "" if baseline_is_window else format_change(m, v.value,
                                                                         base.get(m.id)),

@@ -37,7 +37,8 @@ with c3:
 st.query_params.from_dict({"metric": metric.id, **({"system": system} if system else {})})
 
 th = ui.thresholds()
-points = series_from_table(ui.weekly_table(ui.cache_key(), period), th, metric.id, period, system)
+table = ui.weekly_table(ui.cache_key(), period)
+points = series_from_table(table, th, metric.id, period, system)
 if not points:
     st.info("No periods with events for this choice.")
     st.stop()
@@ -58,6 +59,15 @@ hover = [f"{format_value(metric, p.value)}<br>n = {p.n if p.n is not None else '
 fig.add_trace(go.Scatter(x=frame.start, y=frame.value * scale, mode="lines+markers",
                          name=metric.title, line={"color": "#1f4e79"}, hovertext=hover,
                          hoverinfo="text+x"))
+for other in registry().shown_with(metric.id):  # an estimate beside the rate it estimates
+    beside = series_from_table(table, th, other.id, period, system)
+    fig.add_trace(go.Scatter(
+        x=[p.start for p in beside], y=[None if p.value is None else p.value * scale
+                                        for p in beside],
+        mode="lines+markers", name=other.title, line={"color": "#8d6e00", "dash": "dash"},
+        marker={"symbol": "diamond"}, hoverinfo="text+x",
+        hovertext=[f"{other.title}: {format_value(other, p.value)}<br>n = "
+                   f"{p.n if p.n is not None else '–'}" for p in beside]))
 t = th.for_metric(metric.id, system)
 fig.add_hline(y=t.target * scale, line_dash="dash", line_color="#2e7d32",
               annotation_text=f"target {format_value(metric, t.target)}")
@@ -88,7 +98,9 @@ fig.update_xaxes(range=[first, last] if first != last else None)
 st.plotly_chart(fig, width="stretch")
 band = ("Shaded band: 95% Wilson interval. " if metric.is_rate and frame["low"].notna().any()
         else "")
+beside = "".join(f" Dashed line: {o.title.lower()}, for comparison." for o in
+                 registry().shown_with(metric.id))
 st.caption(f"{metric.measures} {band}Purple lines: a new model first seen in the logs. Red "
-           "bands and triangles: incidents (hover for what happened).")
+           f"bands and triangles: incidents (hover for what happened).{beside}")
 with st.expander("Data behind the chart"):
     st.dataframe(frame, hide_index=True)

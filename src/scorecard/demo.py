@@ -8,7 +8,9 @@ Stories (each makes a metric of SPEC section 3 move; the README lists them):
   `south` region worse (disparity), and leaves most low-confidence decisions unreviewed.
   Its extract comes from another tool, with other column names, and loads through a map file.
 - doc-summariser grows threefold with longer documents (cost per outcome creeps up), is
-  labelled only in part, and misses audit pointers on some events.
+  labelled only in part, and misses audit pointers on some events. Its outcomes (reviewers'
+  ratings) arrive days later (`outcome_at`), so the last days are mostly unlabelled and the
+  estimated success rate fills in for them.
 - A dozen incidents, some found by customers and one by a regulator, with heavy-tailed times.
 """
 
@@ -191,7 +193,7 @@ def doc_summariser(rng) -> pd.DataFrame:
     reviewed = rng.random(n) < 0.2
     cost = (input_tokens * 3.0 + output_tokens * 15.0) / 1e6
     refs_missing = rng.random(n) < np.where(day >= 49, 0.12, 0.01)
-    return pd.DataFrame({
+    frame = pd.DataFrame({
         "event_id": [f"ds-{i:07d}" for i in range(n)],
         "timestamp": _iso(t),
         "system": "doc-summariser",
@@ -213,6 +215,19 @@ def doc_summariser(rng) -> pd.DataFrame:
         "input_ref": np.where(refs_missing, None, [f"doc-{i:07d}" for i in range(n)]),
         "output_ref": [f"sum-{i:07d}" for i in range(n)],
     })
+    return _with_label_lag(rng, frame, t)
+
+
+def _with_label_lag(rng, frame: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
+    """Outcomes known a few days after the decision (median about 2 days, a long tail); one
+    not known by the end of the demo's last day is not known yet."""
+    lag_seconds = rng.lognormal(np.log(2 * 86400), 0.8, len(t))
+    known = t + lag_seconds
+    pending = known >= DAYS * 86400
+    outcome = frame["outcome"].to_numpy(dtype=object)
+    frame["outcome"] = np.where(pending, None, outcome)
+    frame["outcome_at"] = np.where(pending | pd.isna(outcome), None, _iso(known).to_numpy())
+    return frame
 
 
 INCIDENTS = [

@@ -58,6 +58,24 @@ def _scopes(card: Scorecard, system: str | None) -> tuple[dict[str, MetricValue]
     return card.scope(system), (system or "all systems")
 
 
+def _estimate(v: dict[str, MetricValue]) -> tuple[str, MetricValue] | None:
+    """While too few outcomes are known (label coverage below its target), the estimated
+    success rate in a sentence that says it is an estimate, and how far it can be trusted."""
+    cover, est = v["label_coverage"], v["estimated_success_rate"]
+    if cover.value is None or cover.value >= cover.target or est.value is None:
+        return None
+    text = (f"With only {_fmt('label_coverage', cover.value)} of outcomes known, counting the "
+            f"other {int(est.extra.get('n_estimated') or 0):,} decisions at their chance of "
+            f"success given their confidence, the estimated success rate is "
+            f"{_fmt('estimated_success_rate', est.value)}")
+    if est.extra.get("unreliable"):
+        text += (f"; treat it with care: {est.extra['unreliable']}, so confidence may not mean "
+                 "what it meant at baseline.")
+    else:
+        text += " (an estimate: it assumes confidence means what it meant at baseline)."
+    return text, est
+
+
 def inputs_change(card: Scorecard, system: str | None) -> Answer:
     v, who = _scopes(card, system)
     psi, change = v["confidence_psi"], v["success_rate_change_pp"]
@@ -76,6 +94,9 @@ def inputs_change(card: Scorecard, system: str | None) -> Answer:
                 f"{card.window.as_of:%d %b}")
         p = change.extra.get("p_value")
         text += (f" (p {'< 0.001' if p < 0.001 else f'= {p:.3f}'})." if p is not None else ".")
+        estimate = _estimate(v)
+        if estimate:
+            text += " " + estimate[0]
         hit = _worst_system(card, "confidence_psi") if system is None else None
         if hit and hit[1].value > psi.target:
             text += f" The largest drift is in {hit[0]} (PSI {_fmt('confidence_psi', hit[1].value)})."
@@ -96,14 +117,20 @@ def low_confidence(card: Scorecard, system: str | None, thresholds: Thresholds) 
     else:
         parts.append(f"No decisions of {who} fell below confidence {floor:g} in the week to "
                      f"{card.window.as_of:%d %b}, or confidence is not logged.")
+    statuses, used = [_status(unrev), _status(cover)], ["unreviewed_low_confidence_rate",
+                                                        "label_coverage"]
     if cover.value is not None:
         parts.append(f"Business outcomes are known for {_fmt('label_coverage', cover.value)} of decisions.")
         hit = _worst_system(card, "label_coverage") if system is None else None
         if hit and hit[1].value < cover.target:
             parts.append(f"{hit[0]} has the least: {_fmt('label_coverage', hit[1].value)}.")
-    return Answer("low_confidence", QUESTIONS["low_confidence"],
-                  ["unreviewed_low_confidence_rate", "label_coverage"],
-                  worst([_status(unrev), _status(cover)]), " ".join(parts))
+    estimate = _estimate(v)
+    if estimate:
+        parts.append(estimate[0])
+        statuses.append(_status(estimate[1]))
+        used.append("estimated_success_rate")
+    return Answer("low_confidence", QUESTIONS["low_confidence"], used, worst(statuses),
+                  " ".join(parts))
 
 
 def detect_recover(card: Scorecard, system: str | None) -> Answer:

@@ -108,6 +108,7 @@ def raw_metrics(store: Store, ctx: Context) -> tuple[dict, dict]:
     """Every metric's raw fields per scope, from a handful of grouped queries."""
     raw: dict[str, dict[str, dict]] = {}
     baselines: dict[str, dict[str, Any]] = {}
+    ctx = catalog.prepare(ctx, registry().metrics, store.query_dicts)
     queries = catalog.queries(ctx, registry().metrics)
     # two at a time: each query has stretches where it keeps only one core busy
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -118,9 +119,10 @@ def raw_metrics(store: Store, ctx: Context) -> tuple[dict, dict]:
 
 
 def _as_number(value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, float):
+    """A number from the store as a float; a count stays a whole number."""
+    if value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
     try:
         return float(value)
@@ -163,7 +165,17 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
         values[scope] = {m.id: judge(m.id, raw.get(scope, {}).get(m.id, {}), thresholds,
                                      scope or None, overlaps)
                          for m in registry().metrics}
+        flag_unreliable(values[scope])
     return Scorecard(window, names, values, baselines)
+
+
+def flag_unreliable(scope_values: dict[str, MetricValue]) -> None:
+    """Mark each metric declared reliable only while another is not red, when that one is."""
+    for m in registry().metrics:
+        other = m.reliable_while and scope_values.get(m.reliable_while)
+        if other and other.status == "red" and scope_values[m.id].value is not None:
+            scope_values[m.id].extra["unreliable"] = (
+                f"{registry().get(m.reliable_while).title} is red")
 
 
 def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> dict[str, dict]:

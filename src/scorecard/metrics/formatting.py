@@ -33,13 +33,15 @@ def format_value(metric: Metric, value: float | None) -> str:
         if value >= 120:
             return f"{value / 60:.1f} h"
         return f"{value:.0f} min"
+    if fmt == "hours":
+        return f"{value / 24:.1f} days" if value >= 48 else f"{value:.1f} h"
     if fmt == "count":
         return f"{value:,.0f}"
     return f"{value:.2f}"
 
 
 UNIT_LABELS = {"percent": "%", "pp": "pts", "usd": "$", "ms": "ms", "minutes": "min",
-               "count": "events", "decimal": ""}
+               "hours": "h", "count": "events", "decimal": ""}
 
 
 def display_scale(metric: Metric) -> tuple[float, str]:
@@ -62,12 +64,19 @@ def format_change(metric: Metric, now: float | None, base: float | None) -> str:
     return "no change" if relative == 0 else f"{relative:+d}%"
 
 
-def describe(metric: Metric, value: float | None) -> str:
+def describe(metric: Metric, value: float | None, fields: dict | None = None) -> str:
     """What a value means in words, for metrics whose number alone says little (PSI, CV, the
-    disparity ratio); '' for the others."""
+    disparity ratio, an estimate); '' for the others. A reading may name {pct} (the value as
+    a percent) and the metric's counts ({n}, {n_estimated}, ...); a value flagged unreliable
+    says why."""
     if value is None:
         return ""
-    for upper, words in metric.reading_bands or []:
-        if upper is None or value < upper:
-            return words
-    return (metric.reading or "").format(pct=f"{value * 100:.0f}%")
+    fields = fields or {}
+    words = next((w for upper, w in metric.reading_bands or [] if upper is None or value < upper),
+                 None)
+    if words is None:
+        counts = {k: f"{v:,.0f}" for k, v in fields.items() if isinstance(v, (int, float))}
+        words = (metric.reading or "").format_map({**counts, "pct": f"{value * 100:.0f}%"})
+    if fields.get("unreliable"):
+        words = f"⚠ unreliable: {fields['unreliable']}" + (f"; {words}" if words else "")
+    return words

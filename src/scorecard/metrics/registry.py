@@ -80,8 +80,8 @@ class Metric(BaseModel):
     title: str
     measures: str
     why: str
-    unit: Literal["count", "fraction", "ratio", "pp", "index", "usd", "ms", "minutes"]
-    format: Literal["count", "percent", "decimal", "pp", "usd", "ms", "minutes"]
+    unit: Literal["count", "fraction", "ratio", "pp", "index", "usd", "ms", "minutes", "hours"]
+    format: Literal["count", "percent", "decimal", "pp", "usd", "ms", "minutes", "hours"]
     direction: Direction
     min_sample: int
     family: str
@@ -90,9 +90,12 @@ class Metric(BaseModel):
     quantile: float | None = None
     based_on: tuple[str, ...] = ()  # the rate metrics (ids) this one is built from
     statistic: Literal["share_meeting", "cv"] | None = None
-    field: Literal["detect", "recover"] | None = None
+    field: Literal["detect", "recover", "confidence", "outcome_at"] | None = None  # what it reads
     min_segment: int | None = None
+    min_fit: int | None = None  # the fewest events a calibration is fitted on
     reading: str | None = None  # what a value means in words; {pct} is the value as a percent
+    reliable_while: str | None = None  # a metric whose red status makes this one unreliable
+    compare_with: str | None = None  # drawn beside it on its chart (an estimate, its rate)
     reading_bands: list[tuple[float | None, str]] | None = None  # (upper bound, words)
 
     @field_validator("based_on", mode="before")
@@ -125,7 +128,8 @@ class Registry(BaseModel):
         if len(set(ids)) != len(ids):
             raise ValueError("metric ids must be unique")
         for m in self.metrics:
-            unknown = [i for i in m.based_on if i not in ids]
+            unknown = [i for i in (*m.based_on, m.reliable_while, m.compare_with)
+                       if i and i not in ids]
             if unknown:
                 raise ValueError(f"metric {m.id} is based on {unknown[0]}, which is not declared")
         check_families(self)
@@ -148,6 +152,12 @@ class Registry(BaseModel):
             if m.family == "count" and m.numerator is not None and m.numerator.count == "*":
                 return m
         raise ValueError("the registry needs a count of every event ({count: '*'})")
+
+    def shown_with(self, metric_id: str) -> list[Metric]:
+        """The metrics drawn on one chart with this one: those it names in `compare_with`,
+        and those that name it."""
+        own = self.get(metric_id).compare_with
+        return [m for m in self.metrics if m.id == own or m.compare_with == metric_id]
 
     def by_row(self) -> dict[str, list[Metric]]:
         return {row: [m for m in self.metrics if m.row == row] for row in self.rows}

@@ -62,6 +62,7 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
     wanted = [m for m in registry().metrics
               if m == volume or (m.family in families and (only is None or m.id in only))]
     table: dict[tuple[str, datetime], dict[str, dict]] = {}
+    ctx = catalog.prepare(ctx, wanted, store.query_dicts)
     for query in catalog.queries(ctx, wanted, period):
         collect(store.query_dicts(query), table,
                 key=lambda row: (row["scope"], row["period_start"]))

@@ -320,6 +320,9 @@ def _rule_checks(col: Column, typed: bool, limits: IngestLimits) -> list[tuple[s
 
 
 CROSS_CHECKS = {
+    "events": [
+        ("v_outcome_at < v_timestamp", literal("outcome_at is before timestamp")),
+    ],
     "incidents": [
         ("v_detected_at < v_started_at", literal("detected_at is before started_at")),
         ("v_resolved_at < v_detected_at", literal("resolved_at is before detected_at")),

@@ -24,6 +24,7 @@ class Column:
     non_negative: bool = False
     unit_interval: bool = False
     max_length: int = 1000  # text longer than this breaks the rule (SPEC section 1)
+    since: int = 1  # the schema version that added the column to its table
 
     @property
     def sql_type(self) -> str:
@@ -57,6 +58,7 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("detected_by", "choice", choices=DETECTORS),
     Column("input_ref", "text"),
     Column("output_ref", "text"),
+    Column("outcome_at", "timestamp", since=7),
 )
 
 INCIDENT_COLUMNS: tuple[Column, ...] = (
@@ -96,8 +98,10 @@ INGEST_ID = "ingest_id"  # besides the contract columns, each stored row names t
 
 
 def _create_table(kind: Kind) -> str:
+    """The table as schema version 1 created it; later columns come with their migration."""
     cols = ",\n  ".join(
-        f'"{c.name}" {c.sql_type}' + (" NOT NULL" if c.required else "") for c in kind.columns
+        f'"{c.name}" {c.sql_type}' + (" NOT NULL" if c.required else "")
+        for c in kind.columns if c.since == 1
     )
     # No PRIMARY KEY: uniqueness is enforced by ingestion's anti-join under the write lock, which
     # keeps loads fast and memory flat at tens of millions of rows (an ART index would not).
@@ -186,6 +190,15 @@ MIGRATIONS.append((
         """CREATE TABLE IF NOT EXISTS psi_daily (
              scope VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, n BIGINT, day TIMESTAMP, bin INTEGER,
              c BIGINT)""",
+    ],
+))
+
+MIGRATIONS.append((
+    7,
+    [
+        # When each event's outcome became known, for the label lag (SPEC section 1).
+        *(f'ALTER TABLE {kind.table} ADD COLUMN IF NOT EXISTS "{c.name}" {c.sql_type}'
+          for kind in KINDS.values() for c in kind.columns if c.since == 7),
     ],
 ))
 

@@ -3,9 +3,9 @@ per-system settings table, and where counts and sums are read (events or the dai
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from ...sql import DUCKDB, Dialect, Query, identifier, literal
 from ...store.rollup import COUNT as ROLLUP_COUNT
@@ -29,6 +29,8 @@ class Context:
     rolled: bool = False  # whether counts and sums may be read from the daily rollup
     binned: bool = False  # whether the PSI's window counts may be read from psi_daily
     dialect: Dialect = DUCKDB
+    # what families fitted from the store before their queries were built (catalog.prepare)
+    fitted: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def query(self, text: str) -> Query:
         """The text with the window's bounds ($start, $end) it uses."""
@@ -94,6 +96,15 @@ def counts_source(ctx: Context) -> tuple[str, str, Callable[[str], str]]:
 def rate_measures(metric: Metric, d: Dialect = DUCKDB) -> tuple[str, str]:
     """(numerator, denominator) SQL of a rate metric."""
     return measure_sql(metric.numerator, d), measure_sql(metric.denominator, d)
+
+
+def counted_row(measure: Measure) -> str:
+    """The condition under which one event counts towards a count measure."""
+    if measure.kind == "count_of":
+        return f"{measure.count_of} IS NOT NULL"
+    if measure.kind != "count":
+        raise ValueError("only a count measure says which rows it counts")
+    return "true" if measure.count == "*" else f"({measure.count.format_map(SETTING_COLUMNS)})"
 
 
 def measure_within(measure: Measure, condition: str, d: Dialect = DUCKDB) -> str:

@@ -7,12 +7,15 @@ columns named "metric:field". Adding a family is a module and one line in ROOMS.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Hashable
+from dataclasses import replace
+from typing import Any, Callable, Hashable
 
 from ...sql import Query
 from ..registry import Metric
-from . import baseline, incidents, psi, segments, weekly, window
+from . import baseline, estimated, incidents, lag, psi, segments, weekly, window
 from .base import Context
+
+Run = Callable[[Query], list[dict]]  # runs a query on the store, rows as dicts
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class Room:
     requires: tuple[str, ...] = ()  # the declaration's fields the family reads
     shared_by: str = ""  # families computed in one query together share this key
     apart: Callable[[Metric], Hashable] = lambda m: ""  # metrics with one key share a query
+    # what the family fits from the store before its queries are built (kept in ctx.fitted)
+    prepare: Callable[[Context, list[Metric], Run], Any] | None = None
 
 
 def _window(requires: tuple[str, ...], sample_noun: str = "events") -> Room:
@@ -47,6 +52,10 @@ ROOMS: dict[str, Room] = {
     "incidents": Room(incidents.current, incidents.trend, "incidents", requires=("field",)),
     "segments": Room(segments.current, segments.trend, "segments", requires=("based_on",),
                      apart=lambda m: m.id),
+    "estimated": Room(estimated.current, estimated.trend, "decisions",
+                      requires=("based_on", "field", "min_fit"), apart=lambda m: m.id,
+                      prepare=estimated.prepare),
+    "lag": Room(lag.current, lag.trend, "outcomes", requires=("quantile", "field")),
 }
 
 
@@ -74,6 +83,16 @@ def check_families(registry) -> None:
         for rate in m.based_on:
             if registry.get(rate).family != "rate":
                 raise ValueError(f"metric {m.id} is based on {rate}, which is not a rate")
+
+
+def prepare(ctx: Context, metrics: list[Metric], run: Run) -> Context:
+    """The context with what each family of these metrics fits from the store first."""
+    fitted = dict(ctx.fitted)
+    for family in dict.fromkeys(m.family for m in metrics):
+        room = room_of(family)
+        if room.prepare is not None and family not in fitted:
+            fitted[family] = room.prepare(ctx, [m for m in metrics if m.family == family], run)
+    return replace(ctx, fitted=fitted)
 
 
 def queries(ctx: Context, metrics: list[Metric], period: str | None = None) -> list[Query]:
