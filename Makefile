@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench backtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +25,16 @@ test: install
 bench: install
 	$(BIN)/python bench/run.py
 
+# The estimated success rate against NannyML's CBPE on its car-loan data (bench/ESTIMATE_BACKTEST.md)
+BACKTEST := .venv-backtest
+$(BACKTEST)/.installed: bench/backtest/requirements.txt
+	$(PYTHON) -m venv $(BACKTEST)
+	$(BACKTEST)/bin/python -m pip install --quiet -r bench/backtest/requirements.txt
+	touch $@
+
+backtest: install $(BACKTEST)/.installed
+	$(BACKTEST)/bin/python bench/backtest/nannyml_side.py var/backtest
+	$(BIN)/python bench/backtest/estimate_backtest.py var/backtest
+
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) $(BACKTEST) var .pytest_cache

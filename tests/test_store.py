@@ -43,6 +43,15 @@ def test_an_older_store_is_upgraded_and_keeps_its_rows(tmp_path):
         assert store.schema_version() == SCHEMA_VERSION
         assert store.query("SELECT event_id FROM inference_events") == [("old-1",)]
         assert store.scalar("SELECT count(*) FROM threshold_changes") == 0
+        upgraded = _columns(store, "inference_events")
+    with Store(tmp_path / "new.duckdb") as fresh:
+        assert upgraded == _columns(fresh, "inference_events"), "same columns, same order"
+    assert ("outcome_at", "TIMESTAMP") in upgraded
+
+
+def _columns(store: Store, table: str) -> list[tuple]:
+    return store.query("SELECT column_name, data_type FROM information_schema.columns "
+                       f"WHERE table_name = '{table}' ORDER BY ordinal_position")
 
 
 def test_a_store_from_a_newer_program_is_refused(tmp_path):
