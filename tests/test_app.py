@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import re
 import sys
+import json
 import shutil
 from pathlib import Path
 
@@ -233,6 +234,11 @@ def test_trends_page_draws_a_chart(app_env):
     assert at.title[0].value == "Trends"
     assert len(at.get("plotly_chart")) == 1
     assert at.selectbox(key="trend_metric").value == "success_rate"
+    # the estimate is drawn beside the realised rate, dashed, and named
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    traces = {t.get("name"): t for t in figure["data"]}
+    assert traces["Estimated success rate"]["line"]["dash"] == "dash"
+    assert "Dashed line: estimated success rate" in texts(at)
 
 
 def test_questions_page_signs_off_as_the_signed_in_user(app_env):
