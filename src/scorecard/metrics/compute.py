@@ -157,7 +157,9 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
     rolled = rollups.ready(store)
     names = systems(store, rolled)
     ctx = window.context(thresholds, names, rolled)
-    raw, baselines = raw_metrics(store, replace(ctx, binned=rollups.daily_bins_ready(store, ctx)))
+    ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
+                  calibrated=rollups.calibrations_ready(store, ctx))
+    raw, baselines = raw_metrics(store, ctx)
     values: dict[str, dict[str, MetricValue]] = {}
     for scope in [OVERALL, *names]:
         baseline = baselines.get(scope) or {}

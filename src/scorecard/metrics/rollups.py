@@ -1,6 +1,7 @@
 """Derived tables the metric queries read instead of the events, kept up to date after ingests:
-the daily rollup (each windowed count or sum per system and day) and each scope's baseline
-confidence deciles and bin counts for the PSI. Both are checked against the events before use;
+the daily rollup (each windowed count or sum per system and day), each scope's baseline
+confidence deciles and bin counts for the PSI, and each system's calibration for the
+estimated success rate. Both are checked against the events before use;
 a store whose derived tables are behind is answered from the events."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from ..store import records
 from ..store.db import Store
 from ..store.rollup import Rollup
-from .families import base, psi, psi_daily
+from .families import base, estimated, psi, psi_daily
 from .thresholds import Thresholds
 
 DEFAULT_BASELINE_DAYS = 28
@@ -34,7 +35,19 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True)
     store.replace_rows(psi.KEPT, psi.kept_baselines(whole), key=("scope", "b0", "b1"))
     _refresh_daily_bins(store, whole)
+    store.replace_rows(estimated.KEPT, estimated.to_keep(whole, store.query_dicts), key=None,
+                       meta={CALIBRATED: json.dumps({"events": records.event_count(store)})})
     return done
+
+
+CALIBRATED = "calibrations"  # store_meta: the events the kept calibrations were fitted over
+
+
+def calibrations_ready(store: Store, ctx: base.Context) -> bool:
+    """Whether the estimate may read its kept calibrations: fitted over exactly the stored
+    events (each is used only while its baseline is the one in force)."""
+    meta = json.loads(records.meta(store, CALIBRATED) or "{}")
+    return ctx.rolled and meta.get("events") == records.event_count(store)
 
 
 DAILY_META = "psi_daily"
@@ -87,7 +100,8 @@ def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool
     """At a writer's start (`scorecard serve`): refresh the derived tables if they are behind.
     Says whether anything was done."""
     events = records.event_count(store)
-    if store.read_only or not events or (daily_rollup().is_current(store)
+    calibrated = json.loads(records.meta(store, CALIBRATED) or "{}").get("events") == events
+    if store.read_only or not events or (daily_rollup().is_current(store) and calibrated
                                          and _daily_meta(store).get("events") == events):
         return False
     refresh(store, thresholds)

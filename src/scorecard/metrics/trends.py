@@ -57,7 +57,8 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
     rolled = rollups.ready(store)
     ctx = WIDE.context(thresholds, systems(store, rolled), rolled)
     ctx = replace(ctx, baseline_days=baseline_days)
-    ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx))
+    ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
+                  calibrated=rollups.calibrations_ready(store, ctx))
     volume = registry().volume
     wanted = [m for m in registry().metrics
               if m == volume or (m.family in families and (only is None or m.id in only))]

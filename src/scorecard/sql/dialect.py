@@ -40,6 +40,12 @@ class Dialect:
         body = ", ".join([f"({typed})", *(f"({', '.join(row)})" for row in rows)])
         return f"{name}({', '.join(c for c, _ in columns)}) AS (VALUES {body})"
 
+    def lists_cte(self, name: str, columns: list[tuple[str, str]]) -> str:
+        """A CTE whose rows zip list parameters, `$<name>_<column>` for each (column, SQL type):
+        many rows without writing each value into the text."""
+        items = ", ".join(f"unnest(CAST(${name}_{c} AS {t}[])) AS {c}" for c, t in columns)
+        return f"{name} AS (SELECT {items})"
+
     # -- aggregates -------------------------------------------------------------------------
 
     def count_if(self, condition: str | None) -> str:

@@ -202,4 +202,15 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    8,
+    [
+        # Each system's calibration of success on confidence over its baseline (the estimated
+        # success rate's curve, as knots), kept by writes like the PSI baselines.
+        """CREATE TABLE IF NOT EXISTS calibrations (
+             metric VARCHAR, system VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, events BIGINT,
+             xs DOUBLE[], ys DOUBLE[])""",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Mapping
 
 from ...sql import DUCKDB, Dialect, Query, identifier, literal
-from ...store.rollup import COUNT as ROLLUP_COUNT
+from ...store.rollup import COUNT as ROLLUP_COUNT  # noqa: F401 (psi reads it from here)
 from ..registry import Measure, Metric, registry
 from ..thresholds import Thresholds
 
@@ -28,6 +28,7 @@ class Context:
     baseline_days: int = 28
     rolled: bool = False  # whether counts and sums may be read from the daily rollup
     binned: bool = False  # whether the PSI's window counts may be read from psi_daily
+    calibrated: bool = False  # whether the estimate's kept calibrations cover the events
     dialect: Dialect = DUCKDB
     # what families fitted from the store before their queries were built (catalog.prepare)
     fitted: Mapping[str, Any] = field(default_factory=dict, compare=False)
