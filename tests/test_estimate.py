@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from sklearn.isotonic import IsotonicRegression
 
-from scorecard.metrics import isotonic
+from scorecard.metrics import isotonic, rollups
 from scorecard.metrics.checklist import questions
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.formatting import describe
 from scorecard.metrics.registry import registry
-from scorecard.metrics.thresholds import PACKAGED, load_thresholds
+from scorecard.metrics.thresholds import PACKAGED, load_thresholds, parse_thresholds
 from scorecard.metrics.trends import trend_series, trend_table
 from scorecard.store.ingest import ingest_file
 
@@ -207,3 +207,26 @@ def test_a_baseline_with_very_many_distinct_confidences_is_fitted_to_four_decima
         np.round(conf, 4), (rows.outcome[:n] == "success").to_numpy())
     estimate = card.scope("busy")["estimated_success_rate"]
     assert estimate.value == pytest.approx(curve.predict(rows.confidence[n:]).mean(), abs=1e-12)
+
+
+def test_writes_keep_each_curve_and_a_pinned_baseline_is_fitted_afresh(late_store):
+    store, frame = late_store
+    rollups.refresh(store)  # as every load and undo does after its write
+    kept = dict(store.query("SELECT system, events FROM calibrations"))
+    assert kept == {"fitted": 400, "thin": 99}
+    assert compute_scorecard(store, THRESHOLDS).scope("fitted")["estimated_success_rate"].value \
+        == pytest.approx(_expected(frame, "fitted")[0], abs=1e-12)
+    data = THRESHOLDS.model_dump(mode="json", exclude_defaults=True)
+    data["systems"] = {"fitted": {"baseline": {"start": "2026-06-01", "end": "2026-06-15"}}}
+    card = compute_scorecard(store, parse_thresholds(data))
+    ts = _utc(frame.timestamp)
+    base = frame[(frame.system == "fitted") & (ts < DAY0 + timedelta(days=14))
+                 & frame.outcome.notna()]
+    curve = IsotonicRegression(out_of_bounds="clip").fit(base.confidence,
+                                                         base.outcome == "success")
+    now = frame[(frame.system == "fitted") & (ts >= DAY0 + timedelta(days=60))]
+    unknown = now[now.outcome.isna()]
+    expected = ((now.outcome == "success").sum()
+                + curve.predict(unknown.confidence).sum()) / len(now)
+    got = card.scope("fitted")["estimated_success_rate"]
+    assert got.value == pytest.approx(expected, abs=1e-12) and got.extra["fit_events"] == len(base)
