@@ -12,7 +12,7 @@ from datetime import datetime
 from ..store import records
 from ..store.db import Store
 from ..store.rollup import Rollup
-from .families import base, estimated, psi, psi_daily
+from .families import base, calibration, psi, psi_daily
 from .thresholds import Thresholds
 
 DEFAULT_BASELINE_DAYS = 28
@@ -35,7 +35,7 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True)
     store.replace_rows(psi.KEPT, psi.kept_baselines(whole), key=("scope", "b0", "b1"))
     _refresh_daily_bins(store, whole)
-    store.replace_rows(estimated.KEPT, estimated.to_keep(whole, store.query_dicts), key=None,
+    store.replace_rows(calibration.KEPT, calibration.to_keep(whole, store.query_dicts), key=None,
                        meta={CALIBRATED: json.dumps({"events": records.event_count(store)})})
     return done
 

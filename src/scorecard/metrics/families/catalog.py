@@ -6,13 +6,12 @@ columns named "metric:field". Adding a family is a module and one line in ROOMS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Hashable
 
 from ...sql import Query
 from ..registry import Metric
-from . import baseline, estimated, incidents, lag, psi, segments, weekly, window
+from . import baseline, calibration, estimated, incidents, lag, psi, segments, weekly, window
 from .base import Context
 
 Run = Callable[[Query], list[dict]]  # runs a query on the store, rows as dicts
@@ -54,7 +53,7 @@ ROOMS: dict[str, Room] = {
                      apart=lambda m: m.id),
     "estimated": Room(estimated.current, estimated.trend, "decisions",
                       requires=("based_on", "field", "min_fit"), apart=lambda m: m.id,
-                      prepare=estimated.prepare),
+                      prepare=calibration.prepare),
     "lag": Room(lag.current, lag.trend, "outcomes", requires=("quantile", "field")),
 }
 

@@ -2,117 +2,27 @@
 each decision without an outcome, its calibrated chance of success, over the decisions with a
 known outcome and those estimated.
 
-Before the queries are built, `prepare` fits each system's calibration (isotonic, on the
-`field` column, confidence) on the system's labelled events in its baseline period: the store
-groups them by distinct confidence, Python pools adjacent violators over that short result.
-The window's query counts the realised outcomes (from the daily rollup when it is ready) and
-applies each system's curve to its unlabelled events, joined to the curve's pieces by
-confidence bucket and range. The curves are kept by writes
-(`to_keep`, refreshed with the rollups) and fitted anew only when none covers the events. All systems together: each event uses its own system's curve, and
-the unlabelled events of a system without a fit are left out."""
+Before the queries are built, each system's calibration (isotonic, of success on the `field`
+column, confidence) comes from `calibration.py`. The window's query counts the realised
+outcomes (from the daily rollup when it is ready) and applies each system's curve to its
+unlabelled events, joined to the curve's pieces by confidence bucket and range. All systems
+together: each event uses its own system's curve, and the unlabelled events of a system
+without a fit are left out."""
 
 from __future__ import annotations
 
 from math import floor
-from typing import Callable
 
-from ...sql import Query, identifier, literal_list
-from .. import isotonic
+from ...sql import Query, identifier
 from ..registry import Metric, registry
-from . import baseline_period
 from .base import (EVENTS, Context, column, counted_row, counting, counts_source, measure_sql,
                    period_start)
 
 NAMES = ("estimated",)
-Run = Callable[[Query], list[dict]]
-MOST_POINTS = 20_000  # distinct confidences per system fitted exactly; past it, to 4 decimals
 
 
 def _rate(metric: Metric):
     return registry().get(metric.based_on[0])
-
-
-KEPT = "calibrations"  # each system's curve over its baseline, kept by writes
-
-
-def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) -> Query:
-    """(system, b0, b1, x, n, s): per system (of `systems`, or all) and distinct confidence in
-    its baseline [b0, b1), the labelled events and the successes among them, in order."""
-    rate, x = _rate(metric), identifier(metric.field)
-    only = f" AND e.system IN {literal_list(systems)}" if systems else ""
-    return ctx.query(f"""
-WITH {baseline_period.bounds(ctx).strip()},
-points AS (
-  SELECT e.system, b.b0, b.b1, e.{x} AS x, {measure_sql(rate.denominator)} AS n,
-         {measure_sql(rate.numerator)} AS s
-  FROM {EVENTS} e JOIN bounds b ON b.scope = e.system AND e.timestamp >= b.b0
-       AND e.timestamp < b.b1
-  WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, b.b0, b.b1, e.{x}),
-sizes AS (SELECT system, count(*) AS k FROM points WHERE n > 0 GROUP BY system)
-SELECT system, b0, b1, x, sum(n) AS n, sum(s) AS s
-FROM (SELECT p.system, p.b0, p.b1, p.n, p.s,
-             CASE WHEN z.k > {MOST_POINTS} THEN round(p.x, 4) ELSE p.x END AS x
-      FROM points p JOIN sizes z ON z.system = p.system WHERE p.n > 0)
-GROUP BY system, b0, b1, x ORDER BY system, x""")
-
-
-def fitted_live(ctx: Context, metric: Metric, run: Run,
-                systems: list[str] | None = None) -> dict[str, tuple]:
-    """system -> (b0, b1, calibration) fitted from the events now."""
-    points: dict[str, list] = {}
-    bounds: dict[str, tuple] = {}
-    for row in run(fit_query(ctx, metric, systems)):
-        points.setdefault(row["system"], []).append((row["x"], row["n"], row["s"]))
-        bounds[row["system"]] = (row["b0"], row["b1"])
-    return {system: (*bounds[system], isotonic.fit(rows)) for system, rows in points.items()}
-
-
-def kept_query(ctx: Context, metric: Metric) -> Query:
-    """The kept curves whose baseline is the one in force for their system (a system with
-    incidents but no events keeps an empty curve without one)."""
-    return Query.using(f"""
-WITH {baseline_period.bounds(ctx).strip()}
-SELECT k.system, k.events, k.xs, k.ys FROM {KEPT} k LEFT JOIN bounds b ON b.scope = k.system
-WHERE k.metric = $metric AND (b.b0 = k.b0 AND b.b1 = k.b1 OR b.scope IS NULL AND k.b0 IS NULL)
-""", {"metric": metric.id})
-
-
-def prepare(ctx: Context, metrics: list[Metric], run: Run) -> dict[str, dict]:
-    """metric id -> system -> its calibration (None: no labelled baseline events): the kept
-    curves while they cover the stored events (`ctx.calibrated`), fitted now otherwise."""
-    fits: dict[str, dict] = {}
-    for metric in metrics:
-        curves: dict = {}
-        if ctx.calibrated:
-            for row in run(kept_query(ctx, metric)):
-                curves[row["system"]] = isotonic.Calibration(
-                    tuple(row["xs"]), tuple(row["ys"]), row["events"]) if row["xs"] else None
-        missing = [s for s in ctx.systems if s not in curves]
-        if missing:
-            live = fitted_live(ctx, metric, run, missing if ctx.calibrated else None)
-            curves.update({s: fit for s, (_, _, fit) in live.items()})
-        fits[metric.id] = {s: c for s, c in curves.items() if c is not None}
-    return fits
-
-
-def to_keep(ctx: Context, run: Run) -> Query:
-    """Rows for `calibrations`: every estimated metric's curve for every system, fitted over
-    the baselines in force (a system without labelled baseline events keeps an empty one)."""
-    rows: list[tuple] = []
-    metrics = [m for m in registry().metrics if m.family in NAMES]
-    bounds = {r["scope"]: (r["b0"], r["b1"]) for r in run(Query(
-        f"WITH {baseline_period.bounds(ctx).strip()} SELECT scope, b0, b1 FROM bounds"))}
-    for metric in metrics:
-        live = fitted_live(ctx, metric, run)
-        for system in ctx.systems:
-            b0, b1, fit = live.get(system, (*bounds.get(system, (None, None)), None))
-            rows.append((metric.id, system, b0, b1, fit.events if fit else 0,
-                         list(fit.xs) if fit else [], list(fit.ys) if fit else []))
-    if not rows:
-        return Query(f"SELECT * FROM {KEPT} WHERE false")
-    columns = ("metric", "system", "b0", "b1", "events", "xs", "ys")
-    params = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    return Query("SELECT " + ", ".join(f"unnest(${c}) AS {c}" for c in columns), params)
 
 
 BUCKETS = 64  # the curve's pieces are looked up by confidence bucket, then by range

@@ -1,0 +1,106 @@
+"""Each system's calibration of success on confidence for the estimated success rate: fitted
+over its labelled baseline events (the store groups them by distinct confidence; Python pools
+adjacent violators over that short result), kept by writes in `calibrations` (refreshed with
+the rollups) and fitted afresh only for systems whose kept curve is not for the baseline in
+force, or when none covers the stored events."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from ...sql import Query, identifier, literal_list
+from .. import isotonic
+from ..registry import Metric, registry
+from . import baseline_period
+from .base import EVENTS, Context, measure_sql
+
+Run = Callable[[Query], list[dict]]  # runs a query on the store, rows as dicts
+FAMILIES = ("estimated",)  # the families whose metrics are calibrated
+MOST_POINTS = 20_000  # distinct confidences per system fitted exactly; past it, to 4 decimals
+
+
+def _rate(metric: Metric):
+    return registry().get(metric.based_on[0])
+
+
+KEPT = "calibrations"  # each system's curve over its baseline, kept by writes
+
+
+def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) -> Query:
+    """(system, b0, b1, x, n, s): per system (of `systems`, or all) and distinct confidence in
+    its baseline [b0, b1), the labelled events and the successes among them, in order."""
+    rate, x = _rate(metric), identifier(metric.field)
+    only = f" AND e.system IN {literal_list(systems)}" if systems else ""
+    return ctx.query(f"""
+WITH {baseline_period.bounds(ctx).strip()},
+points AS (
+  SELECT e.system, b.b0, b.b1, e.{x} AS x, {measure_sql(rate.denominator)} AS n,
+         {measure_sql(rate.numerator)} AS s
+  FROM {EVENTS} e JOIN bounds b ON b.scope = e.system AND e.timestamp >= b.b0
+       AND e.timestamp < b.b1
+  WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, b.b0, b.b1, e.{x}),
+sizes AS (SELECT system, count(*) AS k FROM points WHERE n > 0 GROUP BY system)
+SELECT system, b0, b1, x, sum(n) AS n, sum(s) AS s
+FROM (SELECT p.system, p.b0, p.b1, p.n, p.s,
+             CASE WHEN z.k > {MOST_POINTS} THEN round(p.x, 4) ELSE p.x END AS x
+      FROM points p JOIN sizes z ON z.system = p.system WHERE p.n > 0)
+GROUP BY system, b0, b1, x ORDER BY system, x""")
+
+
+def fitted_live(ctx: Context, metric: Metric, run: Run,
+                systems: list[str] | None = None) -> dict[str, tuple]:
+    """system -> (b0, b1, calibration) fitted from the events now."""
+    points: dict[str, list] = {}
+    bounds: dict[str, tuple] = {}
+    for row in run(fit_query(ctx, metric, systems)):
+        points.setdefault(row["system"], []).append((row["x"], row["n"], row["s"]))
+        bounds[row["system"]] = (row["b0"], row["b1"])
+    return {system: (*bounds[system], isotonic.fit(rows)) for system, rows in points.items()}
+
+
+def kept_query(ctx: Context, metric: Metric) -> Query:
+    """The kept curves whose baseline is the one in force for their system (a system with
+    incidents but no events keeps an empty curve without one)."""
+    return Query.using(f"""
+WITH {baseline_period.bounds(ctx).strip()}
+SELECT k.system, k.events, k.xs, k.ys FROM {KEPT} k LEFT JOIN bounds b ON b.scope = k.system
+WHERE k.metric = $metric AND (b.b0 = k.b0 AND b.b1 = k.b1 OR b.scope IS NULL AND k.b0 IS NULL)
+""", {"metric": metric.id})
+
+
+def prepare(ctx: Context, metrics: list[Metric], run: Run) -> dict[str, dict]:
+    """metric id -> system -> its calibration (None: no labelled baseline events): the kept
+    curves while they cover the stored events (`ctx.calibrated`), fitted now otherwise."""
+    fits: dict[str, dict] = {}
+    for metric in metrics:
+        curves: dict = {}
+        if ctx.calibrated:
+            for row in run(kept_query(ctx, metric)):
+                curves[row["system"]] = isotonic.Calibration(
+                    tuple(row["xs"]), tuple(row["ys"]), row["events"]) if row["xs"] else None
+        missing = [s for s in ctx.systems if s not in curves]
+        if missing:
+            live = fitted_live(ctx, metric, run, missing if ctx.calibrated else None)
+            curves.update({s: fit for s, (_, _, fit) in live.items()})
+        fits[metric.id] = {s: c for s, c in curves.items() if c is not None}
+    return fits
+
+
+def to_keep(ctx: Context, run: Run) -> Query:
+    """Rows for `calibrations`: every estimated metric's curve for every system, fitted over
+    the baselines in force (a system without labelled baseline events keeps an empty one)."""
+    rows: list[tuple] = []
+    metrics = [m for m in registry().metrics if m.family in FAMILIES]
+    bounds = {r["scope"]: (r["b0"], r["b1"]) for r in run(Query(
+        f"WITH {baseline_period.bounds(ctx).strip()} SELECT scope, b0, b1 FROM bounds"))}
+    for metric in metrics:
+        live = fitted_live(ctx, metric, run)
+        for system in ctx.systems:
+            b0, b1, fit = live.get(system, (*bounds.get(system, (None, None)), None))
+            rows.append((metric.id, system, b0, b1, fit.events if fit else 0,
+                         list(fit.xs) if fit else [], list(fit.ys) if fit else []))
+    if not rows:
+        return Query(f"SELECT * FROM {KEPT} WHERE false")
+    columns = ("metric", "system", "b0", "b1", "events", "xs", "ys")
+    params = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
+    return Query("SELECT " + ", ".join(f"unnest(${c}) AS {c}" for c in columns), params)
