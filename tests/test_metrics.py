@@ -429,3 +429,20 @@ def test_saving_thresholds_keeps_a_hand_written_files_comments(tmp_path):
         assert comment in written, comment
     save_thresholds(before, path)
     assert path.read_text() == written, "saving again changes nothing"
+
+
+def test_a_thresholds_file_from_before_a_new_metric_still_loads(tmp_path):
+    """A product manager's file saved before the estimate and the label lag existed: those two
+    take their packaged defaults; everything the file says stands."""
+    older = "\n".join(line for line in PACKAGED.read_text().splitlines()
+                      if not line.lstrip().startswith(("estimated_success_rate:",
+                                                       "label_lag_p50_hours:")))
+    older = older.replace("target: 0.95, limit: 0.80}   # decisions affecting",
+                          "target: 0.97, limit: 0.80}   # decisions affecting")
+    path = tmp_path / "thresholds.yaml"
+    path.write_text(older)
+    loaded = load_thresholds(path)
+    assert loaded.for_metric("explainability_coverage").target == 0.97
+    assert loaded.for_metric("estimated_success_rate") == THRESHOLDS.for_metric(
+        "estimated_success_rate")
+    assert loaded.for_metric("label_lag_p50_hours").limit == 336

@@ -82,6 +82,39 @@ def cmd_trends(args) -> int:
     return 0
 
 
+def cmd_alerts(args) -> int:
+    from .metrics.budgets import evaluate
+    from .metrics.report import render_alerts_table, thresholds_file
+    from .metrics.thresholds import thresholds_for
+    from .notify import notify
+
+    now = _timestamp(args.now) if args.now else None
+    cfg = config_dir(args.config)
+    with _store(args, read_only=True) as store:
+        report = evaluate(store, thresholds_for(store, thresholds_file(args.thresholds, cfg)),
+                          now)
+    data = report.as_json()
+    print(json.dumps(data) if args.format == "json" else render_alerts_table(data))
+    if args.notify:
+        for problem in notify(report, Path(args.notify)):
+            print(problem, file=sys.stderr)
+    return 0
+
+
+def _timestamp(text: str):
+    """An ISO 8601 time as naive UTC (the store's time)."""
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ScorecardError(f"'{text}' is not a time; use ISO 8601, such as "
+                             "2026-11-22T14:30:00Z.") from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment
+
+
 def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
     """The store `scorecard serve` opens. The demo is built only at the project's own demo path
     or when asked for with --demo; any other store is opened (created empty if new) as it is."""
@@ -165,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--metric", required=True)
             p.add_argument("--period", choices=["day", "week", "month"], default="week")
             p.add_argument("--system")
+
+    p = sub.add_parser("alerts", help="error budgets, burn rates and firing burn-rate alerts")
+    with_store(p)
+    p.add_argument("--now", help="ISO 8601 time to evaluate at (default: the newest event's)")
+    p.add_argument("--thresholds", help="thresholds file (default config/thresholds.yaml)")
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.add_argument("--notify", metavar="CONFIG",
+                   help="alerts.yaml: send firing and resolved alerts to its webhooks")
+    p.set_defaults(func=cmd_alerts)
 
     p = sub.add_parser("sample", help="write the demo extracts")
     p.add_argument("--out", required=True)

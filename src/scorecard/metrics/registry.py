@@ -116,9 +116,20 @@ class Metric(BaseModel):
         return room_of(self.family).sample_noun
 
 
+class Budget(BaseModel):
+    """An error budget's indicator (SPEC section 3): a declared rate whose green target is the
+    objective; a higher-is-better rate counts good events, a lower-is-better one bad events."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    metric: str
+
+
 class Registry(BaseModel):
     rows: list[str]
     metrics: list[Metric]
+    budgets: list[Budget] = []
 
     @model_validator(mode="after")
     def _references_resolve(self) -> "Registry":
@@ -133,6 +144,13 @@ class Registry(BaseModel):
             if unknown:
                 raise ValueError(f"metric {m.id} is based on {unknown[0]}, which is not declared")
         check_families(self)
+        for budget in self.budgets:
+            if budget.metric not in ids or self.get(budget.metric).family != "rate":
+                raise ValueError(f"budget {budget.id} names {budget.metric}, which is not a "
+                                 "declared rate")
+            if any(m.kind != "count" and m.kind != "count_of" for m in
+                   (self.get(budget.metric).numerator, self.get(budget.metric).denominator)):
+                raise ValueError(f"budget {budget.id}: its rate must count events")
         return self
 
     def get(self, metric_id: str) -> Metric:

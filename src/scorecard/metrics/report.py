@@ -75,3 +75,25 @@ def render_trend_table(metric_id: str, series: list[dict]) -> str:
         lines.append(f"{p['start'][:19]:<22}{format_value(metric, p['value']):>14}{interval:>26}"
                      f"{p['n'] if p['n'] is not None else '':>10}")
     return "\n".join(lines)
+
+
+def render_alerts_table(report: dict) -> str:
+    """`scorecard alerts --format table`: one line per system and indicator."""
+    if report["now"] is None:
+        return "The store holds no inference events yet, so there is no budget to burn."
+    lines = [f"Error budgets as of {report['now']} (burn: 1x spends the budget exactly over "
+             "its period)", "",
+             f"{'system':<24} {'indicator':<9} {'objective':>9} {'budget left':>12}  "
+             f"{'burn 5m / 30m / 1h / 6h / 3d':<40} alerts"]
+    def rate(value):
+        return "–" if value is None else f"{value:.1f}x"
+    for system, indicators in report["systems"].items():
+        for name, ind in indicators.items():
+            left = "–" if ind["budget_remaining"] is None else f"{ind['budget_remaining']:.0%}"
+            burns = " / ".join(rate(v) for v in ind["burn"].values())
+            alerts = ", ".join(f"{a['severity'].upper()} {a['long']}+{a['short']} "
+                               f"({rate(a['long_burn'])}, {rate(a['short_burn'])})"
+                               for a in ind["alerts"]) or "none"
+            lines.append(f"{system:<24} {name:<9} {ind['objective']:>9.1%} {left:>12}  "
+                         f"{burns:<40} {alerts}")
+    return "\n".join(lines)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import BadInput
 from ..settings import line_of, read_yaml, write_private
@@ -72,6 +72,7 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid")
     latency_slo_ms: float = DEFAULT_SLO_MS
     confidence_floor: float = DEFAULT_FLOOR
+    alerts_min_events: int = Field(default=1, ge=1)  # per window, for a burn-rate rule to fire
 
 
 class Thresholds(BaseModel):
@@ -170,7 +171,21 @@ def load_thresholds(path: str | Path) -> Thresholds:
     """The thresholds file (or the packaged defaults while it is absent); BadInput names the
     file and line of whatever is wrong with it."""
     path = in_force(path)
-    return parse_thresholds(read_yaml(path, "thresholds file"), str(path), path)
+    data = read_yaml(path, "thresholds file")
+    if path != PACKAGED:
+        data = with_new_defaults(data)
+    return parse_thresholds(data, str(path), path)
+
+
+def with_new_defaults(data: dict | None) -> dict | None:
+    """A thresholds file written before a metric was added takes that metric's packaged
+    default (the next save writes it into the file)."""
+    if not isinstance(data, dict) or not isinstance(data.get("defaults"), dict):
+        return data
+    packaged = read_yaml(PACKAGED, "thresholds file")["defaults"]
+    missing = {m: packaged[m] for m in registry().ids
+               if m not in data["defaults"] and m in packaged}
+    return {**data, "defaults": {**data["defaults"], **missing}} if missing else data
 
 
 def with_store_layer(thresholds: Thresholds, layer: dict | None) -> Thresholds:

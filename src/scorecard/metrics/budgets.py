@@ -1,0 +1,158 @@
+"""Error budgets and burn rates (SPEC section 3): for each system and each declared indicator,
+how fast the budget for bad events burns over the last 5 minutes to 3 days, how much of the
+30-day budget is left, and which multiwindow burn-rate rules fire.
+
+The store counts eligible and bad events for every system, indicator and window in one grouped
+query; Python only divides and compares those counts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+
+from ..sql import DUCKDB, Dialect, Query, identifier
+from ..store.db import Store
+from .families.base import EVENTS, SETTING_COLUMNS, Context, counted_row, params_table
+from .registry import Budget, registry
+from .thresholds import Thresholds
+
+WINDOWS = {"5m": timedelta(minutes=5), "30m": timedelta(minutes=30), "1h": timedelta(hours=1),
+           "6h": timedelta(hours=6), "3d": timedelta(days=3)}
+BUDGET_WINDOW = ("30d", timedelta(days=30))  # the period the budget is counted over
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Fire when both windows burn at or above `factor` (Google SRE workbook, chapter 5)."""
+
+    severity: str
+    long: str
+    short: str
+    factor: float
+
+
+RULES = (Rule("page", "1h", "5m", 14.4), Rule("page", "6h", "30m", 6.0),
+         Rule("ticket", "3d", "6h", 1.0))
+
+
+@dataclass
+class Alert:
+    severity: str
+    long: str
+    short: str
+    factor: float
+    long_burn: float
+    short_burn: float
+
+
+@dataclass
+class Indicator:
+    objective: float
+    budget_remaining: float | None
+    burn: dict[str, float | None]
+    alerts: list[Alert] = field(default_factory=list)
+    eligible: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class BudgetReport:
+    now: datetime | None
+    systems: dict[str, dict[str, Indicator]]
+
+    def as_json(self) -> dict:
+        return {"now": self.now.isoformat() if self.now else None,
+                "systems": {s: {i: v.as_json() for i, v in ind.items()}
+                            for s, ind in self.systems.items()}}
+
+    def firing(self) -> list[tuple[str, str, Alert]]:
+        """(system, indicator, alert) for every rule that fires, worst first."""
+        found = [(s, i, a) for s, ind in self.systems.items() for i, v in ind.items()
+                 for a in v.alerts]
+        return sorted(found, key=lambda f: (f[2].severity != "page", f[0], f[1]))
+
+
+def _conditions(budget: Budget) -> tuple[str, str]:
+    """(eligible, bad) as conditions on one event row."""
+    rate = registry().get(budget.metric)
+    eligible, counted = counted_row(rate.denominator), counted_row(rate.numerator)
+    if rate.direction == "lower_is_better":  # the rate counts bad events
+        return eligible, f"{eligible} AND {counted}"
+    return eligible, f"{eligible} AND ({counted}) IS NOT TRUE"
+
+
+def objective(budget: Budget, thresholds: Thresholds, system: str) -> float:
+    """The share of good events promised: the rate's green target (1 - target for a rate of
+    bad events)."""
+    rate = registry().get(budget.metric)
+    target = thresholds.for_metric(budget.metric, system).target
+    return 1 - target if rate.direction == "lower_is_better" else target
+
+
+def counts_query(thresholds: Thresholds, systems: list[str], now: datetime,
+                 d: Dialect = DUCKDB) -> Query:
+    """Per system: eligible and bad events of every indicator over every window ending at
+    `now`, in one pass over the 30 days before it."""
+    windows = {**WINDOWS, BUDGET_WINDOW[0]: BUDGET_WINDOW[1]}
+    params = {f"from_{name}": now - span for name, span in windows.items()}
+    cols = []
+    for budget in registry().budgets:
+        eligible, bad = _conditions(budget)
+        for name in windows:
+            since = f"timestamp > $from_{name}"
+            cols += [f"{d.count_if(f'{since} AND {eligible}')} AS "
+                     f"{identifier(f'{budget.id}:{name}:eligible')}",
+                     f"{d.count_if(f'{since} AND {bad}')} AS "
+                     f"{identifier(f'{budget.id}:{name}:bad')}"]
+    ctx = Context(thresholds, tuple(systems), now, now, dialect=d)
+    slo, floor = SETTING_COLUMNS["slo"], SETTING_COLUMNS["floor"]
+    text = f"""
+WITH {params_table(ctx)}
+SELECT e.system, {', '.join(cols)}
+FROM (SELECT e.*, coalesce(p.slo, o.slo) AS {slo}, coalesce(p.floor, o.floor) AS {floor}
+      FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system
+      CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') o
+      WHERE e.timestamp > $from_{BUDGET_WINDOW[0]} AND e.timestamp <= $now) e
+GROUP BY e.system ORDER BY e.system"""
+    return Query(text, {**params, "now": now})
+
+
+def burn(bad: int, eligible: int, objective_: float) -> float | None:
+    """(bad / eligible) / (1 - objective); None without eligible events, or without a budget
+    (an objective of 100%)."""
+    allowed = 1 - objective_
+    if not eligible or allowed <= 0:
+        return None
+    return (bad / eligible) / allowed
+
+
+def evaluate(store: Store, thresholds: Thresholds, now: datetime | None = None) -> BudgetReport:
+    """Burn rates, budgets left and firing rules for every system, as of `now` (default: the
+    newest event's time)."""
+    now = now or store.scalar(f"SELECT max(timestamp) FROM {EVENTS}")
+    if now is None:
+        return BudgetReport(None, {})
+    systems = [r[0] for r in store.query(f"SELECT DISTINCT system FROM {EVENTS} ORDER BY 1")]
+    rows = store.query_dicts(counts_query(thresholds, systems, now))
+    least = thresholds.settings.alerts_min_events
+    report: dict[str, dict[str, Indicator]] = {}
+    for row in rows:
+        system = row["system"]
+        report[system] = {}
+        for budget in registry().budgets:
+            goal = objective(budget, thresholds, system)
+            got = {w: (row[f"{budget.id}:{w}:eligible"], row[f"{budget.id}:{w}:bad"])
+                   for w in [*WINDOWS, BUDGET_WINDOW[0]]}
+            rates = {w: burn(bad, n, goal) for w, (n, bad) in got.items()}
+            month = rates.pop(BUDGET_WINDOW[0])
+            alerts = [Alert(r.severity, r.long, r.short, r.factor, rates[r.long], rates[r.short])
+                      for r in RULES
+                      if rates[r.long] is not None and rates[r.short] is not None
+                      and rates[r.long] >= r.factor and rates[r.short] >= r.factor
+                      and got[r.long][0] >= least and got[r.short][0] >= least]
+            report[system][budget.id] = Indicator(
+                goal, None if month is None else 1 - month, rates, alerts,
+                {w: n for w, (n, _) in got.items()})
+    return BudgetReport(now, report)

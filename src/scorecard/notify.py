@@ -1,0 +1,135 @@
+"""Burn-rate alerts sent to webhooks (`scorecard alerts --notify alerts.yaml`): a generic JSON
+POST or Slack's incoming-webhook payload. A state file remembers, per webhook, which alerts it
+has been told about, so an alert that keeps firing is sent once and a "resolved" message
+follows when it stops. A webhook that cannot be reached is told again on the next run."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from dataclasses import asdict
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from .errors import BadInput
+from .metrics.budgets import Alert, BudgetReport
+from .settings import read_yaml, write_private
+
+ICONS = {"page": "🔴", "ticket": "🟠", "resolved": "✅"}
+
+
+class Webhook(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    url: str
+    format: Literal["json", "slack"] = "json"
+    timeout_seconds: float = 5.0
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+            raise ValueError("a webhook url starts with http:// or https://")
+        return value
+
+    @property
+    def where(self) -> str:
+        """The webhook's host, for messages (its path may hold a secret, as Slack's does)."""
+        return f"{self.name} ({urlsplit(self.url).netloc})"
+
+
+class AlertsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: str = "alerts-state.json"  # relative to the config file
+    webhooks: list[Webhook] = []
+
+
+def load_config(path: Path) -> AlertsConfig:
+    if not path.exists():
+        raise BadInput(f"There is no alerts configuration at {path}.")
+    try:
+        return AlertsConfig.model_validate(read_yaml(path, "alerts configuration"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise BadInput(f"The alerts configuration {path} is invalid at {where}: "
+                       f"{first['msg'].removeprefix('Value error, ')}.") from None
+
+
+def key(system: str, indicator: str, alert: Alert) -> str:
+    return f"{system}|{indicator}|{alert.severity}|{alert.long}|{alert.short}"
+
+
+def summary(status: str, record: dict) -> str:
+    """One line a person reads in a chat channel."""
+    rule = f"{record['long']}/{record['short']} {record['severity']} rule"
+    who = f"{record['system']} · {record['indicator']}"
+    if status == "resolved":
+        return f"{ICONS['resolved']} RESOLVED · {who}: the {rule} no longer fires."
+    left = record.get("budget_remaining")
+    left_text = "" if left is None else f"; {max(left, 0):.0%} of the 30-day budget left"
+    return (f"{ICONS[record['severity']]} {record['severity'].upper()} · {who}: the error "
+            f"budget burns {record['long_burn']:.1f}x over {record['long']} and "
+            f"{record['short_burn']:.1f}x over {record['short']} (the {rule} fires at "
+            f"{record['factor']:g}x){left_text}.")
+
+
+def payload(webhook: Webhook, status: str, record: dict, now: str) -> dict:
+    text = summary(status, record)
+    if webhook.format == "slack":
+        return {"text": text}
+    return {"status": status, "now": now, "summary": text, **record}
+
+
+def post(webhook: Webhook, body: dict) -> str | None:
+    """Send one message; None when the webhook took it, else why not, in words."""
+    request = urllib.request.Request(webhook.url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"},
+                                     method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=webhook.timeout_seconds):
+            return None
+    except urllib.error.HTTPError as exc:
+        return f"it answered {exc.code} {exc.reason}"
+    except (urllib.error.URLError, OSError) as exc:
+        return str(getattr(exc, "reason", exc))
+
+
+def notify(report: BudgetReport, config_path: Path) -> list[str]:
+    """Tell each webhook what started and stopped firing since it was last told; returns one
+    sentence per webhook that could not be reached (those messages go again next run)."""
+    config = load_config(config_path)
+    state_path = (config_path.parent / config.state).resolve()
+    state: dict = json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() \
+        else {}
+    now = report.now.isoformat() if report.now else ""
+    firing = {}
+    for system, indicator, alert in report.firing():
+        left = report.systems[system][indicator].budget_remaining
+        firing[key(system, indicator, alert)] = {
+            "system": system, "indicator": indicator, **asdict(alert),
+            "budget_remaining": left, "since": now}
+    problems = []
+    for webhook in config.webhooks:
+        told: dict = state.get(webhook.name, {})
+        messages = [("firing", k, r) for k, r in firing.items() if k not in told]
+        messages += [("resolved", k, r) for k, r in told.items() if k not in firing]
+        for status, k, record in messages:
+            trouble = post(webhook, payload(webhook, status, record, now))
+            if trouble:
+                problems.append(f"Could not send an alert to the webhook {webhook.where}: "
+                                f"{trouble}; it will be sent again on the next run.")
+                break
+            if status == "firing":
+                told[k] = record
+            else:
+                told.pop(k)
+        state[webhook.name] = told
+    write_private(state_path, json.dumps(state, indent=1, default=str))
+    return problems

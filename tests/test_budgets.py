@@ -1,0 +1,227 @@
+"""Error budgets and burn-rate alerts, against an independent computation on seeded data with
+planted fast and slow burns; notifications to a webhook receiver on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pandas as pd
+import pytest
+
+from scorecard.metrics.budgets import RULES, WINDOWS, evaluate
+from scorecard.metrics.thresholds import PACKAGED, load_thresholds, parse_thresholds
+from scorecard.store.ingest import ingest_file
+
+THRESHOLDS = load_thresholds(PACKAGED)
+NOW = datetime(2026, 11, 20, 12, 0)
+OBJECTIVES = {"failure": 0.98, "latency": 0.95, "success": 0.90}
+
+
+def _system(name: str, *, fast_burn=False, slow_burn=False) -> list[dict]:
+    """An event a minute for 31 days before NOW: 0.5% errors, 1% over the 2 s SLO, 2% of
+    outcomes failures; a fast burn makes every other event of the last hour an error, a slow
+    burn puts one in ten of the last three days over the SLO."""
+    rows = []
+    for i in range(31 * 24 * 60):
+        when = NOW - timedelta(minutes=i)
+        error = i % 200 == 7 or (fast_burn and i < 60 and i % 2 == 0)
+        slow = i % 100 == 3 or (slow_burn and i < 3 * 24 * 60 and i % 10 == 5)
+        rows.append({"event_id": f"{name}-{i}", "timestamp": when, "system": name, "model": "m",
+                     "status": "error" if error else "ok",
+                     "latency_ms": 3000.0 if slow else 500.0,
+                     "outcome": None if i % 10 == 1 else ("failure" if i % 50 == 9
+                                                          else "success")})
+    return rows
+
+
+def _quiet() -> list[dict]:
+    """Three decisions in the last hour, two of them errors: a low-traffic system."""
+    return [{"event_id": f"q{i}", "timestamp": NOW - timedelta(minutes=m), "system": "quiet",
+             "model": "m", "status": status, "latency_ms": 400.0, "outcome": None}
+            for i, (m, status) in enumerate([(50, "error"), (20, "ok"), (1, "error")])]
+
+
+@pytest.fixture(scope="module")
+def burning(tmp_path_factory):
+    from scorecard.store.db import Store
+
+    root = tmp_path_factory.mktemp("budgets")
+    frame = pd.DataFrame(_system("steady") + _system("fast", fast_burn=True)
+                         + _system("slow", slow_burn=True) + _quiet())
+    frame = frame.sample(frac=1, random_state=3)  # unsorted, as extracts come
+    frame.to_parquet(root / "events.parquet", index=False)
+    with Store(root / "store.duckdb") as store:
+        assert ingest_file(store, root / "events.parquet").inserted == len(frame)
+    return root / "store.duckdb", frame
+
+
+def independent(frame: pd.DataFrame, least: int) -> tuple[dict, set]:
+    """Burn rates and firing rules with pandas, straight from SPEC section 3."""
+    burns, firing = {}, set()
+    for system, ev in frame.groupby("system"):
+        for indicator, objective in OBJECTIVES.items():
+            if indicator == "failure":
+                eligible, bad = ev, ev.status != "ok"
+            elif indicator == "latency":
+                eligible = ev[ev.latency_ms.notna()]
+                bad = eligible.latency_ms > 2000
+            else:
+                eligible = ev[ev.outcome.isin(["success", "failure"])]
+                bad = eligible.outcome != "success"
+            rate, count = {}, {}
+            for window, span in {**WINDOWS, "30d": timedelta(days=30)}.items():
+                inside = (eligible.timestamp > NOW - span) & (eligible.timestamp <= NOW)
+                count[window] = int(inside.sum())
+                rate[window] = (bad[inside].sum() / inside.sum()) / (1 - objective) \
+                    if inside.sum() else None
+            burns[(system, indicator)] = rate
+            for rule in RULES:
+                long, short = rate[rule.long], rate[rule.short]
+                if (long is not None and short is not None and long >= rule.factor
+                        and short >= rule.factor and count[rule.long] >= least
+                        and count[rule.short] >= least):
+                    firing.add((system, indicator, rule.severity, rule.long, rule.short))
+    return burns, firing
+
+
+PLANTED = {("fast", "failure", "page", "1h", "5m"), ("slow", "latency", "ticket", "3d", "6h")}
+
+
+def _firing(report) -> set:
+    return {(s, i, a.severity, a.long, a.short) for s, i, a in report.firing()}
+
+
+def test_burn_rates_and_alerts_agree_with_an_independent_computation(burning):
+    from scorecard.store.db import Store
+
+    path, frame = burning
+    with Store(path, read_only=True) as store:
+        report = evaluate(store, THRESHOLDS)
+    assert report.now == NOW
+    burns, firing = independent(frame, least=1)
+    for (system, indicator), rates in burns.items():
+        got = report.systems[system][indicator]
+        assert got.objective == pytest.approx(OBJECTIVES[indicator])
+        for window in WINDOWS:
+            if rates[window] is None:
+                assert got.burn[window] is None
+            else:
+                assert got.burn[window] == pytest.approx(rates[window], abs=1e-12)
+        month = rates["30d"]
+        assert got.budget_remaining == (None if month is None else pytest.approx(1 - month))
+    assert _firing(report) == firing
+    # the planted burns fire with their severity; the low-traffic system burns wildly
+    assert PLANTED <= firing
+    assert firing - PLANTED == {("quiet", "failure", "page", "1h", "5m"),
+                                ("quiet", "failure", "page", "6h", "30m"),
+                                ("quiet", "failure", "ticket", "3d", "6h")}
+
+
+def test_a_minimum_of_eligible_events_holds_back_low_traffic_rules(burning):
+    from scorecard.store.db import Store
+
+    path, frame = burning
+    data = THRESHOLDS.model_dump(mode="json", exclude_defaults=True)
+    data["settings"] = {"alerts_min_events": 4}  # the quiet system has 3 in its busiest window
+    with Store(path, read_only=True) as store:
+        report = evaluate(store, parse_thresholds(data))
+    assert _firing(report) == PLANTED == independent(frame, least=4)[1]
+    quiet = report.systems["quiet"]["failure"]
+    assert quiet.burn["5m"] == pytest.approx(50.0), "burn rates are reported whatever the traffic"
+
+
+def test_cli_alerts_prints_the_contract_json(burning):
+    path, _ = burning
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "alerts", "--db", str(path),
+                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["now"] == NOW.isoformat()
+    fast = report["systems"]["fast"]["failure"]
+    assert {"objective", "budget_remaining", "burn", "alerts"} <= set(fast)
+    assert list(fast["burn"]) == ["5m", "30m", "1h", "6h", "3d"]
+    assert fast["alerts"][0] == {"severity": "page", "long": "1h", "short": "5m",
+                                 "factor": 14.4, "long_burn": fast["burn"]["1h"],
+                                 "short_burn": fast["burn"]["5m"]}
+    table = subprocess.run([sys.executable, "-m", "scorecard.cli", "alerts", "--db", str(path),
+                            "--now", "2026-11-20T13:00:00+01:00"],
+                           capture_output=True, text=True, timeout=120)
+    assert table.returncode == 0 and "PAGE 1h+5m" in table.stdout
+    bad = subprocess.run([sys.executable, "-m", "scorecard.cli", "alerts", "--db", str(path),
+                          "--now", "yesterday"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "'yesterday' is not a time; use ISO 8601, such as 2026-11-22T14:30:00Z.")
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: list = []
+
+    def do_POST(self):  # noqa: N802 (the standard library's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).received.append((self.path, json.loads(body)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    _Receiver.received = []
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}", _Receiver.received
+    server.shutdown()
+
+
+def _alerts(path, config, now=None):
+    return subprocess.run([sys.executable, "-m", "scorecard.cli", "alerts", "--db", str(path),
+                           "--notify", str(config), "--format", "json",
+                           *(["--now", now] if now else [])],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_notify_sends_each_alert_once_and_then_its_resolution(burning, receiver, tmp_path):
+    path, _ = burning
+    url, received = receiver
+    config = tmp_path / "alerts.yaml"
+    config.write_text(f"state: state.json\nwebhooks:\n  - {{name: team, url: {url}/json}}\n"
+                      f"  - {{name: chat, url: {url}/slack, format: slack}}\n")
+    first = _alerts(path, config)
+    assert first.returncode == 0 and first.stderr == ""
+    sent = {(p, b.get("status")) for p, b in received}
+    assert sent == {("/json", "firing"), ("/slack", None)} and len(received) == 10
+    fast = [b for p, b in received if p == "/json" and b["system"] == "fast"][0]
+    assert (fast["severity"], fast["indicator"], fast["long"]) == ("page", "failure", "1h")
+    slack = [b["text"] for p, b in received if p == "/slack" and "slow" in b["text"]][0]
+    assert slack.startswith("🟠 TICKET · slow · latency: the error budget burns 2.")
+
+    received.clear()
+    assert _alerts(path, config).returncode == 0 and received == [], "sent once"
+
+    later = (NOW + timedelta(hours=2)).isoformat()  # the fast burn's hour is over
+    assert _alerts(path, config, later).returncode == 0
+    resolved = sorted((b["system"], b["long"]) for p, b in received if p == "/json")
+    assert all(b["status"] == "resolved" for p, b in received if p == "/json")
+    assert ("fast", "1h") in resolved and ("slow", "3d") not in resolved
+
+
+def test_an_unreachable_webhook_is_told_again_next_time(burning, receiver, tmp_path):
+    path, _ = burning
+    url, received = receiver
+    config = tmp_path / "alerts.yaml"
+    config.write_text("webhooks:\n  - {name: down, url: 'http://127.0.0.1:9/hook'}\n")
+    done = _alerts(path, config)
+    assert done.returncode == 0
+    assert done.stderr.startswith("Could not send an alert to the webhook down (127.0.0.1:9): ")
+    assert done.stderr.strip().endswith("it will be sent again on the next run.")
+    assert json.loads((tmp_path / "alerts-state.json").read_text()) == {"down": {}}
+    config.write_text(f"webhooks:\n  - {{name: down, url: '{url}/hook'}}\n")
+    assert _alerts(path, config).returncode == 0 and len(received) == 5
