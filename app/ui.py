@@ -19,7 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from scorecard.errors import ScorecardError
-from scorecard.metrics import attention, snapshot
+from scorecard.metrics import attention, budgets, snapshot
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.formatting import status_label
@@ -181,6 +181,17 @@ def scorecard_with(key: tuple, thresholds_yaml: str, window_days: int = 7):
 @st.cache_data(show_spinner="Computing trends...", max_entries=32)
 def weekly_table(key: tuple, period: str = "week"):
     return trend_table(store(), thresholds(), period, {m.family for m in registry().metrics})
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def budget_report(key: tuple):
+    return budgets.evaluate(store(), thresholds())
+
+
+@st.cache_data(show_spinner="Computing the budget's burn-down...", max_entries=16)
+def burn_down(key: tuple, budget_id: str):
+    budget = next(b for b in registry().budgets if b.id == budget_id)
+    return budgets.burn_down(store(), thresholds(), budget)
 
 
 def thresholds():

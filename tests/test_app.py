@@ -190,6 +190,14 @@ def test_scorecard_page_shows_every_seed_row(app_env):
                for s in table["Status"])
 
 
+def test_the_first_screen_shows_each_systems_error_budget_and_firing_alert(app_env):
+    at = run(user="exec")
+    strip = [m.value for m in at.markdown if m.value.startswith("| System |")][0]
+    assert strip.splitlines()[0] == "| System | Failure rate | Within latency SLO | Success rate |"
+    support = [line for line in strip.splitlines() if line.startswith("| support-assistant")][0]
+    assert "🟠 ticket: 5.2x over 3 days · spent (-188%)" in support
+
+
 def test_the_first_screen_says_which_system_needs_attention_and_why(app_env):
     at = run(user="exec")
     assert at.subheader[0].value == "Needs attention"
@@ -232,8 +240,11 @@ def test_scorecard_system_selector_changes_the_numbers(app_env):
 def test_trends_page_draws_a_chart(app_env):
     at = run("views/trends.py", user="exec")
     assert at.title[0].value == "Trends"
-    assert len(at.get("plotly_chart")) == 1
+    assert len(at.get("plotly_chart")) == 2, "the trend, then the error budget's burn-down"
     assert at.selectbox(key="trend_metric").value == "success_rate"
+    burn_down = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert {t["name"] for t in burn_down["data"]} == {
+        "support-assistant", "credit-precheck", "doc-summariser"}
     # the estimate is drawn beside the realised rate, dashed, and named
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     traces = {t.get("name"): t for t in figure["data"]}

@@ -225,3 +225,23 @@ def test_an_unreachable_webhook_is_told_again_next_time(burning, receiver, tmp_p
     assert json.loads((tmp_path / "alerts-state.json").read_text()) == {"down": {}}
     config.write_text(f"webhooks:\n  - {{name: down, url: '{url}/hook'}}\n")
     assert _alerts(path, config).returncode == 0 and len(received) == 5
+
+
+def test_the_burn_down_is_the_budget_left_over_the_30_days_to_each_day(burning):
+    from scorecard.metrics.budgets import burn_down
+    from scorecard.metrics.registry import registry
+    from scorecard.store.db import Store
+
+    path, frame = burning
+    latency = [b for b in registry().budgets if b.id == "latency"][0]
+    with Store(path, read_only=True) as store:
+        rows = [r for r in burn_down(store, THRESHOLDS, latency) if r["system"] == "slow"]
+    day = pd.Timestamp(NOW.date())
+    for row in (rows[-1], rows[-5]):
+        start = pd.Timestamp(row["day"]) - pd.Timedelta(days=29)
+        ev = frame[(frame.system == "slow") & (frame.timestamp >= start)
+                   & (frame.timestamp < pd.Timestamp(row["day"]) + pd.Timedelta(days=1))]
+        share = (ev.latency_ms > 2000).mean()
+        assert row["eligible"] == len(ev)
+        assert row["budget_remaining"] == pytest.approx(1 - share / 0.05, abs=1e-12)
+    assert pd.Timestamp(rows[-1]["day"]) == day

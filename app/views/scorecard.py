@@ -5,7 +5,7 @@ import streamlit as st
 
 import ui
 from scorecard.metrics import attention
-from scorecard.metrics.formatting import describe, format_change, format_value
+from scorecard.metrics.formatting import budget_cell, describe, format_change, format_value
 from scorecard.metrics.registry import registry
 from scorecard.metrics.trends import series_from_table
 
@@ -94,6 +94,19 @@ with st.container(key="grid_cards"):
                 i = list(AREAS).index(area)
                 st.button(f"{ui.short_badge(status)} {AREAS[area]}", key=f"card_{system}_{i}",
                           on_click=open_cell, args=(system, area), width="stretch")
+
+# -- error budgets: how much of the month's allowance for bad events is spent ----------------
+budget = ui.budget_report(ui.cache_key())
+if budget.systems:
+    st.subheader("Error budgets")
+    st.caption(f"Each system's allowance for failures, slow answers and failed outcomes over "
+               f"the 30 days to {budget.now:%d %b %H:%M} UTC, and any burn-rate alert "
+               "firing now (page: act now; ticket: act this week).")
+    titles = [registry().get(b.metric).title for b in registry().budgets]
+    st.markdown("\n".join([
+        "| System | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|",
+        *(f"| {ui.as_text(system)} | " + " | ".join(budget_cell(v) for v in ind.values()) + " |"
+          for system, ind in budget.systems.items())]))
 
 # -- the detailed rows ----------------------------------------------------------------------
 st.subheader("Details")

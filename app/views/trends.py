@@ -104,3 +104,23 @@ st.caption(f"{metric.measures} {band}Purple lines: a new model first seen in the
            f"bands and triangles: incidents (hover for what happened).{beside}")
 with st.expander("Data behind the chart"):
     st.dataframe(frame, hide_index=True)
+
+# -- the error budget's burn-down, for a metric that sets one --------------------------------
+for budget in [b for b in registry().budgets if b.metric == metric.id]:
+    days = pd.DataFrame(ui.burn_down(ui.cache_key(), budget.id))
+    if system:
+        days = days[days.system == system]
+    if days.empty:
+        continue
+    st.subheader("Error budget left")
+    burn = go.Figure()
+    for name, rows in days.groupby("system"):
+        burn.add_trace(go.Scatter(x=rows.day, y=rows.budget_remaining * 100, mode="lines",
+                                  name=name, hovertemplate="%{y:.0f}% left<extra>%{x}</extra>"))
+    burn.add_hline(y=0, line_dash="dot", line_color="#c62828", annotation_text="budget spent")
+    burn.update_layout(height=320, margin={"t": 30, "b": 30}, yaxis_title="% of budget left",
+                       legend={"orientation": "h"})
+    st.plotly_chart(burn, width="stretch")
+    st.caption("Each day: the share of the allowance for bad events (set by this metric's "
+               "green target) left over the 30 days ending that day. Below zero, more went "
+               "wrong than the objective allows.")

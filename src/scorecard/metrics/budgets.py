@@ -107,16 +107,50 @@ def counts_query(thresholds: Thresholds, systems: list[str], now: datetime,
                      f"{d.count_if(f'{since} AND {bad}')} AS "
                      f"{identifier(f'{budget.id}:{name}:bad')}"]
     ctx = Context(thresholds, tuple(systems), now, now, dialect=d)
-    slo, floor = SETTING_COLUMNS["slo"], SETTING_COLUMNS["floor"]
+    since = f"e.timestamp > $from_{BUDGET_WINDOW[0]} AND e.timestamp <= $now"
     text = f"""
 WITH {params_table(ctx)}
 SELECT e.system, {', '.join(cols)}
-FROM (SELECT e.*, coalesce(p.slo, o.slo) AS {slo}, coalesce(p.floor, o.floor) AS {floor}
-      FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system
-      CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') o
-      WHERE e.timestamp > $from_{BUDGET_WINDOW[0]} AND e.timestamp <= $now) e
+FROM {_events_with_settings(ctx, since)}
 GROUP BY e.system ORDER BY e.system"""
     return Query(text, {**params, "now": now})
+
+
+def _events_with_settings(ctx: Context, where: str) -> str:
+    """The events meeting `where`, each with its system's latency SLO and confidence floor."""
+    slo, floor = SETTING_COLUMNS["slo"], SETTING_COLUMNS["floor"]
+    return f"""(SELECT e.*, coalesce(p.slo, o.slo) AS {slo}, coalesce(p.floor, o.floor) AS {floor}
+      FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system
+      CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') o WHERE {where}) e"""
+
+
+def burn_down_query(thresholds: Thresholds, systems: list[str], budget: Budget,
+                    d: Dialect = DUCKDB) -> Query:
+    """Per system and day: eligible and bad events over the 30 days ending with that day."""
+    eligible, bad = _conditions(budget)
+    ctx = Context(thresholds, tuple(systems), datetime.min, datetime.max, dialect=d)
+    days = BUDGET_WINDOW[1].days
+    return Query(f"""
+WITH {params_table(ctx)},
+daily AS (SELECT e.system, {d.trunc('day', 'e.timestamp')} AS day,
+                 {d.count_if(eligible)} AS eligible, {d.count_if(bad)} AS bad
+          FROM {_events_with_settings(ctx, 'true')} GROUP BY e.system, day)
+SELECT system, day, {d.trailing_days_sum('eligible', 'system', 'day', days)} AS eligible,
+       {d.trailing_days_sum('bad', 'system', 'day', days)} AS bad
+FROM daily ORDER BY system, day""")
+
+
+def burn_down(store: Store, thresholds: Thresholds, budget: Budget) -> list[dict]:
+    """Per system and day, the budget left over the 30 days ending with that day."""
+    systems = [r[0] for r in store.query(f"SELECT DISTINCT system FROM {EVENTS} ORDER BY 1")]
+    rows = store.query_dicts(burn_down_query(thresholds, systems, budget))
+    out = []
+    for row in rows:
+        rate = burn(row["bad"], row["eligible"], objective(budget, thresholds, row["system"]))
+        out.append({"system": row["system"], "day": row["day"],
+                    "budget_remaining": None if rate is None else 1 - rate,
+                    "eligible": row["eligible"]})
+    return out
 
 
 def burn(bad: int, eligible: int, objective_: float) -> float | None:

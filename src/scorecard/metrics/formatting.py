@@ -80,3 +80,21 @@ def describe(metric: Metric, value: float | None, fields: dict | None = None) ->
     if fields.get("unreliable"):
         words = f"⚠ unreliable: {fields['unreliable']}" + (f"; {words}" if words else "")
     return words
+
+
+WINDOW_WORDS = {"5m": "5 min", "30m": "30 min", "1h": "1 h", "6h": "6 h", "3d": "3 days"}
+
+
+def budget_cell(indicator) -> str:
+    """An error budget as people read it: the firing rule first, then what is left of the
+    30-day budget; icon and words, never colour alone."""
+    left = indicator.budget_remaining
+    if left is None:
+        return "⚪ no events"
+    share = f"{left:.0%} left" if left > 0 else f"spent ({left:.0%})"
+    if indicator.alerts:
+        worst = indicator.alerts[0]
+        icon = "🔴" if worst.severity == "page" else "🟠"
+        return (f"{icon} {worst.severity}: {worst.long_burn:.1f}x over "
+                f"{WINDOW_WORDS[worst.long]} · {share}")
+    return f"{'🟢' if left > 0 else '🟠'} {share}"

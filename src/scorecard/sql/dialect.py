@@ -108,6 +108,12 @@ class Dialect:
         """A row's place in its table, growing as rows are appended."""
         return "rowid"
 
+    def trailing_days_sum(self, expr: str, partition: str, day: str, days: int) -> str:
+        """The sum of `expr` over the rows of the same `partition` whose `day` lies within the
+        `days` days ending at this row's (a window function over daily rows)."""
+        return (f"sum({expr}) OVER (PARTITION BY {partition} ORDER BY {day} RANGE BETWEEN "
+                f"INTERVAL {int(days) - 1} DAY PRECEDING AND CURRENT ROW)")
+
     def epoch_us(self, expr: str) -> str:
         return f"epoch_us({expr})"
 
