@@ -230,3 +230,34 @@ def test_writes_keep_each_curve_and_a_pinned_baseline_is_fitted_afresh(late_stor
                 + curve.predict(unknown.confidence).sum()) / len(now)
     got = card.scope("fitted")["estimated_success_rate"]
     assert got.value == pytest.approx(expected, abs=1e-12) and got.extra["fit_events"] == len(base)
+
+
+def test_an_ingest_of_later_days_refits_nothing_and_one_into_the_baseline_refits(late_store,
+                                                                                   tmp_path):
+    from dataclasses import replace
+
+    from scorecard.metrics.families import calibration
+    from scorecard.metrics.families.base import Context
+
+    store, _ = late_store
+    rollups.refresh(store)
+
+    def stale() -> set:
+        ctx = Context(THRESHOLDS, ("fitted", "thin"), datetime.min, datetime.max, rolled=True)
+        query = calibration.to_keep(replace(ctx), store.query_dicts)
+        return {row[1] for row in store.query(query.text, dict(query.params))}
+
+    assert stale() == set()
+    later = [{"event_id": "late-1", "timestamp": "2026-08-20T10:00:00Z", "system": "fitted",
+              "model": "m", "status": "ok", "outcome": "success", "confidence": 0.9}]
+    pd.DataFrame(later).to_csv(tmp_path / "later.csv", index=False)
+    ingest_file(store, tmp_path / "later.csv")
+    rollups.daily_rollup().refresh(store)  # what refresh does before it keeps the curves
+    assert stale() == set(), "days after the baseline change no curve"
+    early = [{**later[0], "event_id": "early-1", "timestamp": "2026-06-03T10:00:00Z"}]
+    pd.DataFrame(early).to_csv(tmp_path / "early.csv", index=False)
+    ingest_file(store, tmp_path / "early.csv")
+    rollups.daily_rollup().refresh(store)
+    assert stale() == {"fitted"}, "an event in the baseline refits its system"
+    rollups.refresh(store)
+    assert store.scalar("SELECT events FROM calibrations WHERE system = 'fitted'") == 401

@@ -108,11 +108,18 @@ def raw_metrics(store: Store, ctx: Context) -> tuple[dict, dict]:
     """Every metric's raw fields per scope, from a handful of grouped queries."""
     raw: dict[str, dict[str, dict]] = {}
     baselines: dict[str, dict[str, Any]] = {}
-    ctx = catalog.prepare(ctx, registry().metrics, store.query_dicts)
-    queries = catalog.queries(ctx, registry().metrics)
-    # two at a time: each query has stretches where it keeps only one core busy
+    fitting = [m for m in registry().metrics if catalog.room_of(m.family).prepare]
+    plain = [m for m in registry().metrics if m not in fitting]
+    # two at a time: each query has stretches where it keeps only one core busy; the
+    # families that fit something first do so while the others' queries run
     with ThreadPoolExecutor(max_workers=2) as pool:
-        for rows in pool.map(store.query_dicts, queries):
+        running = [pool.submit(store.query_dicts, q) for q in catalog.queries(ctx, plain)]
+        if fitting:
+            fitted = catalog.prepare(ctx, fitting, store.query_dicts)
+            running += [pool.submit(store.query_dicts, q)
+                        for q in catalog.queries(fitted, fitting)]
+        for done in running:
+            rows = done.result()
             collect(rows, raw)
             baselines.update(baselines_of(rows))
     return raw, baselines

@@ -35,7 +35,8 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True)
     store.replace_rows(psi.KEPT, psi.kept_baselines(whole), key=("scope", "b0", "b1"))
     _refresh_daily_bins(store, whole)
-    store.replace_rows(calibration.KEPT, calibration.to_keep(whole, store.query_dicts), key=None,
+    store.replace_rows(calibration.KEPT, calibration.to_keep(whole, store.query_dicts),
+                       key=("metric", "system"),
                        meta={CALIBRATED: json.dumps({"events": records.event_count(store)})})
     return done
 

@@ -206,10 +206,11 @@ MIGRATIONS.append((
     8,
     [
         # Each system's calibration of success on confidence over its baseline (the estimated
-        # success rate's curve, as knots), kept by writes like the PSI baselines.
+        # success rate's curve, as knots), kept by writes like the PSI baselines: n events
+        # in [b0, b1) when it was fitted, events of them labelled with a confidence.
         """CREATE TABLE IF NOT EXISTS calibrations (
-             metric VARCHAR, system VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, events BIGINT,
-             xs DOUBLE[], ys DOUBLE[])""",
+             metric VARCHAR, system VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, n BIGINT,
+             events BIGINT, xs DOUBLE[], ys DOUBLE[])""",
     ],
 ))
 

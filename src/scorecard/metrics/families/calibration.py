@@ -12,7 +12,7 @@ from ...sql import Query, identifier, literal_list
 from .. import isotonic
 from ..registry import Metric, registry
 from . import baseline_period
-from .base import EVENTS, Context, measure_sql
+from .base import EVENTS, ROLLUP, ROLLUP_COUNT, Context, measure_sql
 
 Run = Callable[[Query], list[dict]]  # runs a query on the store, rows as dicts
 FAMILIES = ("estimated",)  # the families whose metrics are calibrated
@@ -86,21 +86,35 @@ def prepare(ctx: Context, metrics: list[Metric], run: Run) -> dict[str, dict]:
     return fits
 
 
+def _baselines(ctx: Context) -> Query:
+    """(system, b0, b1, n): each system's baseline in force and its events, from the rollup."""
+    return Query(f"""
+WITH {baseline_period.bounds(ctx, rolled=True).strip()}
+SELECT b.scope AS system, b.b0, b.b1, coalesce(sum(r.{ROLLUP_COUNT}), 0) AS n
+FROM bounds b LEFT JOIN {ROLLUP} r ON r.system = b.scope AND r.day >= b.b0 AND r.day < b.b1
+WHERE b.scope <> '' GROUP BY b.scope, b.b0, b.b1""")
+
+
 def to_keep(ctx: Context, run: Run) -> Query:
-    """Rows for `calibrations`: every estimated metric's curve for every system, fitted over
-    the baselines in force (a system without labelled baseline events keeps an empty one)."""
+    """Rows for `calibrations` (keyed by metric and system): the curve of every estimated
+    metric for each system whose baseline, or the events in it, changed since its curve was
+    kept; a system without labelled baseline events keeps an empty one. Read after the
+    rollup is brought up to date: an ingest that only appends later days refits nothing."""
     rows: list[tuple] = []
-    metrics = [m for m in registry().metrics if m.family in FAMILIES]
-    bounds = {r["scope"]: (r["b0"], r["b1"]) for r in run(Query(
-        f"WITH {baseline_period.bounds(ctx).strip()} SELECT scope, b0, b1 FROM bounds"))}
-    for metric in metrics:
-        live = fitted_live(ctx, metric, run)
-        for system in ctx.systems:
-            b0, b1, fit = live.get(system, (*bounds.get(system, (None, None)), None))
-            rows.append((metric.id, system, b0, b1, fit.events if fit else 0,
+    now = {r["system"]: (r["b0"], r["b1"], r["n"]) for r in run(_baselines(ctx))}
+    kept = {(r["metric"], r["system"]): (r["b0"], r["b1"], r["n"]) for r in run(Query(
+        f"SELECT metric, system, b0, b1, n FROM {KEPT}"))}
+    for metric in [m for m in registry().metrics if m.family in FAMILIES]:
+        stale = [s for s in ctx.systems
+                 if kept.get((metric.id, s)) != now.get(s, (None, None, 0))]
+        live = fitted_live(ctx, metric, run, stale) if stale else {}
+        for system in stale:
+            b0, b1, n = now.get(system, (None, None, 0))
+            fit = live.get(system, (None, None, None))[2]
+            rows.append((metric.id, system, b0, b1, n, fit.events if fit else 0,
                          list(fit.xs) if fit else [], list(fit.ys) if fit else []))
     if not rows:
         return Query(f"SELECT * FROM {KEPT} WHERE false")
-    columns = ("metric", "system", "b0", "b1", "events", "xs", "ys")
+    columns = ("metric", "system", "b0", "b1", "n", "events", "xs", "ys")
     params = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
     return Query("SELECT " + ", ".join(f"unnest(${c}) AS {c}" for c in columns), params)
