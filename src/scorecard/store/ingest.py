@@ -169,6 +169,7 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
 
 
 JSON_ERROR = "__json_error"  # why a JSON Lines line is not a row
+BROKEN = "__broken"  # whether a checked row breaks a rule (its reason is built only if so)
 JSON_LINE = "__line"  # the line as it was, kept when the row is rejected
 
 
@@ -352,7 +353,8 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
     sources = "".join(f", {c}" for c in _source_names(columns))
     # the reason's text is built only for rows that break a rule; the source values as they
     # were are read only by the statements that keep rejected rows
-    return (f"SELECT {ROW}, {', '.join(vals)}, CASE WHEN {broken} THEN "
+    return (f"SELECT {ROW}, {', '.join(vals)}, coalesce({broken}, false) AS {BROKEN}, "
+            f"CASE WHEN {broken} THEN "
             f"NULLIF(concat_ws('; ', {reasons}), '') END AS reason{sources} "
             f"FROM (SELECT {ROW}{extra}, {', '.join(raws)}{_source_columns_sql(columns)} "
             "FROM _stage)")
@@ -517,7 +519,7 @@ def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
             f"INSERT INTO _skips SELECT {ROW}, CASE WHEN differs <> '' THEN {named} || ' is "
             f"already stored with other values (' || differs || ')' END FROM (SELECT {picked}, "
             f"{differs} AS differs FROM _checked c JOIN {kind.table} t "
-            f"ON {stored_on} WHERE c.reason IS NULL) c")
+            f"ON {stored_on} WHERE NOT c.{BROKEN}) c")
     # identities repeated within the file: the first valid row counts (usually there are none).
     # A 64-bit hash of each row's identity, read straight from the file, is grouped first: far
     # cheaper than checking every rule and grouping the text. Only the rows whose hash repeats
@@ -528,12 +530,12 @@ def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats ({typed}, keep BIGINT)")
     if cur.execute("SELECT count(*) FROM _candidates").fetchone()[0]:
         cur.execute(f"INSERT INTO _repeats SELECT {ident}, min({ROW}) AS keep FROM _checked "
-                    f"WHERE hash({ident}) IN (SELECT h FROM _candidates) AND reason IS NULL "
+                    f"WHERE hash({ident}) IN (SELECT h FROM _candidates) AND NOT {BROKEN} "
                     f"GROUP BY ALL HAVING count(*) > 1")
     if cur.execute("SELECT count(*) FROM _repeats").fetchone()[0]:
         differs = _differences(kind, lambda col: f"k.v_{col}")
         cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeated AS SELECT c.* FROM _checked c "
-                    f"SEMI JOIN _repeats r ON {same('c', 'r')} WHERE c.reason IS NULL")
+                    f"SEMI JOIN _repeats r ON {same('c', 'r')} WHERE NOT c.{BROKEN}")
         cur.execute(
             f"INSERT INTO _skips SELECT {ROW}, CASE WHEN differs <> '' THEN {named} || "
             f"' appears earlier in this file (row ' || keep || ') with other values (' || "
@@ -579,7 +581,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     names = ", ".join(identifier(c) for c in [*values, INGEST_ID])
     inserted = cur.execute(
         f"INSERT INTO {kind.table} ({names}) SELECT {select}, ? FROM _checked c {price_join} "
-        f"WHERE c.reason IS NULL{skip}{order}", [ingest_id]
+        f"WHERE NOT c.{BROKEN}{skip}{order}", [ingest_id]
     ).fetchone()[0]
 
     raw = _raw_value(columns)
@@ -588,7 +590,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     if rows_read - inserted - skips:  # some rows broke a rule: check again to keep them
         rejected = cur.execute(
             f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, c.reason, {raw} FROM _checked "
-            f"c WHERE c.reason IS NOT NULL ORDER BY c.{ROW}",
+            f"c WHERE c.{BROKEN}",
             [ingest_id, kind.name, name],
         ).fetchone()[0]
     conflicts = 0
