@@ -185,7 +185,8 @@ def weekly_table(key: tuple, period: str = "week"):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def budget_report(key: tuple):
-    return budgets.evaluate(store(), thresholds())
+    """The error budgets as of the newest event; from the store's snapshot while current."""
+    return snapshot.kept_budgets(store(), thresholds()) or budgets.evaluate(store(), thresholds())
 
 
 @st.cache_data(show_spinner="Computing the budget's burn-down...", max_entries=16)

@@ -10,7 +10,7 @@ import pytest
 from conftest import event_row, write_csv
 from scorecard.cli import store_to_serve
 from scorecard.demo import ensure_demo_store
-from scorecard.metrics import snapshot
+from scorecard.metrics import budgets, snapshot
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.thresholds import PACKAGED, load_thresholds, thresholds_for
 from scorecard.store.db import Store
@@ -41,6 +41,9 @@ def test_the_kept_scorecard_is_the_computed_one(db):
     with Store(db, read_only=True, settings=ONE_THREAD) as store:
         kept = snapshot.kept(store, thresholds)
         assert kept is not None and kept == compute_scorecard(store, thresholds)
+        budgets_kept = snapshot.kept_budgets(store, thresholds)
+        assert budgets_kept is not None and budgets_kept == budgets.evaluate(store, thresholds)
+        assert budgets_kept.firing(), "the demo has firing alerts, kept as alerts"
 
 
 def test_new_data_or_other_thresholds_make_the_kept_scorecard_stale(db, tmp_path):

@@ -91,29 +91,54 @@ def objective(budget: Budget, thresholds: Thresholds, system: str) -> float:
     return 1 - target if rate.direction == "lower_is_better" else target
 
 
+SPANS = [*WINDOWS, BUDGET_WINDOW[0]]  # nested windows, shortest first
+
+
 def counts_query(thresholds: Thresholds, systems: list[str], now: datetime,
                  d: Dialect = DUCKDB) -> Query:
-    """Per system: eligible and bad events of every indicator over every window ending at
-    `now`, in one pass over the 30 days before it."""
-    windows = {**WINDOWS, BUDGET_WINDOW[0]: BUDGET_WINDOW[1]}
-    params = {f"from_{name}": now - span for name, span in windows.items()}
-    cols = []
+    """Per system and window: eligible and bad events of every indicator over the window
+    ending at `now`, in one pass over the 30 days before it. Each event is counted once, in
+    the shortest window that holds it; the windows nest, so a window's counts are the running
+    sum over the shorter ones."""
+    spans = {**WINDOWS, BUDGET_WINDOW[0]: BUDGET_WINDOW[1]}
+    params = {f"from_{name}": now - span for name, span in spans.items()}
+    span = ("CASE " + " ".join(f"WHEN e.timestamp > $from_{name} THEN {i}"
+                               for i, name in enumerate(SPANS[:-1])) + f" ELSE {len(SPANS) - 1} END")
+    counts, running = [], []
     for budget in registry().budgets:
         eligible, bad = _conditions(budget)
-        for name in windows:
-            since = f"timestamp > $from_{name}"
-            cols += [f"{d.count_if(f'{since} AND {eligible}')} AS "
-                     f"{identifier(f'{budget.id}:{name}:eligible')}",
-                     f"{d.count_if(f'{since} AND {bad}')} AS "
-                     f"{identifier(f'{budget.id}:{name}:bad')}"]
+        for what, condition in (("eligible", eligible), ("bad", bad)):
+            name = identifier(f"{budget.id}:{what}")
+            counts.append(f"{d.count_if(condition)} AS {name}")
+            running.append(f"sum({name}) OVER (PARTITION BY system ORDER BY span) AS {name}")
     ctx = Context(thresholds, tuple(systems), now, now, dialect=d)
     since = f"e.timestamp > $from_{BUDGET_WINDOW[0]} AND e.timestamp <= $now"
     text = f"""
-WITH {params_table(ctx)}
-SELECT e.system, {', '.join(cols)}
-FROM {_events_with_settings(ctx, since)}
-GROUP BY e.system ORDER BY e.system"""
+WITH {params_table(ctx)},
+spans AS (SELECT e.system, {span} AS span, {', '.join(counts)}
+          FROM {_events_with_settings(ctx, since)} GROUP BY e.system, span)
+SELECT system, span, {', '.join(running)} FROM spans ORDER BY system, span"""
     return Query(text, {**params, "now": now})
+
+
+def _window_counts(rows: list[dict]) -> dict[str, dict[str, dict[str, tuple[int, int]]]]:
+    """system -> indicator -> window -> (eligible, bad), from the running sums per span (a
+    span without events has the counts of the shorter window before it)."""
+    out: dict = {}
+    by_system: dict[str, dict[int, dict]] = {}
+    for row in rows:
+        by_system.setdefault(row["system"], {})[row["span"]] = row
+    for system, spans in by_system.items():
+        out[system] = {}
+        for budget in registry().budgets:
+            last, windows = (0, 0), {}
+            for i, window in enumerate(SPANS):
+                if i in spans:
+                    row = spans[i]
+                    last = (int(row[f"{budget.id}:eligible"]), int(row[f"{budget.id}:bad"]))
+                windows[window] = last
+            out[system][budget.id] = windows
+    return out
 
 
 def _events_with_settings(ctx: Context, where: str) -> str:
@@ -169,16 +194,14 @@ def evaluate(store: Store, thresholds: Thresholds, now: datetime | None = None) 
     if now is None:
         return BudgetReport(None, {})
     systems = [r[0] for r in store.query(f"SELECT DISTINCT system FROM {EVENTS} ORDER BY 1")]
-    rows = store.query_dicts(counts_query(thresholds, systems, now))
+    counted = _window_counts(store.query_dicts(counts_query(thresholds, systems, now)))
     least = thresholds.settings.alerts_min_events
     report: dict[str, dict[str, Indicator]] = {}
-    for row in rows:
-        system = row["system"]
+    for system, indicators in counted.items():
         report[system] = {}
         for budget in registry().budgets:
             goal = objective(budget, thresholds, system)
-            got = {w: (row[f"{budget.id}:{w}:eligible"], row[f"{budget.id}:{w}:bad"])
-                   for w in [*WINDOWS, BUDGET_WINDOW[0]]}
+            got = indicators[budget.id]
             rates = {w: burn(bad, n, goal) for w, (n, bad) in got.items()}
             month = rates.pop(BUDGET_WINDOW[0])
             alerts = [Alert(r.severity, r.long, r.short, r.factor, rates[r.long], rates[r.short])

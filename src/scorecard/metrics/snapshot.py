@@ -1,6 +1,6 @@
-"""The newest scorecard kept in the store, so that the first person to open the app after a
-server start sees it at once instead of waiting for every metric query (seconds at 100M
-events). `scorecard serve` keeps it at start when it is missing or stale. It is derived data:
+"""The newest scorecard and error budgets kept in the store, so that the first person to open
+the app after a server start sees them at once instead of waiting for every metric query
+(seconds at 100M events). `scorecard serve` keeps it at start when it is missing or stale. It is derived data:
 the app uses it only while everything it was computed from is unchanged (the data version,
 whether the rollup was read, the thresholds in force, the metric registry); otherwise the
 scorecard is computed live, as before."""
@@ -14,13 +14,14 @@ from datetime import date, datetime
 
 from ..store import records
 from ..store.db import Store
-from . import rollups
+from . import budgets, rollups
 from .compute import MetricValue, Scorecard, Window, compute_scorecard
 from .registry import registry
 from .thresholds import Thresholds
 
 KEY = "scorecard_snapshot"
-FORMAT = 1  # raise when the kept form changes
+BUDGETS_KEY = "budgets_snapshot"
+FORMAT = 2  # raise when the kept form changes
 
 
 def _fingerprint(store: Store, thresholds: Thresholds) -> str:
@@ -54,19 +55,42 @@ def keep(store: Store, thresholds: Thresholds) -> bool:
     if kept(store, thresholds, fingerprint) is not None:
         return False
     card = compute_scorecard(store, thresholds)
-    text = json.dumps({"fingerprint": fingerprint, "card": asdict(card)}, default=_encode)
-    records.set_meta(store, {KEY: text}, changes_data=False)
+    report = budgets.evaluate(store, thresholds)
+    records.set_meta(store, {
+        KEY: json.dumps({"fingerprint": fingerprint, "card": asdict(card)}, default=_encode),
+        BUDGETS_KEY: json.dumps({"fingerprint": fingerprint, "report": asdict(report)},
+                                default=_encode)}, changes_data=False)
     return True
+
+
+def _current(store: Store, thresholds: Thresholds, key: str,
+             fingerprint: str | None = None) -> dict | None:
+    text = records.meta(store, key)
+    if not text:
+        return None
+    data = json.loads(text, object_hook=_decode)
+    if data.get("fingerprint") != (fingerprint or _fingerprint(store, thresholds)):
+        return None
+    return data
+
+
+def kept_budgets(store: Store, thresholds: Thresholds) -> budgets.BudgetReport | None:
+    """The kept error budgets as of the newest event, if they are current."""
+    data = _current(store, thresholds, BUDGETS_KEY)
+    if data is None:
+        return None
+    report = data["report"]
+    return budgets.BudgetReport(report["now"], {
+        system: {name: budgets.Indicator(**{**fields, "alerts": [
+            budgets.Alert(**a) for a in fields["alerts"]]}) for name, fields in ind.items()}
+        for system, ind in report["systems"].items()})
 
 
 def kept(store: Store, thresholds: Thresholds, fingerprint: str | None = None
          ) -> Scorecard | None:
     """The kept newest scorecard (7-day window, 28 baseline days), if it is current."""
-    text = records.meta(store, KEY)
-    if not text:
-        return None
-    data = json.loads(text, object_hook=_decode)
-    if data.get("fingerprint") != (fingerprint or _fingerprint(store, thresholds)):
+    data = _current(store, thresholds, KEY, fingerprint)
+    if data is None:
         return None
     card = data["card"]
     values = {scope: {mid: MetricValue(**fields) for mid, fields in metrics.items()}
