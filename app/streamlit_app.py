@@ -34,6 +34,7 @@ PAGES = [
     ("views/thresholds.py", "Thresholds", ":material/tune:", "edit_thresholds"),
     ("views/upload.py", "Upload", ":material/upload_file:", "upload"),
     ("views/audit.py", "Audit", ":material/policy:", "audit"),
+    ("views/evidence.py", "Evidence", ":material/verified:", "evidence"),
 ]
 
 

@@ -7,17 +7,23 @@ so an upload or a threshold change shows at once and nothing else recomputes.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import secrets
+import tempfile
 import threading
+import zipfile
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 import streamlit as st
 
+from scorecard.board import pdf as board_pdf
+from scorecard.board import service as board_service
+from scorecard.board.evidence import write_pack
 from scorecard.errors import ScorecardError
 from scorecard.metrics import attention, budgets, snapshot
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
@@ -193,6 +199,31 @@ def budget_report(key: tuple):
 def burn_down(key: tuple, budget_id: str):
     budget = next(b for b in registry().budgets if b.id == budget_id)
     return budgets.burn_down(store(), thresholds(), budget)
+
+
+@st.cache_data(show_spinner="Writing the board report...", max_entries=8)
+def board_report_html(key: tuple, system: str | None = None, as_of: str | None = None) -> str:
+    return board_service.report_html(store(), thresholds(), as_of, system)
+
+
+@st.cache_data(show_spinner="Printing the board report to PDF...", max_entries=4)
+def board_report_pdf(key: tuple, system: str | None = None, as_of: str | None = None) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.pdf"
+        board_pdf.html_to_pdf(board_report_html(key, system, as_of), out)
+        return out.read_bytes()
+
+
+@st.cache_data(show_spinner="Packing the evidence...", max_entries=4)
+def evidence_zip(key: tuple) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "evidence"
+        write_pack(store(), thresholds(), folder)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
+            for file in sorted(folder.iterdir()):
+                pack.write(file, f"evidence/{file.name}")
+        return buffer.getvalue()
 
 
 def thresholds():

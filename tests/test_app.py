@@ -27,9 +27,9 @@ from scorecard.users import Directory, NotAllowed
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 RESTRICTED = {"views/thresholds.py": "edit_thresholds", "views/upload.py": "upload",
-              "views/audit.py": "audit"}
-ALLOWED = {"exec": [], "pm": ["views/thresholds.py"], "analyst": ["views/upload.py"],
-           "admin": list(RESTRICTED)}
+              "views/audit.py": "audit", "views/evidence.py": "evidence"}
+ALLOWED = {"exec": [], "pm": ["views/thresholds.py", "views/evidence.py"],
+           "analyst": ["views/upload.py"], "admin": list(RESTRICTED)}
 
 
 @pytest.fixture(scope="module")
@@ -583,3 +583,37 @@ def test_the_first_page_after_a_server_start_reads_the_kept_scorecard(app_env, m
     computed = _computations(monkeypatch)
     at = run("views/scorecard.py", "exec")
     assert computed == [] and "Success rate" in at.dataframe[0].value["Metric"].tolist()
+
+
+# -- the board report and the evidence -----------------------------------------------------------
+
+def test_every_role_can_download_the_board_report_with_the_pages_numbers(app_env):
+    at = run(user="exec")
+    at.button(key="report_make").click().run()
+    assert not at.exception
+    page = at.get("download_button")
+    assert [b.proto.label for b in page] == ["Download (HTML)", "Download (PDF)"]
+    html = ui_board_html()
+    table = at.dataframe[0].value
+    for title in ("Success rate", "Decisions in window", "Outcome coverage"):
+        assert table.loc[table.Metric == title, "Value"].iloc[0] in html, title
+
+
+def ui_board_html() -> str:
+    """The HTML the download button offers, as the page made it (its cache)."""
+    import sys
+
+    sys.path.insert(0, str(Path(APP).parent))
+    import ui
+
+    return ui.board_report_html(ui.cache_key(), None, None)
+
+
+def test_a_product_manager_reads_the_evidence_and_packs_it(app_env):
+    at = run("views/evidence.py", user="pm")
+    assert not at.exception
+    assert "not a certification" in at.info[0].value
+    table = at.dataframe[0].value
+    assert "EU AI Act Art. 73" in set(table["Clause"])
+    at.button(key="pack_make").click().run()
+    assert [b.proto.label for b in at.get("download_button")] == ["Download the pack (zip)"]

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
+from scorecard.errors import ScorecardError
 from scorecard.metrics import attention
 from scorecard.metrics.formatting import budget_cell, describe, format_change, format_value
 from scorecard.metrics.registry import registry
@@ -172,3 +173,25 @@ with st.expander("What these metrics measure and why they matter"):
     st.markdown("\n".join(f"- **{m.title}**: {m.measures} *{m.why}*" for _, m in metrics))
 draw(table_rows(ui.weekly_table(ui.cache_key()),
                 ui.baseline_values(ui.cache_key(), window_days, pinned_as_of)))
+
+# -- the board report: the same numbers on one page, for rooms the app does not reach --------
+with st.expander("Board report: this scorecard on one page, to download"):
+    st.caption("The 7 days to the day shown above, all systems: verdicts, what is red and why, "
+               "the questions for leaders with their sign-offs, three trends and the error "
+               "budgets; the same numbers as this page.")
+    if st.button("Prepare the board report", icon=":material/description:", key="report_make"):
+        st.session_state["report_ready"] = True
+    if st.session_state.get("report_ready"):
+        stamp = f"{w.as_of:%Y-%m-%d}"
+        left, right = st.columns(2)
+        left.download_button("Download (HTML)",
+                             ui.board_report_html(ui.cache_key(), None, pinned_as_of),
+                             file_name=f"board-report-{stamp}.html", mime="text/html",
+                             icon=":material/download:", key="report_html")
+        try:
+            right.download_button("Download (PDF)",
+                                  ui.board_report_pdf(ui.cache_key(), None, pinned_as_of),
+                                  file_name=f"board-report-{stamp}.pdf", mime="application/pdf",
+                                  icon=":material/picture_as_pdf:", key="report_pdf")
+        except ScorecardError as exc:
+            right.error(ui.plain(str(exc)))

@@ -101,6 +101,32 @@ def cmd_alerts(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .board.service import write_report
+    from .metrics.report import thresholds_file
+    from .metrics.thresholds import thresholds_for
+
+    cfg = config_dir(args.config)
+    with _store(args, read_only=True) as store:
+        written = write_report(store, thresholds_for(store, thresholds_file(args.thresholds, cfg)),
+                               Path(args.out), as_of=args.as_of, system=args.system)
+    print(written)
+    return 0
+
+
+def cmd_evidence(args) -> int:
+    from .board.evidence import write_pack
+    from .metrics.report import thresholds_file
+    from .metrics.thresholds import thresholds_for
+
+    cfg = config_dir(args.config)
+    with _store(args, read_only=True) as store:
+        index = write_pack(store, thresholds_for(store, thresholds_file(args.thresholds, cfg)),
+                           Path(args.out))
+    print(index)
+    return 0
+
+
 def _timestamp(text: str):
     """An ISO 8601 time as naive UTC (the store's time)."""
     from datetime import datetime, timezone
@@ -207,6 +233,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notify", metavar="CONFIG",
                    help="alerts.yaml: send firing and resolved alerts to its webhooks")
     p.set_defaults(func=cmd_alerts)
+
+    p = sub.add_parser("report", help="the one-page board report, as PDF or HTML")
+    with_store(p)
+    p.add_argument("--out", required=True, help="FILE.pdf or FILE.html")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: the newest event's date)")
+    p.add_argument("--system", help="one system (default: all systems)")
+    p.add_argument("--thresholds", help="thresholds file (default config/thresholds.yaml)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("evidence", help="the governance evidence pack, into a folder")
+    with_store(p)
+    p.add_argument("--out", required=True, help="a folder (created if needed)")
+    p.add_argument("--thresholds", help="thresholds file (default config/thresholds.yaml)")
+    p.set_defaults(func=cmd_evidence)
 
     p = sub.add_parser("sample", help="write the demo extracts")
     p.add_argument("--out", required=True)

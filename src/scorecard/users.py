@@ -27,13 +27,13 @@ ROLE_TITLES = {"executive": "Executive", "product_manager": "Product manager",
                "analyst": "Analyst", "admin": "Admin"}
 CAPABILITIES = {
     "executive": {"read"},
-    "product_manager": {"read", "edit_thresholds", "sign_off"},
+    "product_manager": {"read", "edit_thresholds", "sign_off", "evidence"},
     "analyst": {"read", "upload"},
-    "admin": {"read", "edit_thresholds", "sign_off", "upload", "audit"},
+    "admin": {"read", "edit_thresholds", "sign_off", "upload", "audit", "evidence"},
 }
 ACTIONS = {"read": "read the scorecard", "edit_thresholds": "change thresholds",
            "sign_off": "sign off answers", "upload": "upload log extracts",
-           "audit": "read the audit log"}
+           "audit": "read the audit log", "evidence": "read the governance evidence"}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
 MIN_ADMIN_PASSWORD = 12

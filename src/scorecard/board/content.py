@@ -1,0 +1,169 @@
+"""What the one-page board report says, from the same metrics layer the app reads: a verdict
+per system (dependable, economical, resilient), what is red or amber and why, the questions
+for leaders with who signed them off, three weekly trends with their thresholds, the error
+budgets left, and how much data it rests on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from ..store import records
+from ..store.db import Store
+from ..metrics import attention, budgets
+from ..metrics.checklist import questions
+from ..metrics.compute import MetricValue, compute_scorecard
+from ..metrics.formatting import budget_cell, format_value
+from ..metrics.registry import registry
+from ..metrics.thresholds import Thresholds
+from ..metrics.trends import series_from_table, trend_table
+
+# each quality leaders steer by, and the areas of the leadership table that decide it
+DIMENSIONS = {"dependable": ("Accuracy & Benchmarks", "Temporal Reliability",
+                             "Performance Degradation"),
+              "economical": ("Cost per Outcome",),
+              "resilient": ("Latency Impact", "Failure Recovery")}
+CHARTS = ("success_rate", "cost_per_outcome_usd", "failure_rate")
+CHART_WEEKS = 12
+MOST_CONCERNS = 6  # what fits on the page; the rest is counted
+
+
+@dataclass
+class Verdict:
+    system: str
+    statuses: dict[str, str]  # dimension -> worst status of its areas
+    sentence: str
+
+
+@dataclass
+class Concern:
+    system: str
+    metric_id: str
+    status: str
+    sentence: str
+
+
+@dataclass
+class Answer:
+    question: str
+    status: str
+    answer: str
+    signed: str  # who signed it off and when, or "not signed off"
+
+
+@dataclass
+class Chart:
+    metric_id: str
+    title: str
+    points: list[tuple[datetime, float]]
+    target: float
+    limit: float
+
+
+@dataclass
+class BoardReport:
+    as_of: date
+    window: tuple[datetime, datetime]
+    scope: str | None
+    verdicts: list[Verdict]
+    concerns: list[Concern]
+    more_concerns: int
+    answers: list[Answer]
+    charts: list[Chart]
+    budgets: dict[str, dict[str, str]]  # system -> indicator title -> words
+    coverage: dict[str, str] = field(default_factory=dict)
+
+
+def _phrase(dimension: str, status: str, worst: tuple | None) -> str:
+    if status in ("unknown", "insufficient"):
+        return f"{dimension}: too little data to say"
+    if status == "green":
+        return dimension
+    metric, value = worst
+    reference = value.limit if status == "red" else value.target
+    why = (f"{metric.title.lower()} {format_value(metric, value.value)} against a "
+           f"{format_value(metric, reference)} {'limit' if status == 'red' else 'target'}")
+    return f"not {dimension} ({why})" if status == "red" else f"{dimension}, to watch ({why})"
+
+
+def _worst(values: dict[str, MetricValue], rows: tuple[str, ...], status: str):
+    found = [(m, values[m.id]) for row in rows for m in registry().by_row().get(row, [])
+             if attention.cell_status(values[m.id]) == status]
+    return found[0] if found else None
+
+
+def verdict(system: str, values: dict[str, MetricValue], grid: dict[str, str]) -> Verdict:
+    statuses, parts = {}, []
+    for dimension, rows in DIMENSIONS.items():
+        status = max((grid[r] for r in rows if r in grid), key=attention.SEVERITY.get,
+                     default="unknown")
+        statuses[dimension] = status
+        parts.append(_phrase(dimension, status, _worst(values, rows, status)))
+    return Verdict(system, statuses, f"{system} is " + ", ".join(parts[:-1]) + " and "
+                   + parts[-1] + ".")
+
+
+def concerns(card, systems: list[str]) -> list[Concern]:
+    """Every red and amber metric judged on enough events, red first, furthest off first."""
+    found = []
+    for system in systems:
+        for metrics in registry().by_row().values():
+            for m in metrics:
+                v = card.scope(system)[m.id]
+                if v.insufficient or v.status not in ("red", "amber") or v.value is None:
+                    continue
+                reference = v.limit if v.status == "red" else v.target
+                words = (f"{system}: {m.title.lower()} {format_value(m, v.value)} against a "
+                         f"{format_value(m, reference)} {'limit' if v.status == 'red' else 'target'}"
+                         f". {m.why}")
+                off = abs(v.value - reference) / max(abs(reference), 1e-9)
+                found.append(((v.status != "red", -off), Concern(system, m.id, v.status, words)))
+    return [c for _, c in sorted(found, key=lambda pair: pair[0])]
+
+
+def _signed(store: Store, question: str, system: str | None) -> str:
+    scope = system or "all systems"
+    latest = [s for s in records.signoffs(store, question) if s["system"] == scope]
+    if not latest:
+        return "not signed off"
+    s = latest[0]
+    return f"signed off by {s['actor']} on {s['recorded_at']:%d %b %Y} (data as of {s['as_of']:%d %b})"
+
+
+def board_report(store: Store, thresholds: Thresholds, as_of: str | date | None = None,
+                 system: str | None = None) -> BoardReport:
+    """The report's content, for one system or all of them."""
+    card = compute_scorecard(store, thresholds, as_of=as_of)
+    systems = [system] if system else card.systems
+    grid = attention.area_grid(card)
+    week = trend_table(store, thresholds, "week", {m.family for m in registry().metrics})
+    found = concerns(card, systems)
+    answers = [Answer(a.question, a.status, a.answer, _signed(store, a.id, system))
+               for a in questions(card, thresholds, week, system)]
+    charts = []
+    for metric_id in CHARTS:
+        points = [(p.start, p.value) for p in series_from_table(week, thresholds, metric_id,
+                                                                "week", system)
+                  if p.end <= card.window.end and p.value is not None][-CHART_WEEKS:]
+        t = thresholds.for_metric(metric_id, system)
+        charts.append(Chart(metric_id, registry().get(metric_id).title, points, t.target,
+                            t.limit))
+    report = budgets.evaluate(store, thresholds)
+    titles = {b.id: registry().get(b.metric).title for b in registry().budgets}
+    budget_words = {s: {titles[i]: budget_cell(v) for i, v in report.systems[s].items()}
+                    for s in systems if s in report.systems}
+    values = card.scope(system)
+    events, labelled = values["events"], values["label_coverage"]
+    estimate = values["estimated_success_rate"]
+    estimated = estimate.extra.get("n_estimated") or 0
+    coverage = {
+        "window": f"{card.window.start:%d %b} – {card.window.end:%d %b %Y} (UTC, 7 days)",
+        "events": format_value(registry().get("events"), events.value),
+        "labelled": format_value(registry().get("label_coverage"), labelled.value),
+        "estimated": (f"{estimated / events.value:.1%}" if events.value else "no data"),
+    }
+    return BoardReport(card.window.as_of, (card.window.start, card.window.end), system,
+                       [verdict(s, card.scope(s), grid[s]) for s in systems],
+                       found[:MOST_CONCERNS], max(len(found) - MOST_CONCERNS, 0), answers,
+                       charts, budget_words, coverage)
+

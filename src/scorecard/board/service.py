@@ -1,0 +1,41 @@
+"""Writing the board report: the content, rendered as HTML, printed to PDF when asked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import BadInput
+from ..metrics.compute import parse_day
+from ..metrics.thresholds import Thresholds
+from ..settings import write_private
+from ..store import records
+from ..store.db import Store
+from . import html, pdf
+from .content import board_report
+
+
+def report_html(store: Store, thresholds: Thresholds, as_of=None, system: str | None = None
+                ) -> str:
+    """The report as one self-contained HTML page; BadInput for an empty store or an unknown
+    system."""
+    if not records.event_count(store):
+        raise BadInput("The store holds no inference events yet, so there is nothing to "
+                       "report; load an extract first (scorecard ingest).")
+    if system and not store.scalar("SELECT count(*) > 0 FROM inference_events WHERE system = $s",
+                                   {"s": system}):
+        raise BadInput(f"The store has no system named '{system}'.")
+    return html.render(board_report(store, thresholds, parse_day(as_of), system))
+
+
+def write_report(store: Store, thresholds: Thresholds, out: Path, as_of=None,
+                 system: str | None = None) -> Path:
+    """Write FILE.html or FILE.pdf; says where."""
+    kind = out.suffix.lower()
+    if kind not in (".html", ".pdf"):
+        raise BadInput(f"{out.name}: the report is written as .pdf or .html.")
+    page = report_html(store, thresholds, as_of, system)
+    if kind == ".html":
+        write_private(out, page)
+    else:
+        pdf.html_to_pdf(page, out)
+    return out
