@@ -21,7 +21,6 @@ from pathlib import Path
 
 import streamlit as st
 
-from scorecard.board import pdf as board_pdf
 from scorecard.board import service as board_service
 from scorecard.board.evidence import write_pack
 from scorecard.errors import ScorecardError
@@ -210,7 +209,7 @@ def board_report_html(key: tuple, system: str | None = None, as_of: str | None =
 def board_report_pdf(key: tuple, system: str | None = None, as_of: str | None = None) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "report.pdf"
-        board_pdf.html_to_pdf(board_report_html(key, system, as_of), out)
+        board_service.report_pdf(store(), thresholds(), out, as_of, system)
         return out.read_bytes()
 
 

@@ -129,3 +129,32 @@ def test_the_evidence_pack_maps_clauses_to_records(demo_db, tmp_path):
     assert incidents[0].endswith("report_by") and len(incidents) == 13
     for name in ("clauses", "signoffs", "uploads", "retention", "audit_coverage", "metrics"):
         assert (out / f"{name}.csv").stat().st_size > 0, name
+
+
+def test_a_report_on_many_systems_still_fits_one_page(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    from scorecard.board.pdf import page_count
+    from scorecard.store.ingest import ingest_file
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    frame = pd.DataFrame({
+        "event_id": [f"e{i}" for i in range(n)],
+        "timestamp": pd.Timestamp("2026-09-01") + pd.to_timedelta(rng.integers(0, 60 * 86400, n),
+                                                                  unit="s"),
+        "system": [f"system-with-a-long-name-{i % 9}" for i in range(n)], "model": "m",
+        "status": np.where(rng.random(n) < 0.05, "error", "ok"),
+        "latency_ms": rng.lognormal(7, 0.5, n), "cost_usd": 0.01,
+        "outcome": np.where(rng.random(n) < 0.8, "success", "failure"),
+        "confidence": rng.random(n)})
+    frame.to_parquet(tmp_path / "many.parquet", index=False)
+    with Store(tmp_path / "many.duckdb") as store:
+        ingest_file(store, tmp_path / "many.parquet")
+    out = tmp_path / "many.pdf"
+    done = scorecard("report", "--db", str(tmp_path / "many.duckdb"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert page_count(out) == 1
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True).stdout
+    assert re.search(r"^Pages:\s+1$", info, re.M)

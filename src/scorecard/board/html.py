@@ -72,7 +72,8 @@ def chart_svg(chart: Chart) -> str:
     return "".join(parts)
 
 
-def render(report: BoardReport) -> str:
+def render(report: BoardReport, scale: float = 1.0) -> str:
+    """The page; `scale` below 1 shrinks it to fit one sheet (many systems)."""
     scope = escape(report.scope) if report.scope else "all AI systems"
     start, end = report.window
     verdicts = "".join(f"<li>{escape(v.sentence)}</li>" for v in report.verdicts)
@@ -97,7 +98,7 @@ def render(report: BoardReport) -> str:
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>AI systems board report, week to {report.as_of:%d %b %Y}</title>
-<style>{STYLE}</style></head>
+<style>{STYLE} html {{ zoom: {scale:g}; }}</style></head>
 <body>
 <h1>AI systems: board report for {scope}</h1>
 <div class="sub">The week to {report.as_of:%A %d %B %Y} ({start:%d %b} – {end:%d %b}, UTC),

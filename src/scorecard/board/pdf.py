@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -42,3 +43,8 @@ def html_to_pdf(html: str, out: Path, timeout: float = 120) -> None:
             raise ScorecardError("Chromium could not print the report to PDF.")
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(printed), out)
+
+
+def page_count(pdf: Path) -> int:
+    """How many pages a PDF holds (its page objects)."""
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))

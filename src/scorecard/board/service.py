@@ -14,17 +14,34 @@ from . import html, pdf
 from .content import board_report
 
 
-def report_html(store: Store, thresholds: Thresholds, as_of=None, system: str | None = None
-                ) -> str:
-    """The report as one self-contained HTML page; BadInput for an empty store or an unknown
-    system."""
+SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # tried in turn until the report fits one page
+
+
+def _content(store: Store, thresholds: Thresholds, as_of=None, system: str | None = None):
+    """The report's content; BadInput for an empty store or an unknown system."""
     if not records.event_count(store):
         raise BadInput("The store holds no inference events yet, so there is nothing to "
                        "report; load an extract first (scorecard ingest).")
     if system and not store.scalar("SELECT count(*) > 0 FROM inference_events WHERE system = $s",
                                    {"s": system}):
         raise BadInput(f"The store has no system named '{system}'.")
-    return html.render(board_report(store, thresholds, parse_day(as_of), system))
+    return board_report(store, thresholds, parse_day(as_of), system)
+
+
+def report_html(store: Store, thresholds: Thresholds, as_of=None, system: str | None = None
+                ) -> str:
+    """The report as one self-contained HTML page."""
+    return html.render(_content(store, thresholds, as_of, system))
+
+
+def report_pdf(store: Store, thresholds: Thresholds, out: Path, as_of=None,
+               system: str | None = None) -> None:
+    """The report printed to one PDF page, shrunk as far as it must be (many systems)."""
+    content = _content(store, thresholds, as_of, system)
+    for scale in SCALES:
+        pdf.html_to_pdf(html.render(content, scale), out)
+        if pdf.page_count(out) == 1:
+            return
 
 
 def write_report(store: Store, thresholds: Thresholds, out: Path, as_of=None,
@@ -33,9 +50,8 @@ def write_report(store: Store, thresholds: Thresholds, out: Path, as_of=None,
     kind = out.suffix.lower()
     if kind not in (".html", ".pdf"):
         raise BadInput(f"{out.name}: the report is written as .pdf or .html.")
-    page = report_html(store, thresholds, as_of, system)
     if kind == ".html":
-        write_private(out, page)
+        write_private(out, report_html(store, thresholds, as_of, system))
     else:
-        pdf.html_to_pdf(page, out)
+        report_pdf(store, thresholds, out, as_of, system)
     return out
