@@ -20,10 +20,10 @@ pytestmark = pytest.mark.browser
 require_chromium()
 
 NAV = {"exec": ["Scorecard", "Trends", "Questions for leaders"],
-       "pm": ["Scorecard", "Trends", "Questions for leaders", "Thresholds"],
+       "pm": ["Scorecard", "Trends", "Questions for leaders", "Thresholds", "Evidence"],
        "analyst": ["Scorecard", "Trends", "Questions for leaders", "Upload"],
        "admin": ["Scorecard", "Trends", "Questions for leaders", "Thresholds", "Upload",
-                 "Audit"]}
+                 "Audit", "Evidence"]}
 
 
 APP_DB: dict[str, object] = {}  # served URL -> its store file
@@ -197,7 +197,7 @@ def sign_in_without_scorecard(page, url: str, username: str) -> None:
 PAGES = {"Scorecard": ("", "AI systems scorecard"), "Trends": ("trends", "Trends"),
          "Questions for leaders": ("questions", "Questions for leaders"),
          "Thresholds": ("thresholds", "Thresholds"), "Upload": ("upload", "Upload a log extract"),
-         "Audit": ("audit", "Audit log")}
+         "Audit": ("audit", "Audit log"), "Evidence": ("evidence", "Governance evidence")}
 
 
 @pytest.mark.parametrize("user", list(NAV))
@@ -257,8 +257,26 @@ def test_on_a_phone_the_grid_is_cards(app_url, browser):
         assert cards.get_by_text("support-assistant").first.is_visible()
         box = cards.bounding_box()
         assert box["width"] <= 390
+        page.get_by_role("heading", name="Error budgets").wait_for()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, \
+            "nothing on the first screen runs off a phone's width"
     finally:
         context.close()
+
+
+def test_an_executive_downloads_the_board_report_as_one_pdf_page(app_url, page, tmp_path):
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    page.get_by_text("Board report: this scorecard on one page").click()
+    page.get_by_role("button", name="Prepare the board report").click()
+    button = page.get_by_role("button", name="Download (PDF)")
+    button.wait_for(timeout=120_000)
+    with page.expect_download() as download:
+        button.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name.startswith("board-report-") and saved.read_bytes()[:5] == b"%PDF-"
+    info = subprocess.run(["pdfinfo", str(saved)], capture_output=True, text=True).stdout
+    assert "Pages:           1" in info
 
 
 def test_a_pinned_day_moves_the_window_and_says_so(app_url, page):
