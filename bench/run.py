@@ -426,8 +426,9 @@ NOTES = """
   baseline deciles and the PSI's daily bin counts, see below); DuckDB's CTAS copies the file
   as it is.
 - *Metrics* computes all metrics of SPEC section 3 for every system and for all systems
-  together (window, weekly buckets, baseline test, PSI, incidents, segments); the bare process
-  runs one grouped aggregate over the whole table. Both include starting Python. Processes
+  together (window, weekly buckets, baseline test, PSI, incidents, segments, the estimated
+  success rate and the label lag); the bare process runs one grouped aggregate over the whole
+  table. Both include starting Python. Processes
   run as on an installed machine, with Python's compiled modules kept.
 - *First paint* is the time from pressing Sign in to the drawn metric table, in a new browser
   session. Each run starts the server afresh (`scorecard serve` keeps the newest scorecard in
@@ -447,8 +448,10 @@ counts per day in those bins (`psi_daily`). The window, weekly, baseline and PSI
 those instead of the events. Each derived table records how many events it covers and is used
 only when that equals the events stored (and, for the PSI, only under the kept baselines in
 force); otherwise the queries read the events, and the tests check both ways give the same
-numbers. What still reads events, and only in the window: the exact latency quantiles, the
-counts against each system's latency SLO and confidence floor, and the segment rates. The
+numbers. Each system's calibration for the estimated success rate is kept too, refitted only
+when its baseline's events change. What still reads events, and only in the window: the
+exact latency quantiles, the counts against each system's latency SLO and confidence floor,
+the segment rates, the unlabelled events the estimate prices and the label lag's median. The
 queries run two at a time. In-process at 5M: the window query about 0.08 s, the PSI 0.015 s
 (0.065 s when it binned the window's events), the rest 0.03 s together.
 
@@ -464,25 +467,27 @@ Measured for the performance issue in this run.
   scorecard uses, hidden and holding nothing from the store, so the browser fetches and
   compiles their code (about 2 MB of JavaScript) while the person types: that was most of the
   warm time (5M: 1.3-1.6 s to 1.0-1.25 s).
-- *`scorecard metrics`* (met at 5M, 1.93x). At 1M it is 2.3x: the fixed cost of Python, the
-  registry and the thresholds (imports 0.16 s against DuckDB's own 0.08 s) weighs most on
-  the smallest store.
+- *`scorecard metrics`* (1.93x at 5M before the estimated success rate and the label lag
+  came in; they cost about 16 ms of the 125 ms in-process at 5M, measured with and without
+  them, which puts it near 2.1x). At 1M the fixed cost of Python, the registry and the
+  thresholds (imports 0.16 s against DuckDB's own 0.08 s) weighs most.
 - *Ingest of real-world Parquet at 1M and 5M* (1.5x and 1.37x against 1.3x). In-process at
   5M: the fused check-and-store pass 4.2 s (4.9 s when it sorted by the exact time; 3.3 s
   with no sort at all), the in-file repeat check 0.45-0.6 s (a 64-bit hash of the trimmed
   identity, grouped; 0.15 s of it is the trim), the daily rollup and the PSI baselines 0.4 s,
-  the PSI's daily bins 0.36 s (new in this run; they take 0.05 s off every metrics run at 5M
-  and 0.9 s at 100M), and as a whole process about 0.4 s of Python start-up, imports and
-  config. The file's SHA-256 is read beside the load. Building the daily tables from the rows
+  the PSI's daily bins 0.36 s (they take 0.05 s off every metrics run at 5M and 0.9 s at
+  100M), the estimate's calibration fit 0.13 s (only when a baseline's events change), and
+  as a whole process about 0.4 s of Python start-up, imports and config. The file's SHA-256 is read beside the load. Building the daily tables from the rows
   as they are inserted, and a repeat check that trims only the candidates, are what is left.
 - *Ingest at 50M and 100M* (2.4x and 2.6x). The sort by day still spills beyond memory at
   these sizes; sorting in day ranges that fit in memory is the next step. Peak memory stays
   at 6.4 GB at 100M, inside the 8 GB target.
-- *A file where every row breaks a rule* (2.45x against 2x). In-process at 5M: checking the
-  rules and writing each reason 1.5 s, the row's original values as a JSON object 1.4 s, and
-  storing 5M such rows (about 1.5 GB of JSON text) the rest, about 6 s of the 10.4 s
-  insert. Keeping the original values in typed columns, or the JSON without repeating the
-  keys in every row, is the next step.
+- *A file where every row breaks a rule.* Two changes took it from 14.8 s to about 11 s at
+  5M: whether a row breaks a rule is now its own column, so the reasons are built only for
+  the rows kept as rejects (the store pass built them for every row to test them for NULL),
+  and the rejects are stored in file order without a sort (DuckDB keeps insertion order;
+  the sort of 5M wide rows cost 1.7 s). What is left: the row's original values as a JSON
+  object 1.4 s and storing 5M such rows, about 1.5 GB of text.
 - *JSON Lines* (7.1x against DuckDB's `read_json`). Each line is parsed once into a temp table
   with every member in one call, so that lines of any shape and keys of any spelling load and
   a bad line is kept verbatim. Reading with `read_json` first and falling back to the
