@@ -245,3 +245,14 @@ def test_the_burn_down_is_the_budget_left_over_the_30_days_to_each_day(burning):
         assert row["eligible"] == len(ev)
         assert row["budget_remaining"] == pytest.approx(1 - share / 0.05, abs=1e-12)
     assert pd.Timestamp(rows[-1]["day"]) == day
+
+
+def test_a_damaged_state_file_is_one_sentence(burning, tmp_path):
+    path, _ = burning
+    config = tmp_path / "alerts.yaml"
+    config.write_text("webhooks: []\n")
+    (tmp_path / "alerts-state.json").write_text("{not json")
+    done = _alerts(path, config)
+    assert done.returncode == 2
+    assert done.stderr.strip().endswith(
+        "cannot be read; delete it to start afresh (alerts firing now will then be sent again).")

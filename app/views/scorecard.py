@@ -6,7 +6,8 @@ import streamlit as st
 import ui
 from scorecard.errors import ScorecardError
 from scorecard.metrics import attention
-from scorecard.metrics.formatting import budget_cell, describe, format_change, format_value
+from scorecard.metrics.formatting import (budget_cell, describe, format_change,
+                                          format_value)
 from scorecard.metrics.registry import registry
 from scorecard.metrics.trends import series_from_table
 
@@ -140,7 +141,8 @@ def table_rows(week=None, base=None) -> list[dict]:
             if p.end <= w.end and p.value is not None][-8:]
         rows.append({
             "Metric": m.title, "Status": ui.badge(v.status, v.insufficient),
-            "Value": format_value(m, v.value), "In words": describe(m, v.value, {**v.extra, "n": v.n}),
+            "Value": format_value(m, v.value),
+            "In words": describe(m, v.value, {**v.extra, "n": v.n}),
             "95% interval": interval,
             "vs baseline": "" if baseline_is_window else format_change(m, v.value,
                                                                         base.get(m.id)),

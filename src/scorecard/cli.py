@@ -108,8 +108,9 @@ def cmd_report(args) -> int:
 
     cfg = config_dir(args.config)
     with _store(args, read_only=True) as store:
-        written = write_report(store, thresholds_for(store, thresholds_file(args.thresholds, cfg)),
-                               Path(args.out), as_of=args.as_of, system=args.system)
+        thresholds = thresholds_for(store, thresholds_file(args.thresholds, cfg))
+        written = write_report(store, thresholds, Path(args.out), as_of=args.as_of,
+                               system=args.system)
     print(written)
     return 0
 
@@ -121,8 +122,8 @@ def cmd_evidence(args) -> int:
 
     cfg = config_dir(args.config)
     with _store(args, read_only=True) as store:
-        index = write_pack(store, thresholds_for(store, thresholds_file(args.thresholds, cfg)),
-                           Path(args.out))
+        thresholds = thresholds_for(store, thresholds_file(args.thresholds, cfg))
+        index = write_pack(store, thresholds, Path(args.out))
     print(index)
     return 0
 

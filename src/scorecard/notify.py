@@ -106,8 +106,12 @@ def notify(report: BudgetReport, config_path: Path) -> list[str]:
     sentence per webhook that could not be reached (those messages go again next run)."""
     config = load_config(config_path)
     state_path = (config_path.parent / config.state).resolve()
-    state: dict = json.loads(state_path.read_text(encoding="utf-8")) if state_path.exists() \
-        else {}
+    try:
+        state: dict = json.loads(state_path.read_text(encoding="utf-8")) \
+            if state_path.exists() else {}
+    except (OSError, ValueError):
+        raise BadInput(f"The alerts state file {state_path} cannot be read; delete it to start "
+                       "afresh (alerts firing now will then be sent again).") from None
     now = report.now.isoformat() if report.now else ""
     firing = {}
     for system, indicator, alert in report.firing():

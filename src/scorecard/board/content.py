@@ -113,9 +113,9 @@ def concerns(card, systems: list[str]) -> list[Concern]:
                 if v.insufficient or v.status not in ("red", "amber") or v.value is None:
                     continue
                 reference = v.limit if v.status == "red" else v.target
+                kind = "limit" if v.status == "red" else "target"
                 words = (f"{system}: {m.title.lower()} {format_value(m, v.value)} against a "
-                         f"{format_value(m, reference)} {'limit' if v.status == 'red' else 'target'}"
-                         f". {m.why}")
+                         f"{format_value(m, reference)} {kind}. {m.why}")
                 off = abs(v.value - reference) / max(abs(reference), 1e-9)
                 found.append(((v.status != "red", -off), Concern(system, m.id, v.status, words)))
     return [c for _, c in sorted(found, key=lambda pair: pair[0])]
@@ -127,7 +127,8 @@ def _signed(store: Store, question: str, system: str | None) -> str:
     if not latest:
         return "not signed off"
     s = latest[0]
-    return f"signed off by {s['actor']} on {s['recorded_at']:%d %b %Y} (data as of {s['as_of']:%d %b})"
+    return (f"signed off by {s['actor']} on {s['recorded_at']:%d %b %Y} "
+            f"(data as of {s['as_of']:%d %b})")
 
 
 def board_report(store: Store, thresholds: Thresholds, as_of: str | date | None = None,
@@ -148,7 +149,8 @@ def board_report(store: Store, thresholds: Thresholds, as_of: str | date | None 
         t = thresholds.for_metric(metric_id, system)
         charts.append(Chart(metric_id, registry().get(metric_id).title, points, t.target,
                             t.limit))
-    report = budgets.evaluate(store, thresholds)
+    # the budgets as of the report's day: the newest event, or the end of an earlier day
+    report = budgets.evaluate(store, thresholds, card.window.end if as_of else None)
     titles = {b.id: registry().get(b.metric).title for b in registry().budgets}
     budget_words = {s: {titles[i]: budget_cell(v) for i, v in report.systems[s].items()}
                     for s in systems if s in report.systems}

@@ -21,7 +21,8 @@ h2 { font-size: 8.6pt; margin: 2mm 0 1mm 0; border-bottom: 0.3mm solid #1f4e79; 
 ul { margin: 0; padding-left: 4mm; }
 li { margin-bottom: 0.8mm; }
 table { border-collapse: collapse; width: 100%; }
-td, th { border-bottom: 0.2mm solid #ddd; padding: 0.6mm 1mm; text-align: left; vertical-align: top; }
+td, th { border-bottom: 0.2mm solid #ddd; padding: 0.6mm 1mm; text-align: left;
+         vertical-align: top; }
 .charts { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 4mm; margin-top: 1mm; }
 .chart svg { width: 100%; height: auto; }
 footer { margin-top: 2mm; color: #555; border-top: 0.2mm solid #bbb; padding-top: 1mm; }
@@ -37,7 +38,8 @@ def chart_svg(chart: Chart) -> str:
     metric = registry().get(chart.metric_id)
     width, height, left, right, top, bottom = 300, 84, 40, 8, 6, 16
     if not chart.points:
-        return f'<svg viewBox="0 0 {width} {height}" role="img"><text x="10" y="50">no data</text></svg>'
+        return (f'<svg viewBox="0 0 {width} {height}" role="img">'
+                '<text x="10" y="50">no data</text></svg>')
     values = [v for _, v in chart.points]
     low = min(values + [chart.target, chart.limit])
     high = max(values + [chart.target, chart.limit])
@@ -52,7 +54,8 @@ def chart_svg(chart: Chart) -> str:
         return top + (height - top - bottom) * (high - v) / (high - low)
 
     line = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(chart.title)}">']
+    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(chart.title)}">']
     for value, colour, dash, word in ((chart.target, "#2e7d32", "4,3", "target"),
                                       (chart.limit, "#c62828", "1,2", "limit")):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" '
@@ -66,8 +69,8 @@ def chart_svg(chart: Chart) -> str:
     parts.append(f'<text x="{left}" y="{height - 4}" font-size="8" fill="#555">'
                  f'week of {first:%d %b}</text>')
     parts.append(f'<text x="{width - right}" y="{height - 4}" font-size="8" fill="#555" '
-                 f'text-anchor="end">week of {last:%d %b}: {escape(format_value(metric, values[-1]))}'
-                 f'</text>')
+                 f'text-anchor="end">week of {last:%d %b}: '
+                 f'{escape(format_value(metric, values[-1]))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -84,10 +87,12 @@ def render(report: BoardReport, scale: float = 1.0) -> str:
                      f"{'s' if report.more_concerns > 1 else ''} on the scorecard.</li>")
     titles = list(next(iter(report.budgets.values()), {}).keys())
     budget_rows = "".join(
-        f"<tr><td>{escape(system)}</td>" + "".join(f"<td>{escape(cells[t])}</td>" for t in titles)
-        + "</tr>" for system, cells in report.budgets.items())
-    budget_table = (f"<table><tr><th>System</th>{''.join(f'<th>{escape(t)}</th>' for t in titles)}"
-                    f"</tr>{budget_rows}</table>") if titles else "<p>No events in 30 days.</p>"
+        f"<tr><td>{escape(system)}</td>"
+        + "".join(f"<td>{escape(cells[t])}</td>" for t in titles) + "</tr>"
+        for system, cells in report.budgets.items())
+    heads = "".join(f"<th>{escape(t)}</th>" for t in titles)
+    budget_table = (f"<table><tr><th>System</th>{heads}</tr>{budget_rows}</table>"
+                    if titles else "<p>No events in 30 days.</p>")
     answers = "".join(
         f"<li><b>{escape(a.question)}</b> {_status(a.status)}<br>{escape(a.answer)} "
         f"<i>({escape(a.signed)})</i></li>" for a in report.answers)

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 
 from ..sql import DUCKDB, Dialect, Query, identifier
 from ..store.db import Store
-from .families.base import EVENTS, SETTING_COLUMNS, Context, counted_row, params_table
+from . import rollups
+from .families.base import (EVENTS, SETTING_COLUMNS, Context, counted_row, params_table,
+                            systems_query)
 from .registry import Budget, registry
 from .thresholds import Thresholds
 
@@ -103,7 +105,8 @@ def counts_query(thresholds: Thresholds, systems: list[str], now: datetime,
     spans = {**WINDOWS, BUDGET_WINDOW[0]: BUDGET_WINDOW[1]}
     params = {f"from_{name}": now - span for name, span in spans.items()}
     span = ("CASE " + " ".join(f"WHEN e.timestamp > $from_{name} THEN {i}"
-                               for i, name in enumerate(SPANS[:-1])) + f" ELSE {len(SPANS) - 1} END")
+                               for i, name in enumerate(SPANS[:-1]))
+            + f" ELSE {len(SPANS) - 1} END")
     counts, running = [], []
     for budget in registry().budgets:
         eligible, bad = _conditions(budget)
@@ -165,9 +168,13 @@ SELECT system, day, {d.trailing_days_sum('eligible', 'system', 'day', days)} AS 
 FROM daily ORDER BY system, day""")
 
 
+def _systems(store: Store) -> list[str]:
+    return [r[0] for r in store.query(systems_query(rollups.ready(store)))]
+
+
 def burn_down(store: Store, thresholds: Thresholds, budget: Budget) -> list[dict]:
     """Per system and day, the budget left over the 30 days ending with that day."""
-    systems = [r[0] for r in store.query(f"SELECT DISTINCT system FROM {EVENTS} ORDER BY 1")]
+    systems = _systems(store)
     rows = store.query_dicts(burn_down_query(thresholds, systems, budget))
     out = []
     for row in rows:
@@ -193,7 +200,7 @@ def evaluate(store: Store, thresholds: Thresholds, now: datetime | None = None) 
     now = now or store.scalar(f"SELECT max(timestamp) FROM {EVENTS}")
     if now is None:
         return BudgetReport(None, {})
-    systems = [r[0] for r in store.query(f"SELECT DISTINCT system FROM {EVENTS} ORDER BY 1")]
+    systems = _systems(store)
     counted = _window_counts(store.query_dicts(counts_query(thresholds, systems, now)))
     least = thresholds.settings.alerts_min_events
     report: dict[str, dict[str, Indicator]] = {}

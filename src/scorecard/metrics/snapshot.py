@@ -1,9 +1,9 @@
 """The newest scorecard and error budgets kept in the store, so that the first person to open
 the app after a server start sees them at once instead of waiting for every metric query
-(seconds at 100M events). `scorecard serve` keeps it at start when it is missing or stale. It is derived data:
-the app uses it only while everything it was computed from is unchanged (the data version,
-whether the rollup was read, the thresholds in force, the metric registry); otherwise the
-scorecard is computed live, as before."""
+(seconds at 100M events). `scorecard serve` keeps them at start when missing or stale. They
+are derived data: the app uses them only while everything they were computed from is
+unchanged (the data version, whether the rollup was read, the thresholds in force, the metric
+registry); otherwise they are computed live, as before."""
 
 from __future__ import annotations
 
