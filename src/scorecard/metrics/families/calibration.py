@@ -27,35 +27,44 @@ KEPT = "calibrations"  # each system's curve over its baseline, kept by writes
 
 
 def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) -> Query:
-    """(system, b0, b1, x, n, s): per system (of `systems`, or all) and distinct confidence in
-    its baseline [b0, b1), the labelled events and the successes among them, in order."""
+    """(system, x, n, s): per system (of `systems`, or all) and distinct confidence in its
+    baseline, the labelled events and the successes among them, in order."""
     rate, x = _rate(metric), identifier(metric.field)
     only = f" AND e.system IN {literal_list(systems)}" if systems else ""
     return ctx.query(f"""
-WITH {baseline_period.bounds(ctx).strip()},
-points AS (
-  SELECT e.system, b.b0, b.b1, e.{x} AS x, {measure_sql(rate.denominator)} AS n,
+WITH {baseline_period.bounds(ctx).strip()}
+SELECT system, x, n, s FROM (
+  SELECT e.system, e.{x} AS x, {measure_sql(rate.denominator)} AS n,
          {measure_sql(rate.numerator)} AS s
   FROM {EVENTS} e JOIN bounds b ON b.scope = e.system AND e.timestamp >= b.b0
        AND e.timestamp < b.b1
-  WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, b.b0, b.b1, e.{x}),
-sizes AS (SELECT system, count(*) AS k FROM points WHERE n > 0 GROUP BY system)
-SELECT system, b0, b1, x, sum(n) AS n, sum(s) AS s
-FROM (SELECT p.system, p.b0, p.b1, p.n, p.s,
-             CASE WHEN z.k > {MOST_POINTS} THEN round(p.x, 4) ELSE p.x END AS x
-      FROM points p JOIN sizes z ON z.system = p.system WHERE p.n > 0)
-GROUP BY system, b0, b1, x ORDER BY system, x""")
+  WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, e.{x})
+WHERE n > 0 ORDER BY system, x""")
+
+
+def _coarser(points: list[tuple]) -> list[tuple]:
+    """Points past MOST_POINTS merged to confidences rounded to 4 decimals (half to even, as
+    numpy rounds), in order: rounding keeps the order of the points."""
+    if len(points) <= MOST_POINTS:
+        return points
+    merged: list[list] = []
+    for x, n, s in points:
+        rounded = round(x * 10_000) / 10_000
+        if merged and merged[-1][0] == rounded:
+            merged[-1][1] += n
+            merged[-1][2] += s
+        else:
+            merged.append([rounded, n, s])
+    return [tuple(m) for m in merged]
 
 
 def fitted_live(ctx: Context, metric: Metric, run: Run,
-                systems: list[str] | None = None) -> dict[str, tuple]:
-    """system -> (b0, b1, calibration) fitted from the events now."""
+                systems: list[str] | None = None) -> dict[str, isotonic.Calibration]:
+    """system -> its calibration fitted from the events now."""
     points: dict[str, list] = {}
-    bounds: dict[str, tuple] = {}
     for row in run(fit_query(ctx, metric, systems)):
         points.setdefault(row["system"], []).append((row["x"], row["n"], row["s"]))
-        bounds[row["system"]] = (row["b0"], row["b1"])
-    return {system: (*bounds[system], isotonic.fit(rows)) for system, rows in points.items()}
+    return {system: isotonic.fit(_coarser(rows)) for system, rows in points.items()}
 
 
 def kept_query(ctx: Context, metric: Metric) -> Query:
@@ -80,8 +89,7 @@ def prepare(ctx: Context, metrics: list[Metric], run: Run) -> dict[str, dict]:
                     tuple(row["xs"]), tuple(row["ys"]), row["events"]) if row["xs"] else None
         missing = [s for s in ctx.systems if s not in curves]
         if missing:
-            live = fitted_live(ctx, metric, run, missing if ctx.calibrated else None)
-            curves.update({s: fit for s, (_, _, fit) in live.items()})
+            curves.update(fitted_live(ctx, metric, run, missing if ctx.calibrated else None))
         fits[metric.id] = {s: c for s, c in curves.items() if c is not None}
     return fits
 
@@ -110,7 +118,7 @@ def to_keep(ctx: Context, run: Run) -> Query:
         live = fitted_live(ctx, metric, run, stale) if stale else {}
         for system in stale:
             b0, b1, n = now.get(system, (None, None, 0))
-            fit = live.get(system, (None, None, None))[2]
+            fit = live.get(system)
             rows.append((metric.id, system, b0, b1, n, fit.events if fit else 0,
                          list(fit.xs) if fit else [], list(fit.ys) if fit else []))
     if not rows:
