@@ -261,3 +261,23 @@ def test_an_ingest_of_later_days_refits_nothing_and_one_into_the_baseline_refits
     assert stale() == {"fitted"}, "an event in the baseline refits its system"
     rollups.refresh(store)
     assert store.scalar("SELECT events FROM calibrations WHERE system = 'fitted'") == 401
+
+
+def test_a_changed_declaration_refits_every_kept_curve(late_store):
+    from scorecard.metrics.families.base import Context
+    from scorecard.metrics.registry import Registry, registry as packaged, using_registry
+
+    store, _ = late_store
+    rollups.refresh(store)
+    ctx = Context(THRESHOLDS, ("fitted", "thin"), datetime.min, datetime.max, rolled=True)
+    assert rollups.calibrations_ready(store, ctx)
+    metrics = [m.model_copy(update={"min_fit": 50}) if m.id == "estimated_success_rate" else m
+               for m in packaged().metrics]
+    with using_registry(Registry(rows=packaged().rows, metrics=metrics,
+                                 budgets=packaged().budgets)):
+        assert not rollups.calibrations_ready(store, ctx), "curves of another declaration"
+        card = compute_scorecard(store, THRESHOLDS)  # fitted live meanwhile: same numbers
+        assert card.scope("thin")["estimated_success_rate"].value is not None  # 99 >= 50
+        rollups.refresh(store)
+        assert rollups.calibrations_ready(store, ctx)
+    assert not rollups.calibrations_ready(store, ctx)

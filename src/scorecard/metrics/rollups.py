@@ -35,20 +35,32 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True)
     store.replace_rows(psi.KEPT, psi.kept_baselines(whole), key=("scope", "b0", "b1"))
     _refresh_daily_bins(store, whole)
-    store.replace_rows(calibration.KEPT, calibration.to_keep(whole, store.query_dicts),
-                       key=("metric", "system"),
-                       meta={CALIBRATED: json.dumps({"events": records.event_count(store)})})
+    declared = calibration.declared()
+    refit_all = _calibrated_meta(store).get("declared") != declared
+    store.replace_rows(calibration.KEPT,
+                       calibration.to_keep(whole, store.query_dicts, refit_all),
+                       key=("metric", "system"), meta={CALIBRATED: json.dumps(
+                           {"events": records.event_count(store), "declared": declared})})
     return done
 
 
-CALIBRATED = "calibrations"  # store_meta: the events the kept calibrations were fitted over
+CALIBRATED = "calibrations"  # store_meta: the events and declarations the curves were fitted on
+
+
+def _calibrated_meta(store: Store) -> dict:
+    return json.loads(records.meta(store, CALIBRATED) or "{}")
+
+
+def _calibrations_current(store: Store, events: int) -> bool:
+    meta = _calibrated_meta(store)
+    return meta.get("events") == events and meta.get("declared") == calibration.declared()
 
 
 def calibrations_ready(store: Store, ctx: base.Context) -> bool:
     """Whether the estimate may read its kept calibrations: fitted over exactly the stored
-    events (each is used only while its baseline is the one in force)."""
-    meta = json.loads(records.meta(store, CALIBRATED) or "{}")
-    return ctx.rolled and meta.get("events") == records.event_count(store)
+    events, for the metrics as declared now (each curve is used only while its baseline is
+    the one in force)."""
+    return ctx.rolled and _calibrations_current(store, records.event_count(store))
 
 
 DAILY_META = "psi_daily"
@@ -101,7 +113,7 @@ def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool
     """At a writer's start (`scorecard serve`): refresh the derived tables if they are behind.
     Says whether anything was done."""
     events = records.event_count(store)
-    calibrated = json.loads(records.meta(store, CALIBRATED) or "{}").get("events") == events
+    calibrated = _calibrations_current(store, events)
     if store.read_only or not events or (daily_rollup().is_current(store) and calibrated
                                          and _daily_meta(store).get("events") == events):
         return False

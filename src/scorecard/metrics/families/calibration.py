@@ -6,6 +6,8 @@ force, or when none covers the stored events."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Callable
 
 from ...sql import Query, identifier, literal_list
@@ -103,18 +105,28 @@ FROM bounds b LEFT JOIN {ROLLUP} r ON r.system = b.scope AND r.day >= b.b0 AND r
 WHERE b.scope <> '' GROUP BY b.scope, b.b0, b.b1""")
 
 
-def to_keep(ctx: Context, run: Run) -> Query:
+def declared() -> str:
+    """A fingerprint of what the curves are fitted from: the calibrated metrics' declarations
+    and the rates they are based on. Kept curves of another declaration are refitted."""
+    metrics = [m for m in registry().metrics if m.family in FAMILIES]
+    parts = [m.model_dump(mode="json") for m in metrics]
+    parts += [_rate(m).model_dump(mode="json") for m in metrics]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def to_keep(ctx: Context, run: Run, refit_all: bool = False) -> Query:
     """Rows for `calibrations` (keyed by metric and system): the curve of every estimated
     metric for each system whose baseline, or the events in it, changed since its curve was
     kept; a system without labelled baseline events keeps an empty one. Read after the
-    rollup is brought up to date: an ingest that only appends later days refits nothing."""
+    rollup is brought up to date: an ingest that only appends later days refits nothing;
+    `refit_all` when the declarations changed (see `declared`)."""
     rows: list[tuple] = []
     now = {r["system"]: (r["b0"], r["b1"], r["n"]) for r in run(_baselines(ctx))}
     kept = {(r["metric"], r["system"]): (r["b0"], r["b1"], r["n"]) for r in run(Query(
         f"SELECT metric, system, b0, b1, n FROM {KEPT}"))}
     for metric in [m for m in registry().metrics if m.family in FAMILIES]:
         stale = [s for s in ctx.systems
-                 if kept.get((metric.id, s)) != now.get(s, (None, None, 0))]
+                 if refit_all or kept.get((metric.id, s)) != now.get(s, (None, None, 0))]
         live = fitted_live(ctx, metric, run, stale) if stale else {}
         for system in stale:
             b0, b1, n = now.get(system, (None, None, 0))
