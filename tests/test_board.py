@@ -73,7 +73,7 @@ def test_the_reports_numbers_are_the_apps(demo_db, tmp_path):
     # the credit pre-check's drift, as the scorecard shows it
     psi = format_value(registry().get("confidence_psi"), card.scope("credit-precheck")[
         "confidence_psi"].value)
-    assert f"credit-precheck: input drift (confidence psi) {psi} against a 0.25 limit" in text
+    assert f"credit-precheck: input drift (confidence PSI) {psi} against a 0.25 limit" in text
 
 
 def test_the_html_report_needs_no_network(demo_db, tmp_path):

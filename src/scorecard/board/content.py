@@ -79,10 +79,7 @@ def _phrase(dimension: str, status: str, worst: tuple | None) -> str:
         return f"{dimension}: too little data to say"
     if status == "green":
         return dimension
-    metric, value = worst
-    reference = value.limit if status == "red" else value.target
-    why = (f"{metric.title.lower()} {format_value(metric, value.value)} against a "
-           f"{format_value(metric, reference)} {'limit' if status == 'red' else 'target'}")
+    why = attention.against(*worst)
     return f"not {dimension} ({why})" if status == "red" else f"{dimension}, to watch ({why})"
 
 
@@ -112,12 +109,9 @@ def concerns(card, systems: list[str]) -> list[Concern]:
                 v = card.scope(system)[m.id]
                 if v.insufficient or v.status not in ("red", "amber") or v.value is None:
                     continue
-                reference = v.limit if v.status == "red" else v.target
-                kind = "limit" if v.status == "red" else "target"
-                words = (f"{system}: {m.title.lower()} {format_value(m, v.value)} against a "
-                         f"{format_value(m, reference)} {kind}. {m.why}")
-                off = abs(v.value - reference) / max(abs(reference), 1e-9)
-                found.append(((v.status != "red", -off), Concern(system, m.id, v.status, words)))
+                words = f"{system}: {attention.against(m, v)}. {m.why}"
+                found.append(((v.status != "red", -attention.distance(v)),
+                              Concern(system, m.id, v.status, words)))
     return [c for _, c in sorted(found, key=lambda pair: pair[0])]
 
 

@@ -45,9 +45,23 @@ class Attention:
     sentence: str
 
 
-def _breach(value: MetricValue) -> float:
-    """How far beyond its limit a value is, relative to the limit's size."""
-    return abs(value.value - value.limit) / max(abs(value.limit), 1e-9)
+def _reference(value: MetricValue) -> tuple[float, str]:
+    """What a value is judged against: its limit when red, else its target."""
+    return (value.limit, "limit") if value.status == "red" else (value.target, "target")
+
+
+def distance(value: MetricValue) -> float:
+    """How far a value is from its limit (red) or target, relative to that threshold's size."""
+    reference, _ = _reference(value)
+    return abs(value.value - reference) / max(abs(reference), 1e-9)
+
+
+def against(metric, value: MetricValue) -> str:
+    """A value in words against its limit (red) or target: "input drift (confidence PSI) 1.25
+    against a 0.25 limit"."""
+    reference, kind = _reference(value)
+    return (f"{metric.title[0].lower() + metric.title[1:]} {format_value(metric, value.value)} "
+            f"against a {format_value(metric, reference)} {kind}")
 
 
 def needing_attention(card: Scorecard) -> list[Attention]:
@@ -61,11 +75,9 @@ def needing_attention(card: Scorecard) -> list[Attention]:
                if (v := card.scope(system)[m.id]).status == "red" and not v.insufficient]
         if not red:
             continue
-        metric, value = max(red, key=lambda pair: _breach(pair[1]))
-        sentence = (f"{system}: {metric.title[0].lower() + metric.title[1:]} "
-                    f"{format_value(metric, value.value)} against a "
-                    f"{format_value(metric, value.limit)} limit")
-        found.append((_breach(value), Attention(system, metric.id, metric.row, sentence)))
+        metric, value = max(red, key=lambda pair: distance(pair[1]))
+        sentence = f"{system}: {against(metric, value)}"
+        found.append((distance(value), Attention(system, metric.id, metric.row, sentence)))
     return [a for _, a in sorted(found, key=lambda pair: -pair[0])]
 
 

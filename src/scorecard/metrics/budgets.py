@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from ..sql import DUCKDB, Dialect, Query, identifier
 from ..store.db import Store
 from . import rollups
-from .families.base import (EVENTS, SETTING_COLUMNS, Context, counted_row, params_table,
+from .families.base import (EVENTS, Context, counted_row, events_with_settings, params_table,
                             systems_query)
 from .registry import Budget, registry
 from .thresholds import Thresholds
@@ -119,7 +119,7 @@ def counts_query(thresholds: Thresholds, systems: list[str], now: datetime,
     text = f"""
 WITH {params_table(ctx)},
 spans AS (SELECT e.system, {span} AS span, {', '.join(counts)}
-          FROM {_events_with_settings(ctx, since)} GROUP BY e.system, span)
+          FROM ({events_with_settings(since)}) e GROUP BY e.system, span)
 SELECT system, span, {', '.join(running)} FROM spans ORDER BY system, span"""
     return Query(text, {**params, "now": now})
 
@@ -144,14 +144,6 @@ def _window_counts(rows: list[dict]) -> dict[str, dict[str, dict[str, tuple[int,
     return out
 
 
-def _events_with_settings(ctx: Context, where: str) -> str:
-    """The events meeting `where`, each with its system's latency SLO and confidence floor."""
-    slo, floor = SETTING_COLUMNS["slo"], SETTING_COLUMNS["floor"]
-    return f"""(SELECT e.*, coalesce(p.slo, o.slo) AS {slo}, coalesce(p.floor, o.floor) AS {floor}
-      FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system
-      CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') o WHERE {where}) e"""
-
-
 def burn_down_query(thresholds: Thresholds, systems: list[str], budget: Budget,
                     d: Dialect = DUCKDB) -> Query:
     """Per system and day: eligible and bad events over the 30 days ending with that day."""
@@ -162,7 +154,7 @@ def burn_down_query(thresholds: Thresholds, systems: list[str], budget: Budget,
 WITH {params_table(ctx)},
 daily AS (SELECT e.system, {d.trunc('day', 'e.timestamp')} AS day,
                  {d.count_if(eligible)} AS eligible, {d.count_if(bad)} AS bad
-          FROM {_events_with_settings(ctx, 'true')} GROUP BY e.system, day)
+          FROM ({events_with_settings('true')}) e GROUP BY e.system, day)
 SELECT system, day, {d.trailing_days_sum('eligible', 'system', 'day', days)} AS eligible,
        {d.trailing_days_sum('bad', 'system', 'day', days)} AS bad
 FROM daily ORDER BY system, day""")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -177,12 +178,17 @@ def load_thresholds(path: str | Path) -> Thresholds:
     return parse_thresholds(data, str(path), path)
 
 
+@lru_cache(maxsize=1)
+def _packaged_defaults() -> dict:
+    return read_yaml(PACKAGED, "thresholds file")["defaults"]
+
+
 def with_new_defaults(data: dict | None) -> dict | None:
     """A thresholds file written before a metric was added takes that metric's packaged
     default (the next save writes it into the file)."""
     if not isinstance(data, dict) or not isinstance(data.get("defaults"), dict):
         return data
-    packaged = read_yaml(PACKAGED, "thresholds file")["defaults"]
+    packaged = _packaged_defaults()
     missing = {m: packaged[m] for m in registry().ids
                if m not in data["defaults"] and m in packaged}
     return {**data, "defaults": {**data["defaults"], **missing}} if missing else data

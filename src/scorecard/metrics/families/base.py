@@ -74,6 +74,15 @@ def params_table(ctx: Context, targets: Iterable[str] = ()) -> str:
     return ctx.dialect.values_cte("params", columns, rows)
 
 
+def events_with_settings(where: str, extra: str = "") -> str:
+    """SELECT of the events meeting `where`, each with its system's latency SLO and confidence
+    floor (columns named in SETTING_COLUMNS) from the `params` CTE, plus `extra` columns."""
+    slo, floor = SETTING_COLUMNS["slo"], SETTING_COLUMNS["floor"]
+    return (f"SELECT e.*, coalesce(p.slo, d.slo) AS {slo}, coalesce(p.floor, d.floor) AS "
+            f"{floor}{extra} FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system "
+            f"CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') d WHERE {where}")
+
+
 def rollup_columns(d: Dialect = DUCKDB) -> dict[str, str]:
     """Aggregate SQL -> its column in the daily rollup: the events count and every declared
     measure that adds up over days (see `Measure.adds_up_over_days`)."""

@@ -21,7 +21,8 @@ FAMILIES = ("estimated",)  # the families whose metrics are calibrated
 MOST_POINTS = 20_000  # distinct confidences per system fitted exactly; past it, to 4 decimals
 
 
-def _rate(metric: Metric):
+def based_on(metric: Metric):
+    """The rate a calibrated metric estimates."""
     return registry().get(metric.based_on[0])
 
 
@@ -31,7 +32,7 @@ KEPT = "calibrations"  # each system's curve over its baseline, kept by writes
 def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) -> Query:
     """(system, x, n, s): per system (of `systems`, or all) and distinct confidence in its
     baseline, the labelled events and the successes among them, in order."""
-    rate, x = _rate(metric), identifier(metric.field)
+    rate, x = based_on(metric), identifier(metric.field)
     only = f" AND e.system IN {literal_list(systems)}" if systems else ""
     return ctx.query(f"""
 WITH {baseline_period.bounds(ctx).strip()}
@@ -110,7 +111,7 @@ def declared() -> str:
     and the rates they are based on. Kept curves of another declaration are refitted."""
     metrics = [m for m in registry().metrics if m.family in FAMILIES]
     parts = [m.model_dump(mode="json") for m in metrics]
-    parts += [_rate(m).model_dump(mode="json") for m in metrics]
+    parts += [based_on(m).model_dump(mode="json") for m in metrics]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -14,15 +14,12 @@ from __future__ import annotations
 from math import floor
 
 from ...sql import Query, identifier
-from ..registry import Metric, registry
+from ..registry import Metric
 from .base import (EVENTS, Context, column, counted_row, counting, counts_source, measure_sql,
                    period_start)
+from .calibration import based_on
 
 NAMES = ("estimated",)
-
-
-def _rate(metric: Metric):
-    return registry().get(metric.based_on[0])
 
 
 BUCKETS = 64  # the curve's pieces are looked up by confidence bucket, then by range
@@ -59,7 +56,7 @@ def _curves(ctx: Context, metric: Metric) -> tuple[str, dict]:
 
 def _query(ctx: Context, metrics: list[Metric], period: str | None) -> Query:
     metric = metrics[0]  # metrics with one calibration share a query (catalog: apart)
-    rate, x = _rate(metric), identifier(metric.field)
+    rate, x = based_on(metric), identifier(metric.field)
     unlabelled = f"{counted_row(rate.denominator)} IS NOT TRUE AND {x} IS NOT NULL"
     value = "CASE WHEN fitted AND l + u > 0 THEN (s + c) / (l + u) END"
     results = ", ".join(

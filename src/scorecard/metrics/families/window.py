@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ...sql import Query, identifier
 from ..registry import Metric, registry
-from .base import (EVENTS, Context, column, counts_source, measure_sql, measure_within,
-                   params_table, ratio, rollup_columns)
+from .base import (Context, column, counts_source, events_with_settings, measure_sql,
+                   measure_within, params_table, ratio, rollup_columns)
 from .stats_sql import wilson
 
 NAMES = ("rate", "ratio", "count", "quantile", "gap")
@@ -117,10 +117,7 @@ def query(ctx: Context, metrics: list[Metric], period: str | None = None) -> Que
         overall += (" JOIN overall_quantiles USING (period_start)" if period
                     else " CROSS JOIN overall_quantiles")
     names = ", ".join(identifier(a) for a, _, _ in aggregates)
-    ev = (f"SELECT e.*, coalesce(p.slo, d.slo) AS __slo, coalesce(p.floor, d.floor) AS __floor"
-          f"{period_col} FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system "
-          "CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') d "
-          "WHERE e.timestamp >= $start AND e.timestamp < $end")
+    ev = events_with_settings("e.timestamp >= $start AND e.timestamp < $end", period_col)
     return ctx.query(f"""
 WITH {params_table(ctx)},
 {d.inline_cte("ev", ev)},
