@@ -11,6 +11,7 @@ import pytest
 
 from conftest import event_row, table_snapshot, write_csv, write_jsonl
 from scorecard.errors import BadInput
+from scorecard.store import ingest
 from scorecard.store.ingest import ingest_file
 from scorecard.store.mapping import ColumnMap
 
@@ -185,6 +186,25 @@ def test_rows_are_stored_in_day_order_so_windows_prune(store, tmp_path, descendi
     assert disorder == 0
     assert store.scalar("SELECT count(DISTINCT CAST(timestamp AS DATE)) FROM "
                         "inference_events") == 4
+
+
+def test_a_file_out_of_order_is_sorted_by_day_in_runs_of_file_rows(store, tmp_path,
+                                                                    monkeypatch):
+    """Runs of SORT_RUN_ROWS file rows are each stored in day order, and together they store
+    every valid row once, up to the last row (malformed lines leave gaps in the row numbers)."""
+    monkeypatch.setattr(ingest, "SORT_RUN_ROWS", 3)
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 2)  # so that the file is seen out of order
+    day = "d{0},2026-11-0{0}T12:00:00Z,s,m,ok".format
+    malformed = "x,2026-11-01,s,m,ok,extra"
+    # file rows 1-3, 4-6, 7-9, 10-12 and 13: three malformed lines, a duplicate, a bad time
+    lines = [day(9), day(8), malformed, day(7), day(6), malformed, day(5), malformed, day(4),
+             day(3), day(9), "bad,not a time,s,m,ok", day(2)]
+    (tmp_path / "late.csv").write_text("event_id,timestamp,system,model,status\n"
+                                       + "\n".join(lines) + "\n")
+    result = ingest_file(store, tmp_path / "late.csv")
+    assert (result.inserted, result.duplicates, result.rejected) == (8, 1, 4)
+    stored = [r[0] for r in store.query("SELECT event_id FROM inference_events ORDER BY rowid")]
+    assert stored == ["d8", "d9", "d6", "d7", "d4", "d5", "d3", "d2"]
 
 
 def test_jsonl_bad_lines_are_rejected_not_fatal(store, tmp_path):

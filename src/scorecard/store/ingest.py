@@ -38,6 +38,7 @@ FALSE_WORDS = ("false", "0", "no")
 ROW = "__row"  # the staged row number column
 SOURCE = "__src:"  # prefix of the source columns carried along for rejected rows
 CHUNK_ROWS = 122_880  # one DuckDB row group
+SORT_RUN_ROWS = 2_000_000  # file rows sorted together by day (see _load)
 
 Progress = Callable[[float, str], None]
 NAN_WORDS = ("nan", "+nan", "-nan")  # how pandas, numpy, polars and Spark write a missing number
@@ -521,11 +522,13 @@ def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
             f"{differs} AS differs FROM _checked c JOIN {kind.table} t "
             f"ON {stored_on} WHERE NOT c.{BROKEN}) c")
     # identities repeated within the file: the first valid row counts (usually there are none).
-    # A 64-bit hash of each row's identity, read straight from the file, is grouped first: far
-    # cheaper than checking every rule and grouping the text. Only the rows whose hash repeats
-    # are then checked and grouped exactly, so a hash collision changes nothing.
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS SELECT h FROM (SELECT "
-                f"hash({raw_identity}) AS h FROM _stage) GROUP BY h HAVING count(*) > 1")
+    # A 64-bit hash of each row's identity, read straight from the file, is sorted first and
+    # compared with its neighbour: far cheaper than checking every rule and grouping the text,
+    # and than grouping the hashes (50M rows: 3.8 s against 7.3 s). Only the rows whose hash
+    # repeats are then checked and grouped exactly, so a hash collision changes nothing.
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _candidates AS SELECT DISTINCT h FROM (SELECT "
+                f"h, lag(h) OVER (ORDER BY h) AS before FROM (SELECT hash({raw_identity}) AS h "
+                f"FROM _stage)) WHERE h = before")
     typed = ", ".join(f"v_{c} VARCHAR" for c in kind.identity)  # identities are text
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _repeats ({typed}, keep BIGINT)")
     if cur.execute("SELECT count(*) FROM _candidates").fetchone()[0]:
@@ -573,16 +576,26 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     raw_identity = ", ".join(_source_expr(by_name[c], columns, cmap) for c in kind.identity)
     skips = _find_repeats(cur, kind, stored, raw_identity)
     skip = f" AND NOT EXISTS (SELECT 1 FROM _skips s WHERE s.{ROW} = c.{ROW})" if skips else ""
-    # sorted by day only: every window starts and ends on a day, so day order keeps windows
-    # pruning row groups as well as time order would, and sorts faster (5M events: 4.9 s to 4.2 s)
-    time_column = f"v_{kind.order_by}"
-    order = f" ORDER BY CAST({time_column} AS DATE)" if _out_of_order(cur, time_column) else ""
     step(0.5, "Storing the valid rows")
     names = ", ".join(identifier(c) for c in [*values, INGEST_ID])
-    inserted = cur.execute(
-        f"INSERT INTO {kind.table} ({names}) SELECT {select}, ? FROM _checked c {price_join} "
-        f"WHERE NOT c.{BROKEN}{skip}{order}", [ingest_id]
-    ).fetchone()[0]
+    insert = (f"INSERT INTO {kind.table} ({names}) SELECT {select}, ? FROM _checked c "
+              f"{price_join} WHERE NOT c.{BROKEN}{skip}")
+    time_column = f"v_{kind.order_by}"
+    if _out_of_order(cur, time_column):
+        # A file out of time order is stored sorted by day, in runs of SORT_RUN_ROWS file rows:
+        # every window starts and ends on a day, so day order keeps windows pruning row groups
+        # as well as time order would and sorts faster, and runs sort in memory where one sort
+        # of a large file spills to disk (50M events: 49 s against 68 s).
+        last = cur.execute(f"SELECT max({ROW}) FROM _stage").fetchone()[0]
+        inserted = 0
+        for first in range(1, last + 1, SORT_RUN_ROWS):
+            inserted += cur.execute(
+                f"{insert} AND c.{ROW} BETWEEN ? AND ? ORDER BY CAST({time_column} AS DATE)",
+                [ingest_id, first, first + SORT_RUN_ROWS - 1]).fetchone()[0]
+            done = min(first + SORT_RUN_ROWS - 1, last)
+            step(0.5 + 0.3 * done / last, f"Storing the valid rows ({done:,} of {last:,})")
+    else:
+        inserted = cur.execute(insert, [ingest_id]).fetchone()[0]
 
     raw = _raw_value(columns)
     step(0.8, "Keeping the rejected rows with their reasons")

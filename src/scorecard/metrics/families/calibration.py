@@ -1,6 +1,6 @@
 """Each system's calibration of success on confidence for the estimated success rate: fitted
-over its labelled baseline events (the store groups them by distinct confidence; Python pools
-adjacent violators over that short result), kept by writes in `calibrations` (refreshed with
+over its labelled baseline events (the store groups them by distinct confidence, rounded when
+there are very many; Python pools adjacent violators over that short result), kept by writes in `calibrations` (refreshed with
 the rollups) and fitted afresh only for systems whose kept curve is not for the baseline in
 force, or when none covers the stored events."""
 
@@ -31,34 +31,27 @@ KEPT = "calibrations"  # each system's curve over its baseline, kept by writes
 
 def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) -> Query:
     """(system, x, n, s): per system (of `systems`, or all) and distinct confidence in its
-    baseline, the labelled events and the successes among them, in order."""
+    baseline, the labelled events and the successes among them, in order. A system with more
+    than MOST_POINTS distinct confidences has them rounded to 4 decimals (half to even, as
+    numpy rounds), which keeps their order and the result short."""
     rate, x = based_on(metric), identifier(metric.field)
     only = f" AND e.system IN {literal_list(systems)}" if systems else ""
     return ctx.query(f"""
-WITH {baseline_period.bounds(ctx).strip()}
-SELECT system, x, n, s FROM (
-  SELECT e.system, e.{x} AS x, {measure_sql(rate.denominator)} AS n,
-         {measure_sql(rate.numerator)} AS s
-  FROM {EVENTS} e JOIN bounds b ON b.scope = e.system AND e.timestamp >= b.b0
-       AND e.timestamp < b.b1
-  WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, e.{x})
-WHERE n > 0 ORDER BY system, x""")
-
-
-def _coarser(points: list[tuple]) -> list[tuple]:
-    """Points past MOST_POINTS merged to confidences rounded to 4 decimals (half to even, as
-    numpy rounds), in order: rounding keeps the order of the points."""
-    if len(points) <= MOST_POINTS:
-        return points
-    merged: list[list] = []
-    for x, n, s in points:
-        rounded = round(x * 10_000) / 10_000
-        if merged and merged[-1][0] == rounded:
-            merged[-1][1] += n
-            merged[-1][2] += s
-        else:
-            merged.append([rounded, n, s])
-    return [tuple(m) for m in merged]
+WITH {baseline_period.bounds(ctx).strip()},
+points AS (
+  SELECT * FROM (
+    SELECT e.system, e.{x} AS x, {measure_sql(rate.denominator)} AS n,
+           {measure_sql(rate.numerator)} AS s
+    FROM {EVENTS} e JOIN bounds b ON b.scope = e.system AND e.timestamp >= b.b0
+         AND e.timestamp < b.b1
+    WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, e.{x})
+  WHERE n > 0),
+sizes AS (SELECT system, count(*) AS points FROM points GROUP BY system)
+SELECT system, x, sum(n) AS n, sum(s) AS s FROM (
+  SELECT p.system, CASE WHEN z.points > {MOST_POINTS}
+         THEN CAST(round_even(p.x * 10000, 0) AS DOUBLE) / 10000 ELSE p.x END AS x, p.n, p.s
+  FROM points p JOIN sizes z ON z.system = p.system)
+GROUP BY system, x ORDER BY system, x""")
 
 
 def fitted_live(ctx: Context, metric: Metric, run: Run,
@@ -67,7 +60,7 @@ def fitted_live(ctx: Context, metric: Metric, run: Run,
     points: dict[str, list] = {}
     for row in run(fit_query(ctx, metric, systems)):
         points.setdefault(row["system"], []).append((row["x"], row["n"], row["s"]))
-    return {system: isotonic.fit(_coarser(rows)) for system, rows in points.items()}
+    return {system: isotonic.fit(rows) for system, rows in points.items()}
 
 
 def kept_query(ctx: Context, metric: Metric) -> Query:
