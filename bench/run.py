@@ -471,17 +471,28 @@ Measured for the performance issue in this run.
   came in; they cost about 16 ms of the 125 ms in-process at 5M, measured with and without
   them, which puts it near 2.1x). At 1M the fixed cost of Python, the registry and the
   thresholds (imports 0.16 s against DuckDB's own 0.08 s) weighs most.
-- *Ingest of real-world Parquet at 1M and 5M* (1.5x and 1.37x against 1.3x). In-process at
-  5M: the fused check-and-store pass 4.2 s (4.9 s when it sorted by the exact time; 3.3 s
-  with no sort at all), the in-file repeat check 0.45-0.6 s (a 64-bit hash of the trimmed
-  identity, grouped; 0.15 s of it is the trim), the daily rollup and the PSI baselines 0.4 s,
-  the PSI's daily bins 0.36 s (they take 0.05 s off every metrics run at 5M and 0.9 s at
-  100M), the estimate's calibration fit 0.13 s (only when a baseline's events change), and
-  as a whole process about 0.4 s of Python start-up, imports and config. The file's SHA-256 is read beside the load. Building the daily tables from the rows
-  as they are inserted, and a repeat check that trims only the candidates, are what is left.
-- *Ingest at 50M and 100M* (2.4x and 2.6x). The sort by day still spills beyond memory at
-  these sizes; sorting in day ranges that fit in memory is the next step. Peak memory stays
-  at 6.4 GB at 100M, inside the 8 GB target.
+- *Ingest of real-world Parquet at 1M and 5M* (1.75x and 1.36x against 1.3x). In-process
+  at 5M (cProfile): the check-and-store pass 4.25 s (3.3-3.6 s with no sort at all), the
+  in-file repeat check 0.41 s (a 64-bit hash of the trimmed identity, sorted and compared
+  with its neighbour; grouping the hashes cost 0.55 s), the daily rollup 0.23 s, the PSI's
+  daily bins 0.30 s (they take 0.05 s off every metrics run at 5M and 0.9 s at 100M), the
+  kept PSI baselines 0.1 s, the estimate's calibration fit 0.19 s (0.6 s when Python rounded
+  the points; only when a baseline's events change), and as a whole process about 0.4 s of
+  Python start-up, imports and config. The file's SHA-256 is read beside the load.
+- *Ingest at 50M and 100M* (1.82x and 2.19x; 2.61x and 2.79x in the run before). Three
+  changes: a file out of time order is sorted by day in runs of 2M file rows, each sorted in
+  memory, where one sort of the whole file spilled to disk (50M: the store pass 68 s to 49 s,
+  peak memory 6.3 GB to 3.0 GB; windows prune as well: `scorecard metrics` at 50M 1.11 s
+  against 1.07-1.29 s with one sort); the repeat check sorts the hashes instead of grouping
+  them (50M: 7.3 s to 3.8 s); the calibration's rounding of many distinct confidences is done
+  by the store instead of a Python loop over millions of points (50M: 8.4 s to under 1 s).
+  What is left at 50M: the sort in the store pass about 15 s (the pass with no sort takes
+  34 s, as long as DuckDB's CTAS of the same file: checking every rule costs almost nothing),
+  the repeat check 3.8 s, the derived tables about 6 s (rollup 2.2 s, PSI baselines 1.1 s, PSI
+  daily bins 3.0 s). Why the target is still missed: the day order is what keeps the metrics
+  fast (an unsorted 50M store answers `scorecard metrics` in 1.9 s instead of 1.1 s), and the
+  derived tables are what keep first paint and metrics inside their targets; dropping either
+  would trade a read target for this write target.
 - *A file where every row breaks a rule.* Two changes took it from 14.8 s to about 11 s at
   5M: whether a row breaks a rule is now its own column, so the reasons are built only for
   the rows kept as rejects (the store pass built them for every row to test them for NULL),
