@@ -115,6 +115,7 @@ def research_agent(tracer) -> None:
     client = FakeChatClient(tracer, provider="anthropic")
     for run, at in enumerate((START + timedelta(hours=1), START + timedelta(hours=2))):
         root = tracer.start_span("invoke_agent researcher", start_time=_ns(at))
+        root.set_attribute("gen_ai.operation.name", "invoke_agent")  # not a model call
         root.set_attribute("gen_ai.agent.name", "researcher")
         from opentelemetry import trace
 
@@ -122,6 +123,7 @@ def research_agent(tracer) -> None:
             client.chat("claude-sonnet-4", at + timedelta(seconds=1), 3.0, (2000, 300))
             tool = tracer.start_span("execute_tool search", start_time=_ns(at + timedelta(
                 seconds=4)))
+            tool.set_attribute("gen_ai.operation.name", "execute_tool")
             tool.end(end_time=_ns(at + timedelta(seconds=5)))
             client.chat("claude-sonnet-4", at + timedelta(seconds=6), 2.0, (2500, 400),
                         evaluation=("task_success", "pass" if run == 0 else "fail", None))

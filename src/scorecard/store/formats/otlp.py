@@ -1,19 +1,23 @@
 """OTLP/JSON traces as the OpenTelemetry collector's file exporter writes them (JSON Lines of
 `{"resourceSpans": [...]}`), optionally with an OTLP/JSON logs file holding
 `gen_ai.evaluation.result` events. SPEC section 5 gives the mapping; the GenAI semantic
-conventions name the attributes, and the deprecated names still in the wild are read too."""
+conventions name the attributes, and the deprecated names still in the wild are read too.
+Model calls are the spans with a `gen_ai.operation.name` other than an agent's or a tool's."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from ...sql import literal
+from ...sql import literal, literal_list
 from .decisions import EVALS_COLUMNS, SPANS_COLUMNS
 from .options import ImportOptions
 
 MAX_LINE_BYTES = 1 << 30  # the collector writes one export request, of many spans, per line
 EVALUATION = "gen_ai.evaluation.result"
+# GenAI operations that are not a model call: an agent's run and its tool calls are spans of
+# the trace, counted in the trace unit, not events of their own
+NOT_CALLS = ("invoke_agent", "create_agent", "execute_tool")
 
 _VALUE = {"stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR",
           "boolValue": "VARCHAR"}
@@ -75,7 +79,8 @@ FROM _otlp_lines""")
     error_type = _attr(a, "error.type")
     cur.execute(f"""INSERT INTO _spans
 SELECT row_number() OVER (ORDER BY line_no, r, k, i) AS seq, lower(s.traceId), lower(s.spanId),
-  NULLIF(lower(s.parentSpanId), ''), {_attr(a, "gen_ai.operation.name")} IS NOT NULL,
+  NULLIF(lower(s.parentSpanId), ''),
+  coalesce({_attr(a, "gen_ai.operation.name")} NOT IN {literal_list(NOT_CALLS)}, false),
   {_attr("res", "service.name")}, {model},
   {_nanos("s.startTimeUnixNano")}, {_nanos("s.endTimeUnixNano")},
   {_integer(_attr(a, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"))},
