@@ -379,6 +379,53 @@ def _extract(rows: int, bad: int = 0) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def test_analyst_uploads_an_opentelemetry_export_and_picks_what_counts(app_env,
+                                                                       tmp_path):
+    """The page says what the export holds before loading, and the analyst's choices (the
+    decision unit, the evaluation that gives the outcome) are what gets loaded."""
+    from exports import write_all
+
+    files = write_all(tmp_path / "exports")
+    db, cfg = app_env
+    at = run("views/upload.py", user="analyst")
+    at.file_uploader[0].set_value(("traces.jsonl", files["otlp"].read_bytes(),
+                                   "application/jsonl")).run()
+    assert not at.exception, at.exception
+    assert at.subheader[0].value == "An export of OpenTelemetry (OTLP/JSON)"
+    assert at.info[0].value == ("14 spans, 10 model calls in 2 services, 5 with an "
+                                "evaluation.")
+    fid = at.session_state["_upload_copies"].copy().popitem()[0]
+    at.radio(key=f"up_unit_{fid}").set_value("trace").run()
+    assert at.info[0].value == "14 spans, 10 model calls in 2 services, 5 with an evaluation."
+    at.selectbox(key=f"up_outcome_{fid}").select("task_success").run()
+    at.button(key="up_load").click().run()
+    assert not at.exception, at.exception
+    counts = {m.label: m.value for m in at.metric}
+    assert counts["Rows read"] == "8" and counts["Inserted"] == "8"
+    with open_store(db) as store:
+        assert store.query(
+            "SELECT outcome, count(*) FROM inference_events WHERE system = 'research-agent' "
+            "GROUP BY ALL ORDER BY 1") == [("failure", 1), ("success", 1)]
+        assert not store.scalar("SELECT count(outcome) FROM inference_events "
+                                "WHERE system = 'support-bot'")  # its evaluation is another
+
+
+def test_a_phoenix_export_without_a_system_name_asks_for_one(app_env, tmp_path):
+    from exports import write_all
+
+    files = write_all(tmp_path / "exports")
+    at = run("views/upload.py", user="analyst")
+    at.file_uploader[0].set_value(("spans.parquet", files["phoenix"].read_bytes(),
+                                   "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    fid = at.session_state["_upload_copies"].copy().popitem()[0]
+    assert at.button(key="up_load").disabled
+    at.text_input(key=f"up_system_{fid}").input("rag-answers").run()
+    assert not at.button(key="up_load").disabled
+    at.button(key="up_load").click().run()
+    assert {m.label: m.value for m in at.metric}["Inserted"] == "3"
+
+
 def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     db, cfg = app_env
     at = run("views/upload.py", user="analyst")

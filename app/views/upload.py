@@ -13,7 +13,9 @@ from scorecard import actions
 from scorecard.errors import ScorecardError
 from scorecard.metrics.audit_view import upload_history_view
 from scorecard.settings import config_dir
-from scorecard.store import audit, preview
+from scorecard.store import audit, formats, preview
+from scorecard.store.formats import ImportOptions
+from scorecard.store.ingest import detect_format
 from scorecard.store.mapping import ColumnMap, load_map
 from scorecard.store.schema import KINDS
 
@@ -24,7 +26,8 @@ st.title("Upload a log extract")
 ui.require("upload")
 if ui.read_only_notice():
     st.stop()
-st.caption("CSV, Parquet or JSON Lines, gzipped or not. Rows that break the contract are kept "
+st.caption("CSV, Parquet or JSON Lines, gzipped or not, or an export of OpenTelemetry "
+           "(OTLP/JSON), Langfuse or Phoenix as it comes. Rows that break the contract are kept "
            "with their reason; a file that cannot be used changes nothing.")
 
 kind = st.radio("What the file holds", list(KINDS), horizontal=True, key="up_kind",
@@ -114,7 +117,111 @@ def _mapping(path: Path, name: str, columns: list[str], start: ColumnMap,
     return ColumnMap(columns=mapped, constants=constants, values=values)
 
 
-if upload is not None:
+@st.cache_data(max_entries=64, show_spinner=False)
+def _export_of(path: str, name: str) -> str | None:
+    """The observability tool whose export the file is, or None for a table of columns."""
+    try:
+        file_type, _ = detect_format(Path(name))
+    except ScorecardError:
+        return None
+    try:
+        found = formats.detect(Path(path), file_type)
+    except (OSError, EOFError):  # unreadable: the contract's preview says why
+        return None
+    return None if found == "contract" else found
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _summary(path: str, name: str, fmt: str, options: dict) -> formats.Summary:
+    file_type, _ = detect_format(Path(name))
+    return formats.summarize(Path(path), fmt, file_type, ImportOptions.model_validate(options))
+
+
+def _beside(path: Path, file) -> Path:
+    """A second file (evaluations, scores) saved beside the upload's copy, removed with it."""
+    target = path.parent / f"beside-{Path(file.name).name}"
+    if not target.is_file():
+        target.write_bytes(file.getbuffer())
+    return target
+
+
+def _load_export(path: Path, fmt: str) -> None:
+    """An observability tool's export: what it holds, what counts as a decision and where
+    outcomes come from, then the load."""
+    label = formats.NAMES[fmt]
+    st.subheader(f"An export of {label}")
+    scores_file = st.file_uploader(
+        "Its evaluations or scores, if they are in a file of their own (optional)",
+        key=f"up_scores_{upload.file_id}",
+        type=["jsonl", "ndjson", "json", "csv", "parquet", "pq"],
+        help="An OTLP/JSON logs file of gen_ai.evaluation.result events, Langfuse's scores "
+             "export, or Phoenix's span annotations.")
+    scores = _beside(path, scores_file) if scores_file is not None else None
+    unit = st.radio("Count as one decision", ["call", "trace"], horizontal=True,
+                    key=f"up_unit_{upload.file_id}",
+                    format_func={"call": "each model call",
+                                 "trace": "each trace (agents: the whole run)"}.get)
+    base = ImportOptions(unit=unit, scores=scores)
+    with st.spinner("Reading the export…"):
+        try:
+            summary = _summary(str(path), upload.name, fmt, base.model_dump(mode="json"))
+        except ScorecardError as exc:
+            st.error(ui.plain(str(exc)))
+            st.stop()
+    st.info(f"{summary.sentence()}.")
+    held = [f"{summary.traces:,} traces hold a model call; each is one decision."
+            if unit == "trace" else ""]
+    if summary.systems:
+        held.insert(0, "Systems: " + ", ".join(ui.as_text(s) for s in summary.systems) + ".")
+    if any(held):
+        st.caption(" ".join(h for h in held if h))
+    names = [n for n, _ in summary.evaluations]
+    each = "each system's only evaluation"
+    outcome = st.selectbox(
+        "Outcome from", [each, *names], key=f"up_outcome_{upload.file_id}",
+        format_func=lambda n: n if n == each else
+        f"{n} ({dict(summary.evaluations)[n]:,} evaluations)",
+        help="Labels such as pass/fail, correct/incorrect or true/false decide; a score "
+             "decides against the pass mark below when no label does.")
+    pass_at = st.number_input("Pass mark for a score without a label (optional)", value=None,
+                              step=0.05, key=f"up_pass_{upload.file_id}",
+                              placeholder="no pass mark")
+    system = ""
+    if not summary.systems:
+        system = st.text_input("System name (the export does not name one)",
+                               key=f"up_system_{upload.file_id}",
+                               placeholder="e.g. support-assistant").strip()
+    options = base.model_copy(update={"outcome_from": None if outcome == each else outcome,
+                                      "pass_at": pass_at})
+    cmap = ColumnMap(constants={"system": system}) if system else ColumnMap()
+    if st.button("Load into the store", type="primary", key="up_load",
+                 disabled=not summary.systems and not system):
+        _run_load(path, cmap, None, source_format=fmt, import_options=options)
+
+
+def _run_load(path: Path, cmap: ColumnMap, map_name: str | None, **export) -> None:
+    """Load the upload with a progress bar; the result, or one sentence, shows below."""
+    bar = st.progress(0.0, text="Starting")
+    try:
+        result = actions.upload(ui.store(), ui.directory(), ui.username(), path,
+                                display_name=upload.name, kind=kind, cmap=cmap,
+                                cfg_dir=config_dir(),
+                                progress=lambda fraction, text: bar.progress(fraction, text),
+                                save_map_as=map_name, release=ui.store_released, **export)
+        st.session_state["last_upload"] = result
+    except ScorecardError as exc:
+        bar.empty()
+        st.error(ui.plain(str(exc)) + " Nothing from this file was stored.")
+    finally:
+        _remove_copy(upload.file_id)  # the store has the rows; the copy is not kept
+
+
+export = None
+if upload is not None and kind == "events":
+    export = _export_of(str(_saved_copy(upload)), upload.name)
+if export:
+    _load_export(_saved_copy(upload), export)
+elif upload is not None:
     path = _saved_copy(upload)
     try:
         columns, first_rows = preview.preview_file(path, upload.name)
@@ -145,20 +252,7 @@ if upload is not None:
                    "column that holds each, or give a constant value.")
 
     if st.button("Load into the store", type="primary", key="up_load", disabled=bool(missing)):
-        bar = st.progress(0.0, text="Starting")
-        try:
-            result = actions.upload(ui.store(), ui.directory(), ui.username(), path,
-                                    display_name=upload.name, kind=kind, cmap=cmap,
-                                    cfg_dir=config_dir(),
-                                    progress=lambda fraction, text: bar.progress(fraction, text),
-                                    save_map_as=map_name.strip() or None,
-                                    release=ui.store_released)
-            st.session_state["last_upload"] = result
-        except ScorecardError as exc:
-            bar.empty()
-            st.error(ui.plain(str(exc)) + " Nothing from this file was stored.")
-        finally:
-            _remove_copy(upload.file_id)  # the store has the rows; the copy is not kept
+        _run_load(path, cmap, map_name.strip() or None)
 
 result = st.session_state.get("last_upload")
 if result is not None:

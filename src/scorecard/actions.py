@@ -17,6 +17,7 @@ from .metrics.signoff import record_signoff
 from .metrics.thresholds import Thresholds
 from .service import Loading, take_back
 from .store.db import Store
+from .store.formats import ImportOptions
 from .store.ingest import IngestResult, Progress
 from .store.mapping import ColumnMap
 from .store.preview import save_map
@@ -50,7 +51,9 @@ def sign_off(store: Store, directory: Directory, username: str, *, question: str
 def upload(store: Store, directory: Directory, username: str, path: Path, *, display_name: str,
            kind: str, cmap: ColumnMap, cfg_dir: Path, progress: Progress | None = None,
            save_map_as: str | None = None,
-           release: Callable[[], AbstractContextManager] = nullcontext) -> IngestResult:
+           release: Callable[[], AbstractContextManager] = nullcontext,
+           source_format: str = "auto",
+           import_options: ImportOptions | None = None) -> IngestResult:
     """Load an uploaded extract in a child process with its own memory limit (no file can take
     the web server's memory); `save_map_as` keeps its map under that name first. The caller's
     hold on the store is let go (`release`) while the child writes."""
@@ -58,7 +61,9 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
     if save_map_as:
         save_map(cfg_dir, save_map_as, cmap)
     job = UploadJob(db=str(store.path), config=str(cfg_dir), path=str(path),
-                    display_name=display_name, kind=kind, cmap=cmap.model_dump(), actor=username)
+                    display_name=display_name, kind=kind, cmap=cmap.model_dump(), actor=username,
+                    source_format=source_format, import_options=(
+                        import_options.model_dump(mode="json") if import_options else None))
     step = progress or (lambda fraction, text: None)
     with release():
         result = run_upload(job, step)

@@ -26,6 +26,7 @@ def _store(args, read_only: bool = False):
 
 def cmd_ingest(args) -> int:
     from .service import Loading, load, take_back
+    from .store.formats import ImportOptions
     from .store.ingest import whoami
     from .store.mapping import load_map
 
@@ -33,6 +34,11 @@ def cmd_ingest(args) -> int:
         raise ScorecardError("Give either files to load or --undo INGEST_ID, not both or neither.")
     # everything the ingest needs is read before anything is stored
     cmap = load_map(args.map)
+    options = ImportOptions(unit=args.unit, outcome_from=args.outcome_from,
+                            pass_at=args.pass_at,
+                            scores=Path(args.scores) if args.scores else None)
+    if options.scores and not options.scores.is_file():
+        raise ScorecardError(f"{options.scores} does not exist or is not a file.")
     loading = Loading.from_config(config_dir(args.config))
     failed = False
     with _store(args) as store:
@@ -43,7 +49,8 @@ def cmd_ingest(args) -> int:
             return 0
         for file in args.files:
             try:
-                result = load(store, file, loading, kind=args.kind, cmap=cmap, via="cli")
+                result = load(store, file, loading, kind=args.kind, cmap=cmap, via="cli",
+                              source_format=args.source_format, import_options=options)
             except ScorecardError as exc:
                 print(str(exc), file=sys.stderr)
                 failed = True
@@ -208,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="remove exactly the rows an earlier ingest stored (its id, or 8+ "
                         "characters of it)")
     p.add_argument("--reason", help="with --undo: why, kept in the audit log (recommended)")
+    p.add_argument("--format", dest="source_format", default="auto",
+                   choices=["auto", "contract", "otlp", "langfuse", "phoenix"],
+                   help="what the files are (default: decided from their content): the "
+                        "contract's columns, or an export of OpenTelemetry (OTLP/JSON), "
+                        "Langfuse or Phoenix")
+    p.add_argument("--scores", metavar="FILE",
+                   help="the evaluations beside an export: an OTLP/JSON logs file, Langfuse "
+                        "scores, or Phoenix annotations")
+    p.add_argument("--outcome-from", metavar="NAME",
+                   help="the evaluation or score that gives the outcome (default: the only one)")
+    p.add_argument("--pass-at", type=float, metavar="SCORE",
+                   help="a score at or above this is a success, when no pass/fail label says")
+    p.add_argument("--unit", choices=["call", "trace"], default="call",
+                   help="one event per model call (default) or per trace, for agents")
     p.set_defaults(func=cmd_ingest)
 
     for name, func, helptext in (("metrics", cmd_metrics, "the leadership metrics"),

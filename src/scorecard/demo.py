@@ -16,6 +16,7 @@ Stories (each makes a metric of SPEC section 3 move; the README lists them):
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -65,6 +66,8 @@ DEMO_SYSTEM_THRESHOLDS = {
         "latency_slo_ms": 500,
         "metrics": {"cost_per_outcome_usd": {  # human review of a loan application costs most
             "direction": "lower_is_better", "target": 0.60, "limit": 1.20}}},
+    "research-agent": {  # an agent run: several model calls and tools, minutes are fine
+        "latency_slo_ms": 15000},
     "doc-summariser": {  # asynchronous: users wait for long documents
         "latency_slo_ms": 8000,
         "metrics": {"cost_per_outcome_usd": {  # replaces about 10 minutes of analyst time
@@ -218,6 +221,81 @@ def doc_summariser(rng) -> pd.DataFrame:
     return _with_label_lag(rng, frame, t)
 
 
+def _otlp_value(value) -> dict:
+    if isinstance(value, str):
+        return {"stringValue": value}
+    return {"intValue": str(int(value))} if isinstance(value, (int, np.integer)) \
+        else {"doubleValue": float(value)}
+
+
+def _otlp_span(trace_id: str, span_id: str, parent: str, name: str, start: float, end: float,
+               attributes: dict, error: bool = False, events: list | None = None) -> dict:
+    """One span as OTLP/JSON writes it: hex ids, nanoseconds as strings, typed values."""
+    return {"traceId": trace_id, "spanId": span_id, "parentSpanId": parent, "name": name,
+            "kind": 3 if name.startswith("chat") else 1,
+            "startTimeUnixNano": str(int(start * 1e9)), "endTimeUnixNano": str(int(end * 1e9)),
+            "attributes": [{"key": k, "value": _otlp_value(v)} for k, v in attributes.items()],
+            "events": events or [], "status": {"code": 2} if error else {}}
+
+
+def research_agent(rng) -> list[dict]:
+    """An LLM agent traced with OpenTelemetry: per run, a root `invoke_agent` span, two model
+    calls and a tool call, as one export request per day (what the collector's file exporter
+    writes). Prompt caching is switched on at the model change; runs are judged by a
+    `task_success` evaluation on the root span for about half of them."""
+    per_day = rng.poisson(np.linspace(40, 90, DAYS))
+    epoch = START.timestamp()
+    t = _timestamps(rng, per_day)
+    n, day = len(t), (t // 86400).astype(int)
+    seconds = rng.lognormal(np.log(7.0), 0.4, n)
+    tokens_in = rng.poisson(3000, (n, 2))
+    cached = np.where(day[:, None] >= MODEL_SWITCH_DAY, rng.binomial(tokens_in, 0.6), 0)
+    tokens_out = rng.poisson(400, (n, 2))
+    failed = rng.random(n) < 0.02
+    timed_out = ~failed & (rng.random(n) < 0.01)
+    p_success = np.where(day >= DRIFT_DAY, 0.80, 0.87)
+    judged = (rng.random(n) < 0.5) & ~failed & ~timed_out
+    passed = rng.random(n) < p_success
+    ids = rng.integers(0, 2**63, (n, 5), dtype=np.int64)
+    requests: dict[int, list] = {}
+    for i in range(n):
+        trace, root = f"{ids[i, 0]:016x}{ids[i, 1]:016x}", f"{ids[i, 2]:016x}"
+        start = epoch + t[i]
+        end = start + seconds[i]
+        spans = []
+        for call, (a, b) in enumerate(((0.02, 0.4), (0.55, 0.97))):
+            attributes = {"gen_ai.operation.name": "chat", "gen_ai.provider.name": "anthropic",
+                          "gen_ai.request.model": "claude-sonnet-4",
+                          "gen_ai.response.model": "claude-sonnet-4-20250514",
+                          "gen_ai.usage.input_tokens": tokens_in[i, call],
+                          "gen_ai.usage.output_tokens": tokens_out[i, call]}
+            if cached[i, call]:
+                attributes["gen_ai.usage.cache_read.input_tokens"] = cached[i, call]
+            spans.append(_otlp_span(trace, f"{ids[i, 3 + call]:016x}", root, "chat "
+                                    "claude-sonnet-4", start + a * seconds[i],
+                                    start + b * seconds[i], attributes))
+        events = []
+        if judged[i]:
+            at = end + rng.uniform(300, 7200)
+            events.append({"timeUnixNano": str(int(at * 1e9)), "name": "gen_ai.evaluation.result",
+                           "attributes": [{"key": "gen_ai.evaluation.name",
+                                           "value": {"stringValue": "task_success"}},
+                                          {"key": "gen_ai.evaluation.score.label", "value": {
+                                              "stringValue": "pass" if passed[i] else "fail"}}]})
+        root_attributes = {"gen_ai.operation.name": "invoke_agent",
+                           "gen_ai.agent.name": "research-agent"}
+        if timed_out[i]:
+            root_attributes["error.type"] = "timeout"
+        spans.append(_otlp_span(trace, root, "", "invoke_agent research-agent", start, end,
+                                root_attributes, failed[i] or timed_out[i], events))
+        requests.setdefault(int(day[i]), []).extend(spans)
+    resource = {"attributes": [{"key": "service.name",
+                                "value": {"stringValue": "research-agent"}}]}
+    return [{"resourceSpans": [{"resource": resource, "scopeSpans": [
+        {"scope": {"name": "research-agent"}, "spans": spans}]}]}
+        for _, spans in sorted(requests.items())]
+
+
 def _with_label_lag(rng, frame: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
     """Outcomes known a few days after the decision (median about 2 days, a long tail); one
     not known by the end of the demo's last day is not known yet."""
@@ -268,20 +346,24 @@ def write_sample(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
     support, credit, docs = support_assistant(rng), credit_precheck(rng), doc_summariser(rng)
+    agent = research_agent(rng)
     paths = [out / "support-assistant.csv.gz", out / "credit-precheck.parquet",
              out / "credit-precheck.map.yaml", out / "doc-summariser.jsonl.gz",
-             out / "incidents.csv"]
+             out / "incidents.csv", out / "research-agent.otlp.jsonl.gz"]
     support.to_csv(paths[0], index=False, compression="gzip")
     credit.to_parquet(paths[1], index=False)
     paths[2].write_text(CREDIT_MAP, encoding="utf-8")
     docs.to_json(paths[3], orient="records", lines=True, compression="gzip")
     incidents().to_csv(paths[4], index=False)
+    with gzip.open(paths[5], "wt", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(request) + "\n" for request in agent)
     return paths
 
 
 def load_demo(store, sample_dir: Path, pricing) -> list:
     """Ingest the demo extracts into a store; returns the per-file results."""
     from .metrics import rollups
+    from .store.formats import ImportOptions
     from .store.ingest import ingest_file
     from .store.mapping import load_map
 
@@ -290,6 +372,10 @@ def load_demo(store, sample_dir: Path, pricing) -> list:
         results.append(ingest_file(store, sample_dir / name, pricing=pricing, via="demo"))
     results.append(ingest_file(store, sample_dir / "credit-precheck.parquet", pricing=pricing,
                                cmap=load_map(sample_dir / "credit-precheck.map.yaml"), via="demo"))
+    # an agent traced with OpenTelemetry, as its collector exported it: one decision per run
+    results.append(ingest_file(store, sample_dir / "research-agent.otlp.jsonl.gz",
+                               pricing=pricing, via="demo",
+                               import_options=ImportOptions(unit="trace")))
     results.append(ingest_file(store, sample_dir / "incidents.csv", kind="incidents", via="demo"))
     rollups.refresh(store)
     return results

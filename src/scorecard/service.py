@@ -10,6 +10,7 @@ from .metrics import rollups
 from .metrics.thresholds import Thresholds, load_thresholds, store_layer, with_store_layer
 from .settings import read_yaml
 from .store.db import Store
+from .store.formats import ImportOptions
 from .store.ingest import IngestLimits, IngestResult, Progress, ingest_file
 from .store.mapping import ColumnMap
 from .store.pricing import Pricing
@@ -41,12 +42,15 @@ def refresh(store: Store, loading: Loading) -> str:
 
 def load(store: Store, path: str | Path, loading: Loading, *, kind: str = "events",
          cmap: ColumnMap | None = None, actor: str | None = None, via: str = "cli",
-         display_name: str | None = None, progress: Progress | None = None) -> IngestResult:
+         display_name: str | None = None, progress: Progress | None = None,
+         source_format: str = "auto", import_options: ImportOptions | None = None
+         ) -> IngestResult:
     """Validate and load one file in one transaction, then refresh the derived tables."""
     step = progress or (lambda fraction, text: None)
     result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=loading.pricing,
                          limits=loading.limits, actor=actor, via=via,
-                         display_name=display_name,
+                         display_name=display_name, source_format=source_format,
+                         import_options=import_options,
                          progress=lambda fraction, text: step(min(fraction, 0.9), text))
     step(0.95, REFRESHING)
     refresh(store, loading)

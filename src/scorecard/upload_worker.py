@@ -34,6 +34,8 @@ class UploadJob:
     kind: str
     cmap: dict
     actor: str
+    source_format: str = "auto"
+    import_options: dict | None = None  # formats.ImportOptions, as JSON
 
 
 def _too_big(display_name: str, limit: int) -> str:
@@ -83,6 +85,7 @@ def _emit(message: dict) -> None:
 def main() -> int:
     from .service import Loading, load
     from .store.db import Store
+    from .store.formats import ImportOptions
     from .store.mapping import ColumnMap
 
     job = UploadJob(**json.loads(sys.stdin.read()))
@@ -93,7 +96,8 @@ def main() -> int:
         with Store(job.db, settings=settings) as store:
             result = load(store, job.path, loading, kind=job.kind,
                           cmap=ColumnMap.model_validate(job.cmap), actor=job.actor, via="web",
-                          display_name=job.display_name,
+                          display_name=job.display_name, source_format=job.source_format,
+                          import_options=ImportOptions.model_validate(job.import_options or {}),
                           progress=lambda f, text: _emit({"progress": f, "text": text}))
     except ScorecardError as exc:
         _emit({"error": str(exc)})

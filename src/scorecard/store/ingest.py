@@ -26,6 +26,9 @@ import duckdb
 from ..errors import BadInput, ScorecardError
 from ..sql import identifier, literal, literal_list
 from .db import Store
+from . import formats
+from .formats import ImportOptions
+from .formats.decisions import CACHE_READ, CACHE_WRITE
 from .mapping import ColumnMap
 from .pricing import Pricing
 from .schema import INGEST_ID, KINDS, Column, Kind
@@ -166,6 +169,35 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
         cur.execute("DROP TABLE _raw")
         view = "SELECT * FROM _json"
     cur.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS {view}")
+    return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
+
+
+def _export_format(path: Path, file_type: str, asked: str, kind: str, name: str) -> str | None:
+    """The observability tool whose export the file is (formats.READERS), or None for a file
+    in the contract's shape."""
+    if asked not in formats.FORMATS:
+        raise BadInput(f"--format {asked} is not known; use one of {', '.join(formats.FORMATS)}.")
+    found = formats.detect(path, file_type) if asked == "auto" else asked
+    if found == "contract":
+        return None
+    if kind != "events":
+        raise BadInput(f"{name} is a {found} export, which holds events, not {kind}.")
+    return found
+
+
+def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOptions,
+                  cmap: ColumnMap, name: str) -> list[tuple[str, str]]:
+    """An observability tool's export as temp view `_stage` of decisions in the contract's
+    columns (formats.decisions), read by the same checks as any file."""
+    decisions = formats.stage(cur, path, fmt, file_type, options)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _export AS {decisions}")
+    if "system" not in cmap.constants and "system" not in cmap.columns and not cur.execute(
+            "SELECT count(system) FROM _export").fetchone()[0] and cur.execute(
+            "SELECT count(*) FROM _export WHERE __json_error IS NULL").fetchone()[0]:
+        raise BadInput(f"{name} does not name the AI system its calls belong to; give it a "
+                       "name (constants: {system: NAME} in a map file, or the System box on "
+                       "the Upload page).")
+    cur.execute("CREATE OR REPLACE TEMP VIEW _stage AS SELECT * FROM _export")
     return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
 
 
@@ -333,7 +365,7 @@ CROSS_CHECKS = {
 
 
 def _source_columns(columns: dict[str, str]) -> list[str]:
-    return [c for c in columns if c not in (JSON_ERROR, JSON_LINE)]
+    return [c for c in columns if c not in (JSON_ERROR, JSON_LINE, CACHE_READ, CACHE_WRITE)]
 
 
 def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
@@ -346,19 +378,21 @@ def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
             for c in kind.columns]
     checks = [chk for c in kind.columns for chk in _rule_checks(c, c.name in typed, limits)]
     checks += CROSS_CHECKS.get(kind.name, [])
-    if JSON_ERROR in columns:
-        checks.insert(0, (f"{JSON_ERROR} IS NOT NULL", JSON_ERROR))
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in checks)
+    reason = f"NULLIF(concat_ws('; ', {reasons}), '')"
+    if JSON_ERROR in columns:  # a line that is not a record has that reason alone
+        checks.insert(0, (f"{JSON_ERROR} IS NOT NULL", JSON_ERROR))
+        reason = f"coalesce({JSON_ERROR}, {reason})"
     broken = " OR ".join(f"({cond})" for cond, _ in checks)  # a NULL condition breaks nothing
     extra = f", {JSON_ERROR}" if JSON_ERROR in columns else ""
-    sources = "".join(f", {c}" for c in _source_names(columns))
+    carried = "".join(f", {identifier(c)}" for c in (CACHE_READ, CACHE_WRITE) if c in columns)
+    sources = "".join(f", {c}" for c in _source_names(columns)) + carried
     # the reason's text is built only for rows that break a rule; the source values as they
     # were are read only by the statements that keep rejected rows
     return (f"SELECT {ROW}, {', '.join(vals)}, coalesce({broken}, false) AS {BROKEN}, "
-            f"CASE WHEN {broken} THEN "
-            f"NULLIF(concat_ws('; ', {reasons}), '') END AS reason{sources} "
-            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)}{_source_columns_sql(columns)} "
-            "FROM _stage)")
+            f"CASE WHEN {broken} THEN {reason} END AS reason{sources} "
+            f"FROM (SELECT {ROW}{extra}, {', '.join(raws)}{_source_columns_sql(columns)}"
+            f"{carried} FROM _stage)")
 
 
 def _source_names(columns: dict[str, str]) -> list[str]:
@@ -419,8 +453,12 @@ def ingest_file(
     via: str = "cli",
     display_name: str | None = None,
     progress: Progress | None = None,
+    source_format: str = "auto",
+    import_options: ImportOptions | None = None,
 ) -> IngestResult:
-    """Validate and load one file in one transaction; raise BadInput (storing nothing) if unusable."""
+    """Validate and load one file in one transaction; raise BadInput (storing nothing) if unusable.
+    `source_format` is `contract`, an observability tool's export (formats.READERS) or `auto`
+    (decided from the content); `import_options` tell an export's reader what to count."""
     path = Path(path)
     name = display_name or path.name
     kind_spec = KINDS[kind]
@@ -441,8 +479,13 @@ def ingest_file(
         step(0.1, "Reading the file")
         with tempfile.TemporaryDirectory() as tmp, store.transaction() as cur:
             source = _open_source(path, fmt, gz, Path(tmp), name, limits.max_decompressed_bytes)
+            export = _export_format(source, fmt, source_format, kind, name)
             try:
-                columns = dict(_stage(cur, source, fmt))
+                if export:
+                    columns = dict(_stage_export(cur, source, fmt, export,
+                                                 import_options or ImportOptions(), cmap, name))
+                else:
+                    columns = dict(_stage(cur, source, fmt))
             except duckdb.OutOfMemoryException:
                 raise
             except duckdb.Error as exc:
@@ -457,8 +500,8 @@ def ingest_file(
                     "map one of its columns onto each (a map file given with --map, or the "
                     "column mapper on the Upload page)."
                 )
-            result = _load(cur, kind_spec, columns, cmap, pricing, limits, ingest_id, name, fmt,
-                           step)
+            result = _load(cur, kind_spec, columns, cmap, pricing, limits, ingest_id, name,
+                           export or fmt, step)
             step(0.9, "Recording the upload")
             _log(cur, ingest_id, actor, via, kind, name, *fingerprint.result(), result, "ok",
                  None)
@@ -565,10 +608,16 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     price_join = ""
     if kind.name == "events" and pricing is not None:
         price_join = pricing.register(cur, "_checked", "v_model")
+        # input tokens include any read from or written to the prompt cache (as the GenAI
+        # conventions count them), which are priced at the cache's own rates
+        cached = {c: f"coalesce(c.{identifier(c)}, 0)" if c in columns else "0"
+                  for c in (CACHE_READ, CACHE_WRITE)}
         values["cost_usd"] = (
             "coalesce(v_cost_usd, CASE WHEN v_input_tokens IS NOT NULL OR v_output_tokens IS NOT "
-            "NULL THEN (coalesce(v_input_tokens, 0) * p.input + coalesce(v_output_tokens, 0) "
-            "* p.output) / 1e6 END)")
+            f"NULL THEN ((coalesce(v_input_tokens, 0) - {cached[CACHE_READ]} - "
+            f"{cached[CACHE_WRITE]}) * p.input + {cached[CACHE_READ]} * p.cache_read + "
+            f"{cached[CACHE_WRITE]} * p.cache_write + coalesce(v_output_tokens, 0) * p.output) "
+            "/ 1e6 END)")
     select = ", ".join(f"{expr} AS {identifier(col)}" for col, expr in values.items())
     step(0.3, "Checking every row against the contract and the stored rows")
     stored = cur.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0]
@@ -625,7 +674,7 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
     for view in ("_checked", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_json", "_prices",
-                  "_csv_errors", "_csv_scans", "_csv_gaps"):
+                  "_csv_errors", "_csv_scans", "_csv_gaps", "_export", "_spans", "_evals"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - conflicts - inserted,
                         conflicts, rejected, ingest_id)

@@ -11,20 +11,25 @@ from ..settings import read_yaml
 
 @dataclass(frozen=True)
 class Pricing:
-    """USD per million input and output tokens, by model-name prefix (longest prefix wins)."""
+    """USD per million tokens by model-name prefix (longest prefix wins): input, output, and
+    input read from or written to the provider's prompt cache (as input when not given)."""
 
-    models: dict[str, tuple[float, float]]
+    models: dict[str, tuple[float, float, float, float]]
 
     @classmethod
     def load(cls, path: Path) -> "Pricing":
         try:
             raw = read_yaml(path).get("models") or {}
-            return cls({str(k): (float(v["input"]), float(v["output"])) for k, v in raw.items()})
+            return cls({str(k): (float(v["input"]), float(v["output"]),
+                                 float(v.get("cache_read", v["input"])),
+                                 float(v.get("cache_write", v["input"])))
+                        for k, v in raw.items()})
         except (KeyError, TypeError, ValueError, AttributeError):
             raise BadInput(f"The pricing file {path} needs 'input' and 'output' numbers for every "
-                           "model.") from None
+                           "model (and numbers for cache_read and cache_write where given)."
+                           ) from None
 
-    def price_of(self, model: str) -> tuple[float, float] | None:
+    def price_of(self, model: str) -> tuple[float, float, float, float] | None:
         matches = [key for key in self.models if model.startswith(key)]
         return self.models[max(matches, key=len)] if matches else None
 
@@ -34,8 +39,8 @@ class Pricing:
             f"SELECT DISTINCT {model_column} FROM {table} WHERE {model_column} IS NOT NULL"
         ).fetchall()]
         rows = [(m, *p) for m in models if (p := self.price_of(m))]
-        cur.execute("CREATE OR REPLACE TEMP TABLE _prices "
-                    "(model VARCHAR, input DOUBLE, output DOUBLE)")
+        cur.execute("CREATE OR REPLACE TEMP TABLE _prices (model VARCHAR, input DOUBLE, "
+                    "output DOUBLE, cache_read DOUBLE, cache_write DOUBLE)")
         if rows:
-            cur.executemany("INSERT INTO _prices VALUES (?, ?, ?)", rows)
+            cur.executemany("INSERT INTO _prices VALUES (?, ?, ?, ?, ?)", rows)
         return f"LEFT JOIN _prices p ON p.model = c.{model_column}"

@@ -1,0 +1,140 @@
+"""Exports of observability tools (SPEC section 5), read as they come: each format's reader
+normalises its spans and evaluations (decisions.py), and the ingest then checks the decisions
+against the contract like any other file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from ...errors import BadInput
+from ...sql import literal
+from . import langfuse, otlp, phoenix
+from .decisions import decisions_sql, evaluation_names
+from .options import ImportOptions
+
+READERS = {"otlp": otlp, "langfuse": langfuse, "phoenix": phoenix}
+NAMES = {"otlp": "OpenTelemetry (OTLP/JSON)", "langfuse": "Langfuse", "phoenix": "Phoenix",
+         "contract": "the contract's columns"}
+FORMATS = ("auto", "contract", *READERS)
+
+
+def detect(path: Path, file_type: str) -> str:
+    """The format of a file whose type (csv, parquet, jsonl) its extension gave: one of
+    READERS when its content is such an export, else `contract`."""
+    if file_type == "parquet":
+        try:
+            names = [r[0] for r in duckdb.sql(
+                f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))})").fetchall()]
+        except duckdb.Error:  # not Parquet after all: the contract's reader says why
+            return "contract"
+        return "phoenix" if phoenix.looks_like(names) else "contract"
+    if file_type == "csv":
+        with _open_text(path) as fh:
+            header = [h.strip().strip('"') for h in fh.readline().split(",")]
+        return "langfuse" if langfuse.looks_like(header) else "contract"
+    first = _first_object(path)
+    if first is None:
+        return "contract"
+    if otlp.looks_like(first):
+        return "otlp"
+    return "langfuse" if langfuse.looks_like(list(first)) else "contract"
+
+
+def _open_text(path: Path):
+    """A text file, or a gzipped one (by its extension), for reading its start."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open(encoding="utf-8", errors="replace")
+
+
+def _first_object(path: Path) -> dict | None:
+    """The first JSON object of a JSON Lines file, of a JSON array, or of an API page's
+    `data`; None when the start of the file is none of these."""
+    with _open_text(path) as fh:
+        head = fh.read(1 << 20)
+    text = head.lstrip()
+    line = text.split("\n", 1)[0]
+    for candidate in (line, text):
+        try:
+            value = json.loads(candidate)
+        except ValueError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("data"), list):
+            value = value["data"]
+        if isinstance(value, list):
+            value = value[0] if value else None
+        return value if isinstance(value, dict) else None
+    if text.startswith("["):  # an array longer than the part read: its first element
+        try:
+            value, _ = json.JSONDecoder().raw_decode(text[1:].lstrip())
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+    return None
+
+
+def stage(cur, path: Path, fmt: str, file_type: str, options: ImportOptions) -> str:
+    """Read an export into `_spans` and `_evals`; return the SELECT of its decisions in the
+    contract's columns."""
+    try:
+        READERS[fmt].stage(cur, path, file_type, options)
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise BadInput(f"{path.name} could not be read as an export of {NAMES[fmt]} "
+                       f"({first.rstrip('.')}).") from None
+    return decisions_sql(cur, options)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What an export holds, said before it is loaded."""
+
+    fmt: str
+    spans: int
+    calls: int
+    systems: list[str]
+    traces: int
+    evaluated: int  # model calls with at least one evaluation on them
+    evaluations: list[tuple[str, int]]  # (name, how many), most used first
+    unreadable: int  # lines or records that are not spans
+
+    def sentence(self) -> str:
+        noun = "span" if self.fmt == "otlp" or self.fmt == "phoenix" else "observation"
+        parts = [f"{self.spans:,} {noun}{'s' * (self.spans != 1)}",
+                 f"{self.calls:,} model call{'s' * (self.calls != 1)}"
+                 + (f" in {len(self.systems)} service{'s' * (len(self.systems) != 1)}"
+                    if self.systems else ""),
+                 f"{self.evaluated:,} with an evaluation"]
+        text = ", ".join(parts)
+        return text + (f"; {self.unreadable:,} unreadable" if self.unreadable else "")
+
+
+def summarize(path: Path, fmt: str, file_type: str, options: ImportOptions,
+              memory_limit: str = "1GB") -> Summary:
+    """Read an export as the load would, in a database of its own, and count what it holds."""
+    with tempfile.TemporaryDirectory() as spill, duckdb.connect(config={
+            "memory_limit": memory_limit, "temp_directory": spill}) as cur:
+        cur.execute("SET TimeZone = 'UTC'")
+        stage(cur, path, fmt, file_type, options)
+        spans, calls, traces, unreadable = cur.execute(
+            "SELECT count(*) FILTER (WHERE broken IS NULL), count(*) FILTER (WHERE is_call), "
+            "count(DISTINCT trace_id) FILTER (WHERE is_call), count(broken) FROM _spans"
+        ).fetchone()
+        systems = [r[0] for r in cur.execute(
+            "SELECT DISTINCT system FROM _spans WHERE is_call AND system IS NOT NULL "
+            "ORDER BY 1").fetchall()]
+        evaluated = cur.execute(
+            "SELECT count(*) FROM _spans s WHERE is_call AND EXISTS (SELECT 1 FROM _evals e "
+            "WHERE e.span_id = s.span_id)").fetchone()[0]
+        return Summary(fmt, spans, calls, systems, traces, evaluated, evaluation_names(cur),
+                       unreadable)
+
+
+__all__ = ["FORMATS", "NAMES", "READERS", "ImportOptions", "Summary", "detect", "stage",
+           "summarize"]

@@ -1,0 +1,120 @@
+"""Langfuse observation exports: the public API's camelCase JSON (an array, JSON Lines, or an
+API page's `data`) and the blob-storage export's snake_case JSON Lines or CSV, with a scores
+file in the same shapes. Generations (and embeddings) are the model calls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...sql import literal
+from .decisions import EVALS_COLUMNS, SPANS_COLUMNS, file_type_of
+from .options import ImportOptions
+
+REQUIRED = ({"id"}, {"traceId", "trace_id"}, {"startTime", "start_time"})
+CALLS = ("GENERATION", "EMBEDDING")
+
+
+def looks_like(names: list[str]) -> bool:
+    """Whether a record's field names (or a CSV header) are a Langfuse observation's or
+    score's: an id, a trace id, and a start time or a score name and value."""
+    have = set(names)
+    return "id" in have and bool(have & {"traceId", "trace_id"}) and (
+        bool(have & {"startTime", "start_time"}) or {"name", "value"} <= have)
+
+
+def _records(cur, path: Path, file_type: str, table: str) -> None:
+    """Temp table `table` (seq, j): one JSON object per record, in file order; a JSON Lines
+    line that is not an object is kept as its text with j NULL."""
+    src = literal(str(path))
+    if file_type == "csv":
+        body = (f"SELECT to_json(t)::VARCHAR AS line FROM read_csv({src}, all_varchar=true, "
+                "header=true) t")
+    else:
+        body = (f"SELECT json::VARCHAR AS line FROM read_json_objects({src}, format='auto', "
+                "maximum_object_size=1073741824)")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line FROM ({body})")
+    # an API page ({"data": [...], "meta": ...}) holds the records in its data
+    cur.execute(f"""CREATE OR REPLACE TEMP TABLE {table} AS
+SELECT row_number() OVER (ORDER BY rowid, i) AS seq, line,
+       CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT' THEN line::JSON END AS j
+FROM (SELECT rowid, generate_subscripts(items, 1) AS i, unnest(items) AS line FROM (
+  SELECT rowid, CASE WHEN json_valid(line) AND json_type(line, '$.data') = 'ARRAY'
+         THEN CAST(json_extract(line, '$.data[*]') AS VARCHAR[]) ELSE [line] END AS items
+  FROM {table}))""")
+
+
+def _field(*names: str) -> str:
+    """SQL for the first of `names` present in record `j`, as text."""
+    return "coalesce(" + ", ".join(f"j->>{literal('$.' + n)}" for n in names) + ")"
+
+
+def _object(*names: str) -> str:
+    """SQL for the first of `names` in `j` that is an object, or a JSON object as text (CSV)."""
+    parts = [f"CASE json_type(j, {literal('$.' + n)}) WHEN 'OBJECT' THEN j->{literal('$.' + n)} "
+             f"WHEN 'VARCHAR' THEN TRY_CAST(j->>{literal('$.' + n)} AS JSON) END" for n in names]
+    return "coalesce(" + ", ".join(parts) + ")"
+
+
+def _number(obj: str, *keys: str) -> str:
+    """SQL for the first of `keys` in the JSON object `obj` that is a number."""
+    return "coalesce(" + ", ".join(
+        f"TRY_CAST({obj}->>{literal('$.' + k)} AS DOUBLE)" for k in keys) + ")"
+
+
+def _time(text: str) -> str:
+    return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
+
+
+def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
+    """Fill `_spans` and `_evals` (see decisions.py) from the observations and the scores."""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _spans ({SPANS_COLUMNS})")
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _evals ({EVALS_COLUMNS})")
+    _records(cur, path, file_type, "_langfuse")
+    usage = _object("usageDetails", "usage_details", "usage")
+    cost = _object("costDetails", "cost_details")
+    cache_read = _number("u", "input_cached_tokens", "cache_read_input_tokens",
+                         "input_cache_read", "cached_tokens")
+    cache_write = _number("u", "cache_creation_input_tokens", "input_cache_creation")
+    level = f"upper({_field('level')})"
+    cur.execute(f"""INSERT INTO _spans
+SELECT seq, {_field('traceId', 'trace_id')}, {_field('id')},
+  NULLIF({_field('parentObservationId', 'parent_observation_id')}, ''),
+  upper({_field('type')}) IN ('GENERATION', 'EMBEDDING')
+    OR {_field('type')} IS NULL AND {_field('model', 'providedModelName',
+                                              'provided_model_name')} IS NOT NULL,
+  {_field('traceName', 'trace_name')},
+  {_field('providedModelName', 'provided_model_name', 'model')},
+  {_time(_field('startTime', 'start_time'))}, {_time(_field('endTime', 'end_time'))},
+  CAST({_number('u', 'input', 'promptTokens', 'prompt_tokens', 'input_tokens')}
+       + coalesce(cache_read, 0) + coalesce(cache_write, 0) AS BIGINT),
+  CAST(cache_read AS BIGINT), CAST(cache_write AS BIGINT),
+  CAST({_number('u', 'output', 'completionTokens', 'completion_tokens', 'output_tokens')}
+       AS BIGINT),
+  coalesce({_number('c', 'total')}, TRY_CAST({_field('totalCost', 'total_cost',
+                                                     'calculatedTotalCost')} AS DOUBLE)),
+  CASE WHEN {level} = 'ERROR' AND lower({_field('statusMessage', 'status_message')})
+            SIMILAR TO '.*(timeout|timed out).*' THEN 'timeout'
+       WHEN {level} = 'ERROR' THEN 'error' ELSE 'ok' END,
+  line, CASE WHEN j IS NULL THEN 'record ' || seq || ' is not a JSON object' END
+FROM (SELECT *, {cache_read} AS cache_read, {cache_write} AS cache_write FROM (
+  SELECT *, {usage} AS u, {cost} AS c FROM _langfuse))""")
+    cur.execute("DROP TABLE _langfuse")
+    if options.scores:
+        _scores(cur, options.scores)
+
+
+def _scores(cur, path: Path) -> None:
+    """Scores from their own export, in either spelling: ANNOTATION scores are a person's
+    review, CORRECTION scores (as source or data type) a person's correction."""
+    _records(cur, path, file_type_of(path), "_scores")
+    source = f"upper({_field('source')})"
+    kind = (f"CASE WHEN {source} = 'CORRECTION' OR upper({_field('dataType', 'data_type')}) = "
+            f"'CORRECTION' THEN 'correction' WHEN {source} = 'ANNOTATION' THEN 'human' "
+            "ELSE 'machine' END")
+    cur.execute(f"""INSERT INTO _evals
+SELECT {_field('traceId', 'trace_id')}, NULLIF({_field('observationId', 'observation_id')}, ''),
+       {_field('name')}, {_field('stringValue', 'string_value')},
+       TRY_CAST({_field('value')} AS DOUBLE),
+       {_time(_field('timestamp', 'createdAt', 'created_at'))}, {kind}
+FROM _scores WHERE j IS NOT NULL""")
+    cur.execute("DROP TABLE _scores")

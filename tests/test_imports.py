@@ -1,0 +1,182 @@
+"""Imports of OpenTelemetry, Langfuse and Phoenix exports (SPEC section 5), on files their own
+libraries wrote (tests/exports.py), into a real store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import table_snapshot
+from exports import write_all
+from scorecard.errors import BadInput
+from scorecard.store.formats import ImportOptions, detect
+from scorecard.store.ingest import ingest_file
+from scorecard.store.mapping import ColumnMap
+
+COLUMNS = ("event_id, system, model, status, latency_ms, cost_usd, input_tokens, output_tokens, "
+           "outcome, outcome_at, human_reviewed, human_overridden")
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory) -> dict[str, Path]:
+    return write_all(tmp_path_factory.mktemp("exports"))
+
+
+def rows(store) -> dict[str, dict]:
+    return {r["event_id"]: r for r in store.query_dicts(
+        f"SELECT {COLUMNS} FROM inference_events")}
+
+
+def by_order(store, system: str) -> list[dict]:
+    return store.query_dicts(f"SELECT {COLUMNS} FROM inference_events WHERE system = ? "
+                             "ORDER BY timestamp", [system])
+
+
+def test_each_export_is_recognised_from_its_content(exports):
+    assert detect(exports["otlp"], "jsonl") == "otlp"
+    assert detect(exports["langfuse_api"], "jsonl") == "langfuse"
+    assert detect(exports["langfuse_csv"], "csv") == "langfuse"
+    assert detect(exports["phoenix"], "parquet") == "phoenix"
+
+
+def test_otlp_model_calls_become_events_with_their_evaluations(store, exports, pricing):
+    result = ingest_file(store, exports["otlp"], pricing=pricing,
+                         import_options=ImportOptions(scores=exports["otlp_logs"]))
+    assert (result.rows_read, result.inserted, result.rejected) == (10, 10, 0)
+    bot = by_order(store, "support-bot")
+    assert [e["status"] for e in bot] == ["ok", "ok", "ok", "error", "timeout", "ok"]
+    assert [e["latency_ms"] for e in bot] == [1200.0, 2500.0, 800.0, 300.0, 30000.0, 500.0]
+    assert bot[0]["model"] == "gpt-4o-2026-08-06" and bot[3]["model"] == "gpt-4o"
+    # labels decide; the later evaluation (the logs file's fail) wins over the span's score
+    assert [e["outcome"] for e in bot] == ["success", "failure", "failure", None, None, None]
+    assert bot[2]["outcome_at"] > bot[1]["outcome_at"]
+    # the deprecated token names are read; cached input is priced at the cache's rate
+    assert (bot[5]["input_tokens"], bot[5]["output_tokens"]) == (1000, 40)
+    assert bot[5]["cost_usd"] == pytest.approx((200 * 0.15 + 800 * 0.075 + 40 * 0.60) / 1e6)
+    agent = by_order(store, "research-agent")
+    assert len(agent) == 4 and {e["model"] for e in agent} == {"claude-sonnet-4-2026-08-06"}
+    assert [e["outcome"] for e in agent] == [None, "success", None, "failure"]
+    assert all(e["human_reviewed"] is None for e in bot + agent)  # OTLP does not say
+
+
+def test_a_score_against_a_cut_decides_when_no_label_does(store, exports):
+    ingest_file(store, exports["otlp"], import_options=ImportOptions(
+        outcome_from="correctness", pass_at=0.7))
+    bot = by_order(store, "support-bot")
+    assert [e["outcome"] for e in bot[:3]] == ["success", "failure", "success"]
+    assert not store.scalar("SELECT count(outcome) FROM inference_events WHERE system = "
+                            "'research-agent'")  # its evaluation has another name
+
+
+def test_one_event_per_trace_for_agents(store, exports):
+    result = ingest_file(store, exports["otlp"], import_options=ImportOptions(unit="trace"))
+    assert result.inserted == 8  # six one-call traces and two agent runs
+    runs = by_order(store, "research-agent")
+    assert [r["latency_ms"] for r in runs] == [9000.0, 9000.0]  # the root span's whole run
+    assert [(r["input_tokens"], r["output_tokens"]) for r in runs] == [(4500, 700)] * 2
+    assert [r["status"] for r in runs] == ["ok", "error"]  # the root span's status
+    assert [r["outcome"] for r in runs] == ["success", "failure"]
+    assert store.scalar("SELECT count(*) FROM inference_events WHERE event_id = input_ref") == 8
+
+
+def test_loading_an_export_again_stores_nothing_twice(store, exports):
+    ingest_file(store, exports["otlp"])
+    again = ingest_file(store, exports["otlp"])
+    assert (again.inserted, again.duplicates, again.conflicts) == (0, 10, 0)
+
+
+def test_langfuse_api_json_and_blob_csv_load_the_same_events(tmp_path, exports, pricing):
+    from scorecard.store.db import Store
+
+    loaded = []
+    for observations, scores in (("langfuse_api", "langfuse_api_scores"),
+                                 ("langfuse_csv", "langfuse_csv_scores")):
+        with Store(tmp_path / f"{observations}.duckdb") as store:
+            result = ingest_file(store, exports[observations], pricing=pricing,
+                                 import_options=ImportOptions(scores=exports[scores]))
+            assert (result.rows_read, result.inserted) == (3, 3)  # the SPAN is not a call
+            loaded.append(rows(store))
+    assert loaded[0] == loaded[1]
+    events = loaded[0]
+    assert events["obs-1"]["outcome"] == "success" and events["obs-2"]["outcome"] == "failure"
+    assert events["obs-1"]["human_reviewed"] and not events["obs-1"]["human_overridden"]
+    assert events["obs-2"]["human_reviewed"] and events["obs-2"]["human_overridden"]
+    assert events["obs-3"]["human_reviewed"] is False  # no one looked at it
+    assert events["obs-3"]["status"] == "timeout" and events["obs-1"]["cost_usd"] == 0.0006
+    # no cost in the export: priced, its 50 cached input tokens at the cache's rate
+    assert events["obs-2"]["input_tokens"] == 250
+    assert events["obs-2"]["cost_usd"] == pytest.approx(
+        (200 * 2.50 + 50 * 1.25 + 60 * 10.0) / 1e6)
+
+
+def test_phoenix_spans_need_a_system_name_and_then_load(store, exports):
+    options = ImportOptions(scores=exports["phoenix_annotations"])
+    before = table_snapshot(store)
+    with pytest.raises(BadInput, match="does not name the AI system"):
+        ingest_file(store, exports["phoenix"], import_options=options)
+    assert table_snapshot(store) == before
+    result = ingest_file(store, exports["phoenix"], import_options=options,
+                         cmap=ColumnMap(constants={"system": "rag-answers"}))
+    assert (result.rows_read, result.inserted) == (3, 3)  # the CHAIN span is not a call
+    events = rows(store)
+    assert [events[s]["outcome"] for s in ("s0", "s1", "s2")] == ["success", "failure", None]
+    assert [events[s]["human_reviewed"] for s in ("s0", "s1", "s2")] == [True, False, False]
+    assert events["s2"]["status"] == "error" and events["s0"]["cost_usd"] == 0.001
+
+
+def test_a_line_that_is_not_otlp_is_kept_with_its_reason(store, exports, tmp_path):
+    lines = exports["otlp"].read_text().splitlines()
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("\n".join([lines[0], '{"resourceSpans": [', '{"other": 1}']) + "\n")
+    result = ingest_file(store, broken, source_format="otlp")
+    assert (result.rows_read, result.inserted, result.rejected) == (8, 6, 2)
+    assert store.query("SELECT row_number, reason, raw FROM rejected_rows ORDER BY 1") == [
+        (7, "line 2 is not an OTLP/JSON traces object", '{"resourceSpans": ['),
+        (8, "line 3 is not an OTLP/JSON traces object", '{"other": 1}')]
+
+
+def test_a_span_that_breaks_a_rule_is_rejected_like_any_row(store, exports, tmp_path):
+    """A span from a wrong clock (far in the future) is rejected with the contract's reason and
+    kept as the span it was."""
+    request = json.loads(exports["otlp"].read_text().splitlines()[0])
+    span = request["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    span["startTimeUnixNano"] = str(int(span["startTimeUnixNano"]) + 400 * 86400 * 10**9)
+    span["endTimeUnixNano"] = str(int(span["endTimeUnixNano"]) + 400 * 86400 * 10**9)
+    path = tmp_path / "future.jsonl"
+    path.write_text(json.dumps(request) + "\n")
+    result = ingest_file(store, path)
+    assert (result.inserted, result.rejected) == (5, 1)
+    reason, raw = store.query("SELECT reason, raw FROM rejected_rows")[0]
+    assert reason.startswith("timestamp") and "24 hours after the time of loading" in reason
+    assert json.loads(raw)["spanId"] == span["spanId"]
+
+
+def test_a_format_that_does_not_fit_the_file_is_one_sentence(store, exports, tmp_path):
+    contract = tmp_path / "events.csv"
+    pd.DataFrame([{"event_id": "e1", "timestamp": "2026-11-01T00:00:00Z", "system": "s",
+                   "model": "m", "status": "ok"}]).to_csv(contract, index=False)
+    with pytest.raises(BadInput) as raised:
+        ingest_file(store, exports["phoenix"], source_format="otlp")
+    assert str(raised.value).count(".") >= 1 and "\n" not in str(raised.value)
+    assert ingest_file(store, contract).inserted == 1  # auto: the contract's columns
+
+
+def test_the_command_line_reads_an_export_with_its_evaluations(tmp_path, exports):
+    db = tmp_path / "cli.duckdb"
+    done = subprocess.run(
+        [sys.executable, "-m", "scorecard.cli", "ingest", str(exports["otlp"]), "--db", str(db),
+         "--scores", str(exports["otlp_logs"]), "--unit", "trace"],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["inserted"] == 8
+    missing = subprocess.run(
+        [sys.executable, "-m", "scorecard.cli", "ingest", str(exports["otlp"]), "--db", str(db),
+         "--scores", str(tmp_path / "nowhere.jsonl")], capture_output=True, text=True,
+        timeout=120)
+    assert missing.returncode != 0 and "Traceback" not in missing.stderr
+    assert "nowhere.jsonl does not exist" in missing.stderr
