@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import first_signin  # noqa: E402
+from otlp_export import write_otlp  # noqa: E402
 
 PY = sys.executable
 CTAS = ("import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
@@ -48,6 +49,7 @@ READ_TEXT = {  # DuckDB's own read of the same text file into a table
 }
 TEXT_CTAS = ("import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
              "c.execute('CREATE TABLE t AS SELECT * FROM ' + sys.argv[2]); c.close()")
+OTLP_SIZE = "1m"  # the same events as OpenTelemetry traces are measured at this size
 TYPING_SECONDS = 3  # how long a person takes to type a username and password
 BOUNDED_SIZE, BOUNDED_LIMIT = "5m", "512MB"  # text files several times larger than the limit
 
@@ -231,6 +233,31 @@ def text_ingests(source: Path, tmp: Path, runs: int) -> dict:
     return out
 
 
+def otlp_ingest(source: Path, tmp: Path, runs: int) -> tuple[float, Measure, Measure]:
+    """The events as OTLP/JSON traces (bench/otlp_export.py) against the same events, as the
+    OTLP load stored them, in a Parquet file in the contract's columns (in no time order)."""
+    from scorecard.store.schema import KINDS
+
+    traces = source.with_name(source.stem + "-otlp.jsonl")
+    if not traces.exists():
+        write_otlp(source, traces)
+    same = source.with_name(source.stem + "-from-otlp.parquet")
+    columns = ", ".join(c.name for c in KINDS["events"].columns)
+    from_traces, from_parquet = Measure(), Measure()
+    for i in range(runs):
+        print(f"[otlp] run {i + 1}/{runs}", flush=True)
+        db, other = tmp / f"otlp-{i}.duckdb", tmp / f"otlp-parquet-{i}.duckdb"
+        run_process(scorecard("ingest", str(traces), "--db", str(db)), from_traces)
+        if not same.exists():
+            with duckdb.connect(str(db), read_only=True) as con:
+                con.execute(f"COPY (SELECT {columns} FROM inference_events ORDER BY "
+                            f"hash(event_id)) TO '{same}' (FORMAT parquet)")
+        run_process(scorecard("ingest", str(same), "--db", str(other)), from_parquet)
+        db.unlink()
+        other.unlink()
+    return traces.stat().st_size / 1e6, from_traces, from_parquet
+
+
 def bench_size(label: str, rows: int, runs: int, browser: bool) -> dict:
     source = generated(label, rows)
     ingest_runs = 1 if rows > 10_000_000 else runs
@@ -272,6 +299,8 @@ def bench_size(label: str, rows: int, runs: int, browser: bool) -> dict:
                     db.unlink()
             result["invalid"] = (invalid, valid)
             result["text"] = text_ingests(source, Path(tmp), runs)
+        if label == OTLP_SIZE:
+            result["otlp"] = otlp_ingest(source, Path(tmp), runs)
         if label == BOUNDED_SIZE:
             print(f"[{label}] ingest under a memory limit", flush=True)
             result["bounded"] = bounded_ingest(source, Path(tmp))
@@ -318,6 +347,13 @@ def report(results: dict[str, dict], runs: int, took: float) -> str:
                          f"({mb:,.0f} MB) | {ours.median:.2f} s | {raw.median:.2f} s "
                          f"({reader} CTAS) | {ours.median / raw.median:.2f}x | | "
                          f"{ours.peak:,.0f} MB (DuckDB {raw.peak:,.0f} MB) |")
+        if "otlp" in r:
+            mb, traces, same = r["otlp"]
+            lines.append(f"| {n} | ingest OpenTelemetry traces, OTLP/JSON ({mb:,.0f} MB, one "
+                         f"model-call span per event, evaluations as span events) | "
+                         f"{traces.median:.2f} s | {same.median:.2f} s (the same events as "
+                         f"Parquet, ours) | {traces.median / same.median:.2f}x | ≤ 3x | "
+                         f"{traces.peak:,.0f} MB |")
         m, b = r["metrics"], r["bare"]
         lines.append(f"| {n} | `scorecard metrics` (all metrics, every system) | "
                      f"{m.median:.2f} s | {b.median:.2f} s (one grouped aggregate) | "
@@ -369,6 +405,10 @@ def verdicts(results: dict[str, dict]) -> list[str]:
             r = results[label]
             out.append(line(f"{label.upper()} ingest / DuckDB load",
                             r["ingest"].median / r["ctas"].median, 1.3, "x"))
+            if "otlp" in r:
+                _, traces, same = r["otlp"]
+                out.append(line(f"{label.upper()} OTLP/JSON traces / the same events as "
+                                "Parquet", traces.median / same.median, 3, "x"))
     if "100m" in results:
         r = results["100m"]
         out.append(line("100M ingest peak memory", r["ingest"].peak / 1024, 8, " GB"))

@@ -110,7 +110,7 @@ def support_bot(tracer) -> None:
                 deprecated=True)
 
 
-def research_agent(tracer) -> None:
+def trip_planner(tracer) -> None:
     """Two agent runs: a root `invoke_agent` span, a tool span and two model calls each."""
     client = FakeChatClient(tracer, provider="anthropic")
     for run, at in enumerate((START + timedelta(hours=1), START + timedelta(hours=2))):
@@ -137,7 +137,7 @@ def write_otlp(out: Path) -> Path:
     per line (the second with enum names, as some exporters write them)."""
     lines = []
     for service, record, integers in (("support-bot", support_bot, True),
-                                      ("research-agent", research_agent, False)):
+                                      ("trip-planner", trip_planner, False)):
         request = encode_spans(_recorded(service, record))
         lines.append(json.dumps(_hex_ids(MessageToDict(request,
                                                        use_integers_for_enums=integers))))

@@ -174,7 +174,7 @@ def test_scorecard_page_shows_every_seed_row(app_env):
             "Trust"} <= set(table["Area"])
     assert table.loc[table.Metric == "Success rate", "Value"].iloc[0] == "81.9%"
     # 81.9% now against 91.1% in the baseline weeks (the success-rate change metric agrees)
-    assert table.loc[table.Metric == "Success rate", "vs baseline"].iloc[0] == "-9.2 pts"
+    assert table.loc[table.Metric == "Success rate", "vs baseline"].iloc[0] == "-9.0 pts"
     # the estimate sits beside the realised rate and says it is one
     metrics = list(table.Metric)
     assert metrics.index("Estimated success rate") == metrics.index("Success rate") + 1
@@ -182,10 +182,10 @@ def test_scorecard_page_shows_every_seed_row(app_env):
     assert estimate["Value"] == "83.8%"
     # all systems together, confidence has drifted (credit-precheck): the estimate says so
     assert estimate["In words"] == ("⚠ unreliable: Input drift (confidence PSI) is red; "
-                                    "estimate: 4,689 of 17,026 decisions have no outcome yet")
+                                    "estimate: 4,689 of 17,341 decisions have no outcome yet")
     assert table.loc[table.Metric == "Change against baseline", "vs baseline"].iloc[0] == ""
     # counts compare per day: 17,026 in 7 days against 43,509 in the 28 baseline days
-    assert table.loc[table.Metric == "Decisions in window", "vs baseline"].iloc[0] == "+57%"
+    assert table.loc[table.Metric == "Decisions in window", "vs baseline"].iloc[0] == "+58%"
     assert all(any(word in s for word in ("On target", "Watch", "Act", "No data", "Too few"))
                for s in table["Status"])
 
@@ -205,7 +205,8 @@ def test_the_first_screen_says_which_system_needs_attention_and_why(app_env):
     assert links == [
         "credit-precheck: input drift (confidence PSI) 1.25 against a 0.25 limit",
         "doc-summariser: low-confidence decisions unreviewed 78.5% against a 30.0% limit",
-        "support-assistant: change against baseline -12.6 pts against a -5.0 pts limit"]
+        "support-assistant: change against baseline -12.6 pts against a -5.0 pts limit",
+        "research-agent: weeks meeting target 0.0% against a 62.5% limit"]
     # the grid: each cell the worst status of its area, as icon and word
     assert at.button(key="cell_support-assistant_4").label == "🔴 Act"  # Latency
     assert at.button(key="cell_credit-precheck_4").label == "🟢 OK"
@@ -244,7 +245,7 @@ def test_trends_page_draws_a_chart(app_env):
     assert at.selectbox(key="trend_metric").value == "success_rate"
     burn_down = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert {t["name"] for t in burn_down["data"]} == {
-        "support-assistant", "credit-precheck", "doc-summariser"}
+        "support-assistant", "credit-precheck", "doc-summariser", "research-agent"}
     # the estimate is drawn beside the realised rate, dashed, and named
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     traces = {t.get("name"): t for t in figure["data"]}
@@ -404,7 +405,7 @@ def test_analyst_uploads_an_opentelemetry_export_and_picks_what_counts(app_env,
     assert counts["Rows read"] == "8" and counts["Inserted"] == "8"
     with open_store(db) as store:
         assert store.query(
-            "SELECT outcome, count(*) FROM inference_events WHERE system = 'research-agent' "
+            "SELECT outcome, count(*) FROM inference_events WHERE system = 'trip-planner' "
             "GROUP BY ALL ORDER BY 1") == [("failure", 1), ("success", 1)]
         assert not store.scalar("SELECT count(outcome) FROM inference_events "
                                 "WHERE system = 'support-bot'")  # its evaluation is another
@@ -578,7 +579,7 @@ def test_audit_page_lists_filters_and_downloads_in_words(app_env):
         ["doc-summariser", "95th percentile latency", "all-systems threshold",
          "2.50 s / 5.00 s"]]
     uploads = at.tabs[0].dataframe[0].value
-    assert len(uploads) == 4 and set(uploads["Through"]) == {"demo data"}
+    assert len(uploads) == 5 and set(uploads["Through"]) == {"demo data"}
     assert set(uploads["Holds"]) == {"inference events", "incidents"}
     assert not [c for c in uploads.columns if "_" in c], "no internal column names"
     assert len(at.get("download_button")) == 4  # uploads, threshold changes, sign-offs, sessions

@@ -58,7 +58,7 @@ def test_otlp_model_calls_become_events_with_their_evaluations(store, exports, p
     # the deprecated token names are read; cached input is priced at the cache's rate
     assert (bot[5]["input_tokens"], bot[5]["output_tokens"]) == (1000, 40)
     assert bot[5]["cost_usd"] == pytest.approx((200 * 0.15 + 800 * 0.075 + 40 * 0.60) / 1e6)
-    agent = by_order(store, "research-agent")
+    agent = by_order(store, "trip-planner")
     assert len(agent) == 4 and {e["model"] for e in agent} == {"claude-sonnet-4-2026-08-06"}
     assert [e["outcome"] for e in agent] == [None, "success", None, "failure"]
     assert all(e["human_reviewed"] is None for e in bot + agent)  # OTLP does not say
@@ -70,13 +70,13 @@ def test_a_score_against_a_cut_decides_when_no_label_does(store, exports):
     bot = by_order(store, "support-bot")
     assert [e["outcome"] for e in bot[:3]] == ["success", "failure", "success"]
     assert not store.scalar("SELECT count(outcome) FROM inference_events WHERE system = "
-                            "'research-agent'")  # its evaluation has another name
+                            "'trip-planner'")  # its evaluation has another name
 
 
 def test_one_event_per_trace_for_agents(store, exports):
     result = ingest_file(store, exports["otlp"], import_options=ImportOptions(unit="trace"))
     assert result.inserted == 8  # six one-call traces and two agent runs
-    runs = by_order(store, "research-agent")
+    runs = by_order(store, "trip-planner")
     assert [r["latency_ms"] for r in runs] == [9000.0, 9000.0]  # the root span's whole run
     assert [(r["input_tokens"], r["output_tokens"]) for r in runs] == [(4500, 700)] * 2
     assert [r["status"] for r in runs] == ["ok", "error"]  # the root span's status

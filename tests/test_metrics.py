@@ -396,7 +396,8 @@ def test_cli_metrics_json_has_every_metric_for_every_scope(demo):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["as_of"] == "2026-11-22"
-    assert set(report["systems"]) == {"support-assistant", "credit-precheck", "doc-summariser"}
+    assert set(report["systems"]) == {"support-assistant", "credit-precheck", "doc-summariser",
+                                      "research-agent"}
     for scope in [report["overall"], *report["systems"].values()]:
         for metric_id in registry().ids:
             assert {"value", "status"} <= set(scope[metric_id]), metric_id

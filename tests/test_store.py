@@ -158,4 +158,5 @@ def test_cli_sample_writes_the_demo_extracts(tmp_path):
     assert done.returncode == 0, done.stderr
     names = sorted(Path(p).name for p in done.stdout.split())
     assert names == ["credit-precheck.map.yaml", "credit-precheck.parquet",
-                     "doc-summariser.jsonl.gz", "incidents.csv", "support-assistant.csv.gz"]
+                     "doc-summariser.jsonl.gz", "incidents.csv", "research-agent.otlp.jsonl.gz",
+                     "support-assistant.csv.gz"]

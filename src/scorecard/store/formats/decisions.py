@@ -14,6 +14,8 @@ Each format's reader fills two temp tables in one shape, whatever tool wrote the
 
 `decisions_sql` turns them into the contract's columns: one event per model call, or one per
 trace (its first span's start, its whole duration, the tokens and cost of its model calls).
+`input_ref` is the trace id and `output_ref` the call's span (the root span of a trace): where
+the tool that logged them keeps the input and output.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def decisions_sql(cur, options: ImportOptions) -> str:
     trace = options.unit == "trace"
     if trace:
         events = """
-SELECT min(seq) AS seq, trace_id AS event_id, trace_id, NULL AS span_id,
+SELECT min(seq) AS seq, trace_id AS event_id, trace_id,
+       arg_min(span_id, started) FILTER (WHERE parent_id IS NULL) AS span_id,
        arg_min(system, started) AS system, arg_min(model, started) FILTER (WHERE is_call)
          AS model, min(started) AS started, max(ended) AS ended,
        sum(input_tokens) FILTER (WHERE is_call) AS input_tokens,
