@@ -186,10 +186,10 @@ def _export_format(path: Path, file_type: str, asked: str, kind: str, name: str)
 
 
 def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOptions,
-                  cmap: ColumnMap, name: str) -> list[tuple[str, str]]:
+                  cmap: ColumnMap, name: str, workdir: Path) -> list[tuple[str, str]]:
     """An observability tool's export as temp view `_stage` of decisions in the contract's
     columns (formats.decisions), read by the same checks as any file."""
-    decisions = formats.stage(cur, path, fmt, file_type, options)
+    decisions = formats.stage(cur, path, fmt, file_type, options, workdir)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _export AS {decisions}")
     if "system" not in cmap.constants and "system" not in cmap.columns and not cur.execute(
             "SELECT count(system) FROM _export").fetchone()[0] and cur.execute(
@@ -197,7 +197,11 @@ def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOpti
         raise BadInput(f"{name} does not name the AI system its calls belong to; give it a "
                        "name (constants: {system: NAME} in a map file, or the System box on "
                        "the Upload page).")
-    cur.execute("CREATE OR REPLACE TEMP VIEW _stage AS SELECT * FROM _export")
+    # a raw value the reader left out is made only for the rows read as rejects
+    pending = formats.raw_until_rejected(fmt)
+    cur.execute("CREATE OR REPLACE TEMP VIEW _stage AS SELECT * " + (
+        f"REPLACE (coalesce({JSON_LINE}, {pending}) AS {JSON_LINE}) " if pending else "")
+        + "FROM _export")
     return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
 
 
@@ -483,7 +487,8 @@ def ingest_file(
             try:
                 if export:
                     columns = dict(_stage_export(cur, source, fmt, export,
-                                                 import_options or ImportOptions(), cmap, name))
+                                                 import_options or ImportOptions(), cmap, name,
+                                                 Path(tmp)))
                 else:
                     columns = dict(_stage(cur, source, fmt))
             except duckdb.OutOfMemoryException:
@@ -502,6 +507,8 @@ def ingest_file(
                 )
             result = _load(cur, kind_spec, columns, cmap, pricing, limits, ingest_id, name,
                            export or fmt, step)
+            if export:
+                formats.fill_raw(cur, export, source, ingest_id)
             step(0.9, "Recording the upload")
             _log(cur, ingest_id, actor, via, kind, name, *fingerprint.result(), result, "ok",
                  None)

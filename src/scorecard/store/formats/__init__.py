@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,10 @@ def detect(path: Path, file_type: str) -> str:
         with _open_text(path) as fh:
             header = [h.strip().strip('"') for h in fh.readline().split(",")]
         return "langfuse" if langfuse.looks_like(header) else "contract"
+    with _open_text(path) as fh:
+        head = fh.read(4096).lstrip()
+    if re.match(r'\{\s*"resourceSpans"\s*:', head):  # a line may be megabytes: its first key
+        return "otlp"
     first = _first_object(path)
     if first is None:
         return "contract"
@@ -79,16 +84,30 @@ def _first_object(path: Path) -> dict | None:
     return None
 
 
-def stage(cur, path: Path, fmt: str, file_type: str, options: ImportOptions) -> str:
-    """Read an export into `_spans` and `_evals`; return the SELECT of its decisions in the
-    contract's columns."""
+def stage(cur, path: Path, fmt: str, file_type: str, options: ImportOptions,
+          workdir: Path) -> str:
+    """Read an export into `_spans` and `_evals` (with `workdir` for any part files); return
+    the SELECT of its decisions in the contract's columns."""
     try:
-        READERS[fmt].stage(cur, path, file_type, options)
+        READERS[fmt].stage(cur, path, file_type, options, workdir)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInput(f"{path.name} could not be read as an export of {NAMES[fmt]} "
                        f"({first.rstrip('.')}).") from None
     return decisions_sql(cur, options)
+
+
+def raw_until_rejected(fmt: str) -> str | None:
+    """SQL over the staged decisions for the raw value of a record the reader left without
+    one (OTLP: where to find the span), or None when every record has its raw value."""
+    return otlp.locator("input_ref", "output_ref") if fmt == "otlp" else None
+
+
+def fill_raw(cur, fmt: str, path: Path, ingest_id: str) -> None:
+    """Give this ingest's rejected records their raw JSON where the reader kept only where to
+    find it (OTLP: a span is read back from the file only when it is rejected)."""
+    if fmt == "otlp":
+        otlp.fill_raw(cur, path, ingest_id)
 
 
 @dataclass(frozen=True)
@@ -121,7 +140,7 @@ def summarize(path: Path, fmt: str, file_type: str, options: ImportOptions,
     with tempfile.TemporaryDirectory() as spill, duckdb.connect(config={
             "memory_limit": memory_limit, "temp_directory": spill}) as cur:
         cur.execute("SET TimeZone = 'UTC'")
-        stage(cur, path, fmt, file_type, options)
+        stage(cur, path, fmt, file_type, options, Path(spill))
         spans, calls, traces, unreadable = cur.execute(
             "SELECT count(*) FILTER (WHERE broken IS NULL), count(*) FILTER (WHERE is_call), "
             "count(DISTINCT trace_id) FILTER (WHERE is_call), count(broken) FROM _spans"
@@ -136,5 +155,5 @@ def summarize(path: Path, fmt: str, file_type: str, options: ImportOptions,
                        unreadable)
 
 
-__all__ = ["FORMATS", "NAMES", "READERS", "ImportOptions", "Summary", "detect", "stage",
-           "summarize"]
+__all__ = ["FORMATS", "NAMES", "READERS", "ImportOptions", "Summary", "detect", "fill_raw",
+           "raw_until_rejected", "stage", "summarize"]

@@ -6,14 +6,16 @@ Each format's reader fills two temp tables in one shape, whatever tool wrote the
   `span_id`, `parent_id`, `is_call` (a model call), `system`, `model`, `started`, `ended`,
   `input_tokens` (cache buckets included), `cache_read_tokens`, `cache_write_tokens`,
   `output_tokens` (reasoning included), `cost`, `status` (ok, error or timeout), `raw` (the
-  record as JSON text) and `broken` (why the record itself cannot be read, else NULL);
+  record as JSON text, or where to read it back from) and `broken` (why the record itself
+  cannot be read, else NULL);
 - `_evals`: one row per evaluation, score or annotation, with `trace_id`, `span_id` (NULL for
   a score on the whole trace), `name`, `label`, `score`, `evaluated_at`, and `kind` ('human' for a
   person's annotation, 'correction' for a person's correction, 'machine' for any other, NULL
   when the format does not say who evaluated).
 
 `decisions_sql` turns them into the contract's columns: one event per model call, or one per
-trace (its first span's start, its whole duration, the tokens and cost of its model calls).
+trace (its first span's start, its whole duration, the tokens and cost of its model calls;
+kept, if rejected, as its root span).
 `input_ref` is the trace id and `output_ref` the call's span (the root span of a trace): where
 the tool that logged them keeps the input and output.
 """
@@ -25,7 +27,7 @@ from pathlib import Path
 from ...sql import literal, literal_list
 from .options import ImportOptions
 
-SPANS_COLUMNS = ("seq BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_id VARCHAR, "
+SPANS_COLUMNS = ("seq HUGEINT, trace_id VARCHAR, span_id VARCHAR, parent_id VARCHAR, "
                  "is_call BOOLEAN, system VARCHAR, model VARCHAR, started TIMESTAMP, "
                  "ended TIMESTAMP, input_tokens BIGINT, cache_read_tokens BIGINT, "
                  "cache_write_tokens BIGINT, output_tokens BIGINT, cost DOUBLE, "
@@ -61,9 +63,9 @@ def _outcome(options: ImportOptions) -> str:
 
 
 def decisions_sql(cur, options: ImportOptions) -> str:
-    """SELECT of the staged rows (`__row`, the contract's columns, the cache buckets, and
-    `__json_error` / `__line` for the rejects): decisions, then the records that could not be
-    read, in file order. The outcome comes from the configured evaluation, or, when none is
+    """SELECT of the staged rows (`__row`: the record's place in the file, the contract's
+    columns, the cache buckets, and `__json_error` / `__line` for the rejects): decisions, and
+    the records that could not be read. The outcome comes from the configured evaluation, or, when none is
     configured, from each system's evaluation if its decisions have just one."""
     trace = options.unit == "trace"
     if trace:
@@ -80,7 +82,7 @@ SELECT min(seq) AS seq, trace_id AS event_id, trace_id,
        CASE WHEN bool_or(status = 'timeout') FILTER (WHERE parent_id IS NULL) THEN 'timeout'
             WHEN bool_or(status = 'error') FILTER (WHERE parent_id IS NULL) THEN 'error'
             ELSE 'ok' END AS status,
-       to_json(list(raw ORDER BY seq) FILTER (WHERE parent_id IS NULL OR is_call))::VARCHAR
+       coalesce(arg_min(raw, started) FILTER (WHERE parent_id IS NULL), arg_min(raw, seq))
          AS raw
 FROM _spans WHERE broken IS NULL AND trace_id IS NOT NULL GROUP BY trace_id
 HAVING bool_or(is_call)"""
@@ -112,7 +114,7 @@ o AS (SELECT decision, {_outcome(options)} AS outcome, evaluated_at FROM ev e
                                  ORDER BY evaluated_at DESC NULLS LAST, score DESC) = 1),
 p AS (SELECT decision, bool_or(kind IN ('human', 'correction')) AS reviewed,
              bool_or(kind = 'correction') AS overridden FROM ev GROUP BY decision)
-SELECT row_number() OVER (ORDER BY seq) AS __row, * EXCLUDE (seq) FROM (
+SELECT CAST(seq AS BIGINT) AS __row, * EXCLUDE (seq) FROM (
   SELECT d.seq, NULL::VARCHAR AS __json_error, d.raw AS __line, d.event_id, d.system, d.model,
          d.status, d.started AS timestamp,
          date_diff('microsecond', d.started, d.ended) / 1000.0 AS latency_ms,

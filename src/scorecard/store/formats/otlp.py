@@ -13,7 +13,8 @@ from ...sql import literal, literal_list
 from .decisions import EVALS_COLUMNS, SPANS_COLUMNS
 from .options import ImportOptions
 
-MAX_LINE_BYTES = 1 << 30  # the collector writes one export request, of many spans, per line
+MAX_LINE_BYTES = 32 << 20  # one export request of many spans per line (8,192 spans: ~8 MB)
+LOCATOR = "otlp-span:"  # a rejected span's raw value until it is read back from its line
 EVALUATION = "gen_ai.evaluation.result"
 # GenAI operations that are not a model call: an agent's run and its tool calls are spans of
 # the trace, counted in the trace unit, not events of their own
@@ -25,22 +26,19 @@ _ATTRIBUTES = [{"key": "VARCHAR", "value": _VALUE}]
 _EVENT = {"timeUnixNano": "VARCHAR", "name": "VARCHAR", "attributes": _ATTRIBUTES}
 _SPAN = {"traceId": "VARCHAR", "spanId": "VARCHAR", "parentSpanId": "VARCHAR",
          "startTimeUnixNano": "VARCHAR", "endTimeUnixNano": "VARCHAR",
-         "attributes": _ATTRIBUTES, "events": [_EVENT],
-         "status": {"code": "VARCHAR"}}
-TRACES = {"resourceSpans": [{"resource": {"attributes": _ATTRIBUTES},
-                             "scopeSpans": [{"spans": [_SPAN]}]}]}
+         "attributes": _ATTRIBUTES, "events": [_EVENT], "status": {"code": "VARCHAR"}}
 _RECORD = {"timeUnixNano": "VARCHAR", "observedTimeUnixNano": "VARCHAR",
            "eventName": "VARCHAR", "traceId": "VARCHAR", "spanId": "VARCHAR",
            "attributes": _ATTRIBUTES}
-LOGS = {"resourceLogs": [{"scopeLogs": [{"logRecords": [_RECORD]}]}]}
 
 
-def _attr(attributes: str, *keys: str) -> str:
-    """SQL for the first of `keys` present among an OTLP attribute list, as text."""
-    found = [f"list_transform(list_filter({attributes}, lambda a: a.key = {literal(k)}), "
-             "lambda a: coalesce(a.value.stringValue, a.value.intValue, a.value.doubleValue, "
-             "a.value.boolValue))[1]" for k in keys]
-    return found[0] if len(found) == 1 else f"coalesce({', '.join(found)})"
+def _attr(attributes: str, keys: str, *names: str) -> str:
+    """SQL for the first of `names` present among an OTLP attribute list, as text; `keys` is
+    the list of its keys, computed once per span (a lookup is then a position, not a lambda)."""
+    found = [f"{attributes}[list_position({keys}, {literal(n)})].value" for n in names]
+    text = [f"coalesce({v}.stringValue, {v}.intValue, {v}.doubleValue, {v}.boolValue)"
+            for v in found]
+    return text[0] if len(text) == 1 else f"coalesce({', '.join(text)})"
 
 
 def _nanos(text: str) -> str:
@@ -49,90 +47,136 @@ def _nanos(text: str) -> str:
     return f"make_timestamp({nanos} // 1000)"
 
 
-def _read_lines(cur, path: Path, table: str) -> None:
-    """Temp table `table` (line_no, line) of a JSON Lines file's non-blank lines, as text."""
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT line FROM read_csv("
-                f"{literal(str(path))}, columns={{'line': 'VARCHAR'}}, delim='\x1f', quote='', "
-                "escape='', header=false, auto_detect=false, strict_mode=false, "
-                f"max_line_size={MAX_LINE_BYTES})")
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT rowid - (SELECT min(rowid) "
-                f"FROM {table}) + 1 AS line_no, line FROM {table} WHERE trim(line) <> ''")
+def _lines(path: Path, numbered: bool = False) -> str:
+    """SQL for a JSON Lines file's lines as text, in file order; numbered (`line_no`) if asked,
+    which reads on one thread, so only the few lines that need a number are. A read buffer is
+    as large as the longest line allowed: DuckDB parses a buffer's lines together, and a
+    batch of whole export requests (megabytes each) would otherwise take gigabytes."""
+    read = (f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, delim='\x1f', "
+            "quote='', escape='', header=false, auto_detect=false, strict_mode=false, "
+            f"max_line_size={MAX_LINE_BYTES}, buffer_size={MAX_LINE_BYTES})")
+    return (f"SELECT row_number() OVER () AS line_no, line FROM {read}" if numbered
+            else f"SELECT line FROM {read}")
+
+
+def _holds(key: str) -> str:
+    """SQL: whether `line` is a JSON object with the member `key`."""
+    return f"coalesce(try(json_type(line, {literal('$.' + key)})) = 'ARRAY', false)"
 
 
 def _integer(text: str) -> str:
     return f"TRY_CAST(TRY_CAST({text} AS DOUBLE) AS BIGINT)"
 
 
-def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
-    """Fill `_spans` and `_evals` (see decisions.py) from the traces, and the logs file."""
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _spans ({SPANS_COLUMNS})")
+def _spans_of(path: Path, shape: dict, records: str = "resourceSpans.scopeSpans.spans") -> str:
+    """SQL streaming one row per span, in file order: its JSON as written (`span`), typed by
+    `shape` (`s`) with the keys of its attributes (`keys`), and its resource's `service.name`
+    (`service`). Each line is parsed down to its spans' JSON first and each span then on its
+    own: typing whole spans as part of the line costs more than twice as much."""
+    top, middle, leaf = records.split(".")
+    outer = {top: [{"resource": {"attributes": _ATTRIBUTES}, middle: [{leaf: ["JSON"]}]}]}
+    service = _attr("t.resource.attributes",
+                    "list_transform(t.resource.attributes, lambda a: a.key)", "service.name")
+    return f"""SELECT span, s, list_transform(s.attributes, lambda a: a.key) AS keys, service
+FROM (
+  SELECT span, json_transform(span, {literal(json.dumps(shape))}) AS s, service FROM (
+    SELECT unnest(m.{leaf}) AS span, service FROM (
+      SELECT unnest(t.{middle}) AS m, {service} AS service FROM (
+        SELECT unnest(doc.{top}) AS t FROM (
+          SELECT try(json_transform(line, {literal(json.dumps(outer))})) AS doc
+          FROM ({_lines(path)}))
+        WHERE doc IS NOT NULL))))"""
+
+
+def locator(trace: str, span: str) -> str:
+    """SQL for a span's raw value until it is rejected: where `fill_raw` finds it."""
+    return f"{literal(LOCATOR)} || {trace} || ':' || {span}"
+
+
+def _evaluations(events: str, trace: str, span: str) -> str:
+    """SQL for `_evals` rows from a list of evaluation events (or log records)."""
+    e, k = "v.attributes", "v_keys"
+    return f"""SELECT lower({trace}), lower({span}), {_attr(e, k, "gen_ai.evaluation.name")},
+       {_attr(e, k, "gen_ai.evaluation.score.label")},
+       TRY_CAST({_attr(e, k, "gen_ai.evaluation.score.value")} AS DOUBLE),
+       {_nanos("v.timeUnixNano")}, NULL
+FROM (SELECT *, list_transform(v.attributes, lambda a: a.key) AS v_keys FROM {events})"""
+
+
+def stage(cur, path: Path, file_type: str, options: ImportOptions, workdir: Path) -> None:
+    """Fill `_spans` and `_evals` (see decisions.py) from the traces, and the logs file. Each
+    line is parsed once; a span has no raw value until it is rejected (`locator`, then
+    `fill_raw`), and its evaluation events ride along until they are in `_evals`."""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _spans ({SPANS_COLUMNS}, evaluations "
+                f"{_sql_type([_EVENT])})")
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _evals ({EVALS_COLUMNS})")
-    traces = literal(json.dumps(TRACES))
-    _read_lines(cur, path, "_otlp_lines")
-    cur.execute(f"""CREATE OR REPLACE TEMP TABLE _otlp AS
-SELECT line_no, line, CASE WHEN json_valid(line) AND json_type(line) = 'OBJECT'
-  AND json_exists(line, '$.resourceSpans') THEN json_transform(line, {traces}) END AS doc
-FROM _otlp_lines""")
-    cur.execute("DROP TABLE _otlp_lines")
-    a = "s.attributes"
-    model = _attr(a, "gen_ai.response.model", "gen_ai.request.model")
-    error_type = _attr(a, "error.type")
+    a, k = "s.attributes", "keys"
+    error_type = _attr(a, k, "error.type")
     cur.execute(f"""INSERT INTO _spans
-SELECT row_number() OVER (ORDER BY line_no, r, k, i) AS seq, lower(s.traceId), lower(s.spanId),
-  NULLIF(lower(s.parentSpanId), ''),
-  coalesce({_attr(a, "gen_ai.operation.name")} NOT IN {literal_list(NOT_CALLS)}, false),
-  {_attr("res", "service.name")}, {model},
+SELECT NULL, lower(s.traceId), lower(s.spanId), NULLIF(lower(s.parentSpanId), ''),
+  coalesce({_attr(a, k, "gen_ai.operation.name")} NOT IN {literal_list(NOT_CALLS)}, false),
+  service,
+  {_attr(a, k, "gen_ai.response.model", "gen_ai.request.model")},
   {_nanos("s.startTimeUnixNano")}, {_nanos("s.endTimeUnixNano")},
-  {_integer(_attr(a, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"))},
-  {_integer(_attr(a, "gen_ai.usage.cache_read.input_tokens"))},
-  {_integer(_attr(a, "gen_ai.usage.cache_creation.input_tokens"))},
-  {_integer(_attr(a, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"))},
-  TRY_CAST({_attr(a, "gen_ai.usage.cost")} AS DOUBLE),
+  {_integer(_attr(a, k, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"))},
+  {_integer(_attr(a, k, "gen_ai.usage.cache_read.input_tokens"))},
+  {_integer(_attr(a, k, "gen_ai.usage.cache_creation.input_tokens"))},
+  {_integer(_attr(a, k, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"))},
+  TRY_CAST({_attr(a, k, "gen_ai.usage.cost")} AS DOUBLE),
   CASE WHEN lower({error_type}) LIKE '%timeout%' OR lower({error_type}) LIKE '%timed out%'
        THEN 'timeout'
        WHEN s.status.code IN ('2', 'STATUS_CODE_ERROR') THEN 'error' ELSE 'ok' END,
-  to_json(s)::VARCHAR, NULL
-FROM (SELECT line_no, r, k, generate_subscripts(ss.spans, 1) AS i, unnest(ss.spans) AS s, res
-      FROM (SELECT line_no, r, generate_subscripts(rs.scopeSpans, 1) AS k,
-                   unnest(rs.scopeSpans) AS ss, rs.resource.attributes AS res
-            FROM (SELECT line_no, generate_subscripts(doc.resourceSpans, 1) AS r,
-                         unnest(doc.resourceSpans) AS rs FROM _otlp WHERE doc IS NOT NULL)))""")
+  NULL, NULL,
+  CASE WHEN len(s.events) > 0
+       THEN list_filter(s.events, lambda v: v.name = {literal(EVALUATION)}) END
+FROM ({_spans_of(path, _SPAN)})""")
     # a line that is not an OTLP traces object is kept, as it was, with the reason
-    cur.execute("""INSERT INTO _spans (seq, raw, broken)
-SELECT (SELECT count(*) FROM _spans) + row_number() OVER (ORDER BY line_no), line,
-       'line ' || line_no || ' is not an OTLP/JSON traces object' FROM _otlp
-WHERE doc IS NULL""")
-    e = "v.attributes"
-    cur.execute(f"""INSERT INTO _evals
-SELECT lower(s.traceId), lower(s.spanId), {_attr(e, "gen_ai.evaluation.name")},
-       {_attr(e, "gen_ai.evaluation.score.label")},
-       TRY_CAST({_attr(e, "gen_ai.evaluation.score.value")} AS DOUBLE),
-       {_nanos("v.timeUnixNano")}, NULL
-FROM (SELECT s, unnest(s.events) AS v FROM (SELECT unnest(ss.spans) AS s FROM (
-  SELECT unnest(rs.scopeSpans) AS ss FROM (
-  SELECT unnest(doc.resourceSpans) AS rs FROM _otlp WHERE doc IS NOT NULL))))
-WHERE v.name = {literal(EVALUATION)}""")
-    cur.execute("DROP TABLE _otlp")
+    broken = f"NOT {_holds('resourceSpans')} AND NOT regexp_full_match(line, '\\s*')"
+    if cur.execute(f"SELECT count(*) FROM ({_lines(path)}) WHERE {broken}").fetchone()[0]:
+        cur.execute(f"""INSERT INTO _spans (seq, raw, broken)
+SELECT NULL, line, 'line ' || line_no || ' is not an OTLP/JSON traces object'
+FROM ({_lines(path, numbered=True)}) WHERE {broken} ORDER BY line_no""")
+    # a record's place in the file, counted from 1: inserts keep the order they read in
+    cur.execute("UPDATE _spans SET seq = rowid - (SELECT min(rowid) FROM _spans) + 1")
+    cur.execute("INSERT INTO _evals " + _evaluations(
+        "(SELECT trace_id, span_id, unnest(evaluations) AS v FROM _spans "
+        "WHERE len(evaluations) > 0)", "trace_id", "span_id"))
     if options.scores:
         _logs(cur, options.scores)
 
 
+def _sql_type(shape) -> str:
+    """The SQL type json_transform gives a shape."""
+    if isinstance(shape, dict):
+        return "STRUCT(" + ", ".join(f'"{k}" {_sql_type(v)}' for k, v in shape.items()) + ")"
+    if isinstance(shape, list):
+        return _sql_type(shape[0]) + "[]"
+    return shape
+
+
+def fill_raw(cur, path: Path, ingest_id: str) -> None:
+    """Rejected spans of this ingest get their JSON as written, read back from the file (their
+    raw value was its `locator`)."""
+    wanted = (f"SELECT raw FROM rejected_rows WHERE ingest_id = $id AND "
+              f"starts_with(raw, {literal(LOCATOR)})")
+    if not cur.execute(f"SELECT count(*) FROM ({wanted})", {"id": ingest_id}).fetchone()[0]:
+        return
+    found = (f"SELECT {locator('lower(s.traceId)', 'lower(s.spanId)')} AS raw, "
+             f"any_value(span)::VARCHAR AS span FROM ({_spans_of(path, _SPAN)}) "
+             f"WHERE {locator('lower(s.traceId)', 'lower(s.spanId)')} IN ({wanted}) "
+             "GROUP BY ALL")
+    cur.execute(f"UPDATE rejected_rows r SET raw = f.span FROM ({found}) f "
+                "WHERE r.ingest_id = $id AND r.raw = f.raw", {"id": ingest_id})
+
+
 def _logs(cur, path: Path) -> None:
     """Evaluation events from an OTLP/JSON logs file, matched to spans by trace and span id."""
-    logs = literal(json.dumps(LOGS))
-    e = "v.attributes"
-    _read_lines(cur, path, "_otlp_logs")
-    cur.execute(f"""INSERT INTO _evals
-SELECT lower(v.traceId), lower(v.spanId), {_attr(e, "gen_ai.evaluation.name")},
-       {_attr(e, "gen_ai.evaluation.score.label")},
-       TRY_CAST({_attr(e, "gen_ai.evaluation.score.value")} AS DOUBLE),
-       {_nanos("coalesce(NULLIF(v.timeUnixNano, '0'), v.observedTimeUnixNano)")}, NULL
-FROM (SELECT unnest(sl.logRecords) AS v FROM (SELECT unnest(rl.scopeLogs) AS sl FROM (
-  SELECT unnest(doc.resourceLogs) AS rl FROM (
-  SELECT json_transform(line, {logs}) AS doc FROM _otlp_logs
-  WHERE json_valid(line) AND json_exists(line, '$.resourceLogs')))))
-WHERE coalesce(v.eventName, {_attr(e, "event.name")}) = {literal(EVALUATION)}""")
-    cur.execute("DROP TABLE _otlp_logs")
+    records = _spans_of(path, _RECORD, "resourceLogs.scopeLogs.logRecords")
+    named = f"coalesce(s.eventName, {_attr('s.attributes', 'keys', 'event.name')})"
+    events = (f"(SELECT s.traceId, s.spanId, struct_pack(timeUnixNano := coalesce(NULLIF("
+              "s.timeUnixNano, '0'), s.observedTimeUnixNano), attributes := s.attributes) AS v "
+              f"FROM ({records}) WHERE {named} = {literal(EVALUATION)})")
+    cur.execute("INSERT INTO _evals " + _evaluations(events, "traceId", "spanId"))
 
 
 def looks_like(first: dict) -> bool:
