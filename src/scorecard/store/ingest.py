@@ -186,10 +186,10 @@ def _export_format(path: Path, file_type: str, asked: str, kind: str, name: str)
 
 
 def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOptions,
-                  cmap: ColumnMap, name: str, workdir: Path) -> list[tuple[str, str]]:
+                  cmap: ColumnMap, name: str) -> list[tuple[str, str]]:
     """An observability tool's export as temp view `_stage` of decisions in the contract's
     columns (formats.decisions), read by the same checks as any file."""
-    decisions = formats.stage(cur, path, fmt, file_type, options, workdir)
+    decisions = formats.stage(cur, path, fmt, file_type, options)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _export AS {decisions}")
     if "system" not in cmap.constants and "system" not in cmap.columns and not cur.execute(
             "SELECT count(system) FROM _export").fetchone()[0] and cur.execute(
@@ -487,8 +487,7 @@ def ingest_file(
             try:
                 if export:
                     columns = dict(_stage_export(cur, source, fmt, export,
-                                                 import_options or ImportOptions(), cmap, name,
-                                                 Path(tmp)))
+                                                 import_options or ImportOptions(), cmap, name))
                 else:
                     columns = dict(_stage(cur, source, fmt))
             except duckdb.OutOfMemoryException:

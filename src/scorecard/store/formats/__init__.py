@@ -84,12 +84,11 @@ def _first_object(path: Path) -> dict | None:
     return None
 
 
-def stage(cur, path: Path, fmt: str, file_type: str, options: ImportOptions,
-          workdir: Path) -> str:
-    """Read an export into `_spans` and `_evals` (with `workdir` for any part files); return
-    the SELECT of its decisions in the contract's columns."""
+def stage(cur, path: Path, fmt: str, file_type: str, options: ImportOptions) -> str:
+    """Read an export into `_spans` and `_evals`; return the SELECT of its decisions in the
+    contract's columns."""
     try:
-        READERS[fmt].stage(cur, path, file_type, options, workdir)
+        READERS[fmt].stage(cur, path, file_type, options)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise BadInput(f"{path.name} could not be read as an export of {NAMES[fmt]} "
@@ -140,7 +139,7 @@ def summarize(path: Path, fmt: str, file_type: str, options: ImportOptions,
     with tempfile.TemporaryDirectory() as spill, duckdb.connect(config={
             "memory_limit": memory_limit, "temp_directory": spill}) as cur:
         cur.execute("SET TimeZone = 'UTC'")
-        stage(cur, path, fmt, file_type, options, Path(spill))
+        stage(cur, path, fmt, file_type, options)
         spans, calls, traces, unreadable = cur.execute(
             "SELECT count(*) FILTER (WHERE broken IS NULL), count(*) FILTER (WHERE is_call), "
             "count(DISTINCT trace_id) FILTER (WHERE is_call), count(broken) FROM _spans"

@@ -65,7 +65,7 @@ def _time(text: str) -> str:
     return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
 
 
-def stage(cur, path: Path, file_type: str, options: ImportOptions, workdir: Path) -> None:
+def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     """Fill `_spans` and `_evals` (see decisions.py) from the observations and the scores."""
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _spans ({SPANS_COLUMNS})")
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _evals ({EVALS_COLUMNS})")

@@ -103,7 +103,7 @@ def _evaluations(events: str, trace: str, span: str) -> str:
 FROM (SELECT *, list_transform(v.attributes, lambda a: a.key) AS v_keys FROM {events})"""
 
 
-def stage(cur, path: Path, file_type: str, options: ImportOptions, workdir: Path) -> None:
+def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     """Fill `_spans` and `_evals` (see decisions.py) from the traces, and the logs file. Each
     line is parsed once; a span has no raw value until it is rejected (`locator`, then
     `fill_raw`), and its evaluation events ride along until they are in `_evals`."""

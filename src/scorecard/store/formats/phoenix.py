@@ -38,7 +38,7 @@ def _time(have: dict[str, str], name: str) -> str:
     return f"timezone('UTC', TRY_CAST({column} AS TIMESTAMPTZ))"
 
 
-def stage(cur, path: Path, file_type: str, options: ImportOptions, workdir: Path) -> None:
+def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     """Fill `_spans` and `_evals` (see decisions.py) from the spans and the annotations."""
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _spans ({SPANS_COLUMNS})")
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _evals ({EVALS_COLUMNS})")
