@@ -139,7 +139,7 @@ def _summary(path: str, name: str, fmt: str, options: dict) -> formats.Summary:
 
 def _beside(path: Path, file) -> Path:
     """A second file (evaluations, scores) saved beside the upload's copy, removed with it."""
-    target = path.parent / f"beside-{Path(file.name).name}"
+    target = path.parent / f"beside-{file.file_id}-{Path(file.name).name}"
     if not target.is_file():
         target.write_bytes(file.getbuffer())
     return target
