@@ -133,6 +133,25 @@ def test_an_analyst_uploads_a_file_and_sees_the_counts(app_url, page, tmp_path):
     page.get_by_text("System").first.wait_for()
 
 
+def test_an_analyst_uploads_opentelemetry_traces_as_the_collector_wrote_them(app_url, page,
+                                                                           tmp_path):
+    """The page names the export and what it holds before anything is stored, and the load
+    stores each model call as a decision with its evaluation."""
+    from exports import write_all
+
+    traces = write_all(tmp_path / "exports")["otlp"]
+    sign_in(page, app_url, "analyst", DEMO_PASSWORD)
+    go_to(page, "Upload", "Upload a log extract")
+    page.locator("[data-testid=stFileUploader] input[type=file]").first.set_input_files(
+        str(traces))
+    page.get_by_role("heading", name="An export of OpenTelemetry (OTLP/JSON)").wait_for()
+    page.get_by_text("14 spans, 10 model calls in 2 services, 5 with an evaluation.").wait_for()
+    page.get_by_role("button", name="Load into the store").click()
+    page.get_by_role("heading", name="Result for traces.otlp.jsonl").first.wait_for()
+    assert metric_value(page, "Inserted") == "10"
+    assert metric_value(page, "Rejected") == "0"
+
+
 def test_the_command_line_loads_while_the_app_is_open(app_url, page, tmp_path):
     """The app holds the store only while a page runs, so a scheduled `scorecard ingest`
     gets in between page views, and the next view shows its data."""
