@@ -72,7 +72,9 @@ def _spans_of(path: Path, shape: dict, records: str = "resourceSpans.scopeSpans.
     """SQL streaming one row per span, in file order: its JSON as written (`span`), typed by
     `shape` (`s`) with the keys of its attributes (`keys`), and its resource's `service.name`
     (`service`). Each line is parsed down to its spans' JSON first and each span then on its
-    own: typing whole spans as part of the line costs more than twice as much."""
+    own: typing whole spans as part of the line costs more than twice as much. (A line that
+    is not a traces object unnests to nothing; filtering the parsed lines cost 1.5 s a
+    million spans.)"""
     top, middle, leaf = records.split(".")
     outer = {top: [{"resource": {"attributes": _ATTRIBUTES}, middle: [{leaf: ["JSON"]}]}]}
     service = _attr("t.resource.attributes",
@@ -84,8 +86,7 @@ FROM (
       SELECT unnest(t.{middle}) AS m, {service} AS service FROM (
         SELECT unnest(doc.{top}) AS t FROM (
           SELECT try(json_transform(line, {literal(json.dumps(outer))})) AS doc
-          FROM ({_lines(path)}))
-        WHERE doc IS NOT NULL))))"""
+          FROM ({_lines(path)}))))))"""
 
 
 def locator(trace: str, span: str) -> str:
