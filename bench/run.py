@@ -534,14 +534,16 @@ Measured for the performance issue in this run.
   fast (an unsorted 50M store answers `scorecard metrics` in 1.9 s instead of 1.1 s), and the
   derived tables are what keep first paint and metrics inside their targets; dropping either
   would trade a read target for this write target.
-- *OpenTelemetry traces* (3.55x the same events as Parquet against 3x; 1M model-call spans,
+- *OpenTelemetry traces* (3.28x the same events as Parquet against 3x; 1M model-call spans,
   829 MB of OTLP/JSON in lines of 10,000 spans, bench/otlp_export.py). In-process: parsing
-  each line down to its spans' JSON and each span then on its own about 3.1 s (typing whole
-  spans as part of the line took 5.4 s; reading lines of megabytes in buffers of up to 32 MB
-  keeps the peak at 1.7 GB, where DuckDB's default batch of lines ran out of memory at 6 GB),
+  each line down to its spans' JSON and each span then on its own about 2.5 s (typing whole
+  spans as part of the line took 5.4 s, and filtering out the lines that were not traces
+  after parsing them cost 1.5 s more; reading lines of megabytes in buffers of up to 32 MB
+  keeps the peak at 1.5 GB, where DuckDB's default batch of lines ran out of memory at 6 GB),
   the check for lines that are not traces 0.35 s, the decisions (outcomes and people joined
-  on) 0.55 s, then the same checks and store pass as any file. A rejected span's JSON is read
-  back from the file only when it is rejected (writing every span's JSON cost 3 s).
+  on) 0.5 s, then the same checks and store pass as any file (1.9 s here against 1.4 s for
+  the Parquet file). A rejected span's JSON is read back from the file only when it is
+  rejected (writing every span's JSON cost 3 s).
 - *A file where every row breaks a rule.* Two changes took it from 14.8 s to about 11 s at
   5M: whether a row breaks a rule is now its own column, so the reasons are built only for
   the rows kept as rejects (the store pass built them for every row to test them for NULL),
