@@ -25,7 +25,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode, use_span
 
 START = datetime(2026, 11, 10, 9, 0, tzinfo=timezone.utc)
 
@@ -117,9 +117,7 @@ def trip_planner(tracer) -> None:
         root = tracer.start_span("invoke_agent researcher", start_time=_ns(at))
         root.set_attribute("gen_ai.operation.name", "invoke_agent")  # not a model call
         root.set_attribute("gen_ai.agent.name", "researcher")
-        from opentelemetry import trace
-
-        with trace.use_span(root, end_on_exit=False):
+        with use_span(root, end_on_exit=False):
             client.chat("claude-sonnet-4", at + timedelta(seconds=1), 3.0, (2000, 300))
             tool = tracer.start_span("execute_tool search", start_time=_ns(at + timedelta(
                 seconds=4)))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import getpass
 import gzip
 import hashlib
-import shutil
 import tempfile
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -191,9 +190,9 @@ def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOpti
     columns (formats.decisions), read by the same checks as any file."""
     decisions = formats.stage(cur, path, fmt, file_type, options)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _export AS {decisions}")
-    if "system" not in cmap.constants and "system" not in cmap.columns and not cur.execute(
-            "SELECT count(system) FROM _export").fetchone()[0] and cur.execute(
-            "SELECT count(*) FROM _export WHERE __json_error IS NULL").fetchone()[0]:
+    named, records = cur.execute(f"SELECT count(system), count(*) FILTER (WHERE {JSON_ERROR} "
+                                 "IS NULL) FROM _export").fetchone()
+    if "system" not in cmap.constants and "system" not in cmap.columns and records and not named:
         raise BadInput(f"{name} does not name the AI system its calls belong to; give it a "
                        "name (constants: {system: NAME} in a map file, or the System box on "
                        "the Upload page).")

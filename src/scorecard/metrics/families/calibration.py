@@ -1,8 +1,8 @@
 """Each system's calibration of success on confidence for the estimated success rate: fitted
 over its labelled baseline events (the store groups them by distinct confidence, rounded when
-there are very many; Python pools adjacent violators over that short result), kept by writes in `calibrations` (refreshed with
-the rollups) and fitted afresh only for systems whose kept curve is not for the baseline in
-force, or when none covers the stored events."""
+there are very many; Python pools adjacent violators over that short result), kept by writes
+in `calibrations` (refreshed with the rollups) and fitted afresh only for systems whose kept
+curve is not for the baseline in force, or when none covers the stored events."""
 
 from __future__ import annotations
 

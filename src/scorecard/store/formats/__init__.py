@@ -123,7 +123,7 @@ class Summary:
     unreadable: int  # lines or records that are not spans
 
     def sentence(self) -> str:
-        noun = "span" if self.fmt == "otlp" or self.fmt == "phoenix" else "observation"
+        noun = "span" if self.fmt in ("otlp", "phoenix") else "observation"
         parts = [f"{self.spans:,} {noun}{'s' * (self.spans != 1)}",
                  f"{self.calls:,} model call{'s' * (self.calls != 1)}"
                  + (f" in {len(self.systems)} service{'s' * (len(self.systems) != 1)}"

@@ -27,7 +27,7 @@ from pathlib import Path
 from ...sql import literal, literal_list
 from .options import ImportOptions
 
-SPANS_COLUMNS = ("seq HUGEINT, trace_id VARCHAR, span_id VARCHAR, parent_id VARCHAR, "
+SPANS_COLUMNS = ("seq BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_id VARCHAR, "
                  "is_call BOOLEAN, system VARCHAR, model VARCHAR, started TIMESTAMP, "
                  "ended TIMESTAMP, input_tokens BIGINT, cache_read_tokens BIGINT, "
                  "cache_write_tokens BIGINT, output_tokens BIGINT, cost DOUBLE, "
@@ -65,8 +65,8 @@ def _outcome(options: ImportOptions) -> str:
 def decisions_sql(cur, options: ImportOptions) -> str:
     """SELECT of the staged rows (`__row`: the record's place in the file, the contract's
     columns, the cache buckets, and `__json_error` / `__line` for the rejects): decisions, and
-    the records that could not be read. The outcome comes from the configured evaluation, or, when none is
-    configured, from each system's evaluation if its decisions have just one."""
+    the records that could not be read. The outcome comes from the configured evaluation, or,
+    when none is configured, from each system's evaluation if its decisions have just one."""
     trace = options.unit == "trace"
     if trace:
         events = """
@@ -114,7 +114,7 @@ o AS (SELECT decision, {_outcome(options)} AS outcome, evaluated_at FROM ev e
                                  ORDER BY evaluated_at DESC NULLS LAST, score DESC) = 1),
 p AS (SELECT decision, bool_or(kind IN ('human', 'correction')) AS reviewed,
              bool_or(kind = 'correction') AS overridden FROM ev GROUP BY decision)
-SELECT CAST(seq AS BIGINT) AS __row, * EXCLUDE (seq) FROM (
+SELECT seq AS __row, * EXCLUDE (seq) FROM (
   SELECT d.seq, NULL::VARCHAR AS __json_error, d.raw AS __line, d.event_id, d.system, d.model,
          d.status, d.started AS timestamp,
          date_diff('microsecond', d.started, d.ended) / 1000.0 AS latency_ms,

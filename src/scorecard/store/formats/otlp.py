@@ -14,7 +14,7 @@ from .decisions import EVALS_COLUMNS, SPANS_COLUMNS
 from .options import ImportOptions
 
 MAX_LINE_BYTES = 32 << 20  # one export request of many spans per line (8,192 spans: ~8 MB)
-LOCATOR = "otlp-span:"  # a rejected span's raw value until it is read back from its line
+LOCATOR = "otlp-span:"  # a rejected span's raw value until its JSON is read back from the file
 EVALUATION = "gen_ai.evaluation.result"
 # GenAI operations that are not a model call: an agent's run and its tool calls are spans of
 # the trace, counted in the trace unit, not events of their own
