@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from ..errors import BadInput
+from ..sql import DUCKDB, Dialect
 from ..store.db import Store
 from . import rollups
 from .families import base, catalog
@@ -46,10 +47,11 @@ class Window:
     window_days: int
     baseline_days: int
 
-    def context(self, thresholds: Thresholds, systems: list[str], rolled: bool) -> Context:
-        """What the metric queries over this window are built from."""
+    def context(self, thresholds: Thresholds, systems: list[str], rolled: bool,
+                dialect: Dialect = DUCKDB) -> Context:
+        """What the metric queries over this window are built from, in the store's dialect."""
         return Context(thresholds, tuple(systems), self.start, self.end, self.baseline_days,
-                       rolled)
+                       rolled, dialect=dialect)
 
 
 @dataclass
@@ -163,7 +165,7 @@ def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date
     window = resolve_window(store, as_of, window_days, baseline_days)
     rolled = rollups.ready(store)
     names = systems(store, rolled)
-    ctx = window.context(thresholds, names, rolled)
+    ctx = window.context(thresholds, names, rolled, store.dialect)
     ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
                   calibrated=rollups.calibrations_ready(store, ctx))
     raw, baselines = raw_metrics(store, ctx)
@@ -192,7 +194,7 @@ def baseline_values(store: Store, thresholds: Thresholds, card: Scorecard) -> di
     for the scorecard's change-against-baseline column. Counts are scaled to the window's
     length, so that 28 baseline days compare with a 7-day window."""
     windowed = [m for m in registry().metrics if catalog.room_of(m.family).shared_by == "window"]
-    ctx = card.window.context(thresholds, card.systems, rollups.ready(store))
+    ctx = card.window.context(thresholds, card.systems, rollups.ready(store), store.dialect)
     values: dict[str, dict] = {}
     periods = {(b["start"], b["end"]) for b in card.baselines.values() if b.get("start")}
     for start, end in periods:

@@ -55,7 +55,7 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
     (and of those `only` these ids, when given). The events count always comes too: it says
     which periods hold events."""
     rolled = rollups.ready(store)
-    ctx = WIDE.context(thresholds, systems(store, rolled), rolled)
+    ctx = WIDE.context(thresholds, systems(store, rolled), rolled, store.dialect)
     ctx = replace(ctx, baseline_days=baseline_days)
     ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
                   calibrated=rollups.calibrations_ready(store, ctx))

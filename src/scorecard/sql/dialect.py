@@ -81,6 +81,10 @@ class Dialect:
     def stddev(self, expr: str) -> str:
         return f"stddev_samp({expr})"
 
+    def round_half_even(self, expr: str) -> str:
+        """`expr` rounded to a whole number, halves to the even one (as numpy rounds)."""
+        return f"round_even({expr}, 0)"
+
     # -- time -------------------------------------------------------------------------------
 
     @staticmethod

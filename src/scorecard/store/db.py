@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import duckdb
 
 from ..errors import ScorecardError, StoreBusy
-from ..sql import Query, identifier
+from ..sql import DUCKDB, Query, identifier
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 _LOCK_WORDS = ("lock", "conflicting")
@@ -97,6 +97,8 @@ class Store:
                         f"{wait_seconds:g} seconds; try again when it has finished."
                     ) from None
                 raise ScorecardError(f"The store {self.path} could not be opened: {exc}.") from None
+
+    dialect = DUCKDB
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (DuckDB connections are not shared across threads)."""

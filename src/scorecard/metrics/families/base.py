@@ -78,9 +78,11 @@ def events_with_settings(where: str, extra: str = "") -> str:
     """SELECT of the events meeting `where`, each with its system's latency SLO and confidence
     floor (columns named in SETTING_COLUMNS) from the `params` CTE, plus `extra` columns."""
     slo, floor = SETTING_COLUMNS["slo"], SETTING_COLUMNS["floor"]
-    return (f"SELECT e.*, coalesce(p.slo, d.slo) AS {slo}, coalesce(p.floor, d.floor) AS "
-            f"{floor}{extra} FROM {EVENTS} e LEFT JOIN params p ON p.system = e.system "
-            f"CROSS JOIN (SELECT slo, floor FROM params WHERE system = '') d WHERE {where}")
+    default = "(SELECT {} FROM params WHERE system = '')".format  # one join: see below
+    # (ClickHouse names the columns of `e.*` by their table when two joins share a name)
+    return (f"SELECT e.*, coalesce(p.slo, {default('slo')}) AS {slo}, coalesce(p.floor, "
+            f"{default('floor')}) AS {floor}{extra} FROM {EVENTS} e LEFT JOIN params p "
+            f"ON p.system = e.system WHERE {where}")
 
 
 def rollup_columns(d: Dialect = DUCKDB) -> dict[str, str]:
@@ -141,8 +143,8 @@ def period_start(ctx: Context, period: str | None, column_: str) -> str:
 def systems_query(rolled: bool) -> Query:
     """Every system with events or incidents, by name."""
     table = ROLLUP if rolled else EVENTS
-    return Query(f"SELECT system FROM {table} GROUP BY system "
-                 "UNION SELECT system FROM incidents GROUP BY system ORDER BY 1")
+    return Query(f"SELECT system FROM (SELECT system FROM {table} GROUP BY system "
+                 "UNION SELECT system FROM incidents GROUP BY system) ORDER BY system")
 
 
 def newest_per_system_query(rolled: bool) -> Query:

@@ -34,14 +34,14 @@ def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) ->
     baseline, the labelled events and the successes among them, in order. A system with more
     than MOST_POINTS distinct confidences has them rounded to 4 decimals (half to even, as
     numpy rounds), which keeps their order and the result short."""
-    rate, x = based_on(metric), identifier(metric.field)
+    rate, x, d = based_on(metric), identifier(metric.field), ctx.dialect
     only = f" AND e.system IN {literal_list(systems)}" if systems else ""
     return ctx.query(f"""
 WITH {baseline_period.bounds(ctx).strip()},
 points AS (
   SELECT * FROM (
-    SELECT e.system, e.{x} AS x, {measure_sql(rate.denominator)} AS n,
-           {measure_sql(rate.numerator)} AS s
+    SELECT e.system, e.{x} AS x, {measure_sql(rate.denominator, d)} AS n,
+           {measure_sql(rate.numerator, d)} AS s
     FROM {EVENTS} e JOIN bounds b ON b.scope = e.system AND e.timestamp >= b.b0
          AND e.timestamp < b.b1
     WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, e.{x})
@@ -49,7 +49,7 @@ points AS (
 sizes AS (SELECT system, count(*) AS points FROM points GROUP BY system)
 SELECT system, x, sum(n) AS n, sum(s) AS s FROM (
   SELECT p.system, CASE WHEN z.points > {MOST_POINTS}
-         THEN CAST(round_even(p.x * 10000, 0) AS DOUBLE) / 10000 ELSE p.x END AS x, p.n, p.s
+         THEN {d.double(d.round_half_even('p.x * 10000'))} / 10000 ELSE p.x END AS x, p.n, p.s
   FROM points p JOIN sizes z ON z.system = p.system)
 GROUP BY system, x ORDER BY system, x""")
 

@@ -84,7 +84,7 @@ estimated AS (
        AND e.{x} < k.hi
   GROUP BY e.system, e.period_start),
 per_system AS (
-  SELECT r.system AS scope, r.period_start, r.s, r.l, coalesce(t.c, 0) AS c,
+  SELECT r.system AS scope, r.period_start AS period_start, r.s AS s, r.l AS l, coalesce(t.c, 0) AS c,
          coalesce(t.u, 0) AS u, f.events AS fit_events, coalesce(f.fitted, false) AS fitted
   FROM realised r LEFT JOIN estimated t ON t.system = r.system
        AND t.period_start = r.period_start LEFT JOIN fits f ON f.system = r.system),

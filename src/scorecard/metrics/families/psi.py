@@ -84,14 +84,15 @@ def _window_counts(ctx: Context, period: str | None) -> str:
     if ctx.binned:  # the days' kept counts (every window starts and ends on a day)
         return f"""
 win_counts AS (
-  SELECT d.scope, {period_start(ctx, period, 'd.day')} AS period_start, d.bin, sum(d.c) AS c
+  SELECT d.scope AS scope, {period_start(ctx, period, 'd.day')} AS period_start, d.bin AS bin,
+         sum(d.c) AS c
   FROM {DAILY} d JOIN hits h USING (scope, b0, b1, n)
   WHERE d.day >= $start AND d.day < $end
   GROUP BY d.scope, period_start, d.bin
 )"""
     return f"""
 win_pairs AS (
-  SELECT e.system, {period_start(ctx, period, 'timestamp')} AS period_start,
+  SELECT e.system AS system, {period_start(ctx, period, 'timestamp')} AS period_start,
          CASE WHEN s.scope IS NOT NULL THEN {bin_of(ctx, "s")} END AS bin_s,
          CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o, count(*) AS c
   FROM {EVENTS} e LEFT JOIN edges s ON s.scope = e.system
@@ -112,7 +113,7 @@ def _query(ctx: Context, metrics: list[Metric], period: str | None) -> Query:
     d = ctx.dialect
     results = ", ".join(
         f"CASE WHEN tb >= {MIN_EACH_SIDE} AND tw >= {MIN_EACH_SIDE} "
-        f"THEN sum((a - e) * ln(a / e)) END AS {column(m.id, 'value')}, "
+        f"THEN sum((pa - pe) * ln(pa / pe)) END AS {column(m.id, 'value')}, "
         f"least(tb, tw) AS {column(m.id, 'n')}, count(*) AS {column(m.id, 'bins')}"
         for m in metrics)
     return ctx.query(f"""{baseline_ctes(ctx, cached=ctx.rolled)},{_window_counts(ctx, period)},
@@ -120,14 +121,15 @@ periods AS (SELECT DISTINCT scope, period_start FROM win_counts),
 base_total AS (SELECT scope, sum(c) AS tb FROM base_counts GROUP BY scope),
 win_total AS (SELECT scope, period_start, sum(c) AS tw FROM win_counts
               GROUP BY scope, period_start),
-allbins AS (SELECT p.scope, p.period_start, {d.bins_from('e.q')} AS bin
-            FROM periods p JOIN edges e USING (scope)),
+allbins AS (SELECT p.scope AS scope, p.period_start AS period_start, {d.bins_from('eq.q')} AS bin
+            FROM periods p JOIN edges eq USING (scope)),
 props AS (
-  SELECT a.scope, a.period_start, bt.tb, wt.tw,
-         greatest({d.double('coalesce(b.c, 0)')} / NULLIF(bt.tb, 0), 0.0001) AS e,
-         greatest({d.double('coalesce(w.c, 0)')} / NULLIF(wt.tw, 0), 0.0001) AS a
-  FROM allbins a JOIN base_total bt USING (scope) JOIN win_total wt USING (scope, period_start)
-  LEFT JOIN base_counts b USING (scope, bin) LEFT JOIN win_counts w USING (scope, period_start, bin)
+  SELECT ab.scope AS scope, ab.period_start AS period_start, bt.tb AS tb, wt.tw AS tw,
+         greatest({d.double('coalesce(bc.c, 0)')} / NULLIF(bt.tb, 0), 0.0001) AS pe,
+         greatest({d.double('coalesce(wc.c, 0)')} / NULLIF(wt.tw, 0), 0.0001) AS pa
+  FROM allbins ab JOIN base_total bt USING (scope) JOIN win_total wt USING (scope, period_start)
+  LEFT JOIN base_counts bc USING (scope, bin)
+  LEFT JOIN win_counts wc USING (scope, period_start, bin)
 )
 SELECT scope, period_start, {results}
 FROM props GROUP BY scope, period_start, tb, tw ORDER BY scope, period_start""")

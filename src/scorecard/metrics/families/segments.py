@@ -1,5 +1,6 @@
 """Bias over time: the lowest segment's `based_on` rate divided by the highest, among segments
-with at least `min_segment` events in the rate's denominator."""
+with at least `min_segment` events in the rate's denominator. Of segments with the same rate,
+the first by name is named worst or best, so every engine names the same one."""
 
 from __future__ import annotations
 
@@ -28,9 +29,9 @@ SELECT scope, period_start,
        CASE WHEN count(*) >= 2 AND max(rate) > 0 THEN min(rate) / max(rate) END
            AS {column(m.id, 'value')},
        count(*) AS {column(m.id, 'n')},
-       {d.arg_min('segment', 'rate')} AS {column(m.id, 'worst_segment')},
+       {d.arg_min('segment', '(rate, segment)')} AS {column(m.id, 'worst_segment')},
        min(rate) AS {column(m.id, 'worst_rate')},
-       {d.arg_max('segment', 'rate')} AS {column(m.id, 'best_segment')},
+       {d.arg_min('segment', '(-rate, segment)')} AS {column(m.id, 'best_segment')},
        max(rate) AS {column(m.id, 'best_rate')}
 FROM seg WHERE l >= {min_segment} GROUP BY scope, period_start"""
 

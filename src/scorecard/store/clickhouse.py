@@ -1,0 +1,286 @@
+"""The ClickHouse store: the same reading and writing surface as the DuckDB store, over chDB
+(ClickHouse in this process, `chdb://DIR`) or a server over HTTP (`clickhouse://...`). The SQL
+is the same on both; only the transport differs.
+
+ClickHouse has no multi-statement transactions: a write is a sequence of statements, and a
+load's rows become visible together because they are inserted by one INSERT ... SELECT.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..errors import ScorecardError
+from ..sql import Query
+from ..sql.clickhouse import SETTINGS, render
+from .schema import SCHEMA_VERSION
+from .schema_clickhouse import MIGRATIONS
+
+PASSWORD_VARIABLE = "SCORECARD_CLICKHOUSE_PASSWORD"
+_ROWS = re.compile(r"\s*\(*\s*(SELECT|WITH|DESCRIBE|SHOW|EXPLAIN)\b", re.IGNORECASE)
+
+
+def _statement(sql: str | Query, params) -> tuple[str, dict]:
+    if isinstance(sql, Query):
+        return render(sql.text, sql.params)
+    return render(sql, params)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    return line.split(" (version ")[0].rstrip(".")
+
+
+def _naive(table):
+    """An Arrow table with times in UTC but without a zone, as DuckDB's TIMESTAMP reads."""
+    import pyarrow as pa
+
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            column = column.cast(pa.timestamp(field.type.unit))
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+class ChdbTransport:
+    """ClickHouse in this process, its data in a folder."""
+
+    def __init__(self, folder: Path, read_only: bool) -> None:
+        import chdb
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.where = str(folder)
+        settings = "&".join(f"{k}={v}" for k, v in SETTINGS.items())
+        self._conn = chdb.connect(f"file:{folder}?{settings}" + ("&mode=ro" if read_only else ""))
+        self._lock = threading.Lock()  # one statement at a time on the connection
+
+    def arrow(self, text: str, params: dict):
+        with self._lock:
+            return self._conn.query(text, "ArrowTable", params=params)
+
+    def command(self, text: str, params: dict) -> None:
+        with self._lock:
+            self._conn.query(text, "Null", params=params)
+
+    def insert_arrow(self, table: str, data) -> None:
+        """Append an Arrow table's rows to `table` (columns by name)."""
+        with self._lock:
+            self._conn.query(f"INSERT INTO {table} ({', '.join(data.column_names)}) "
+                             "SELECT * FROM Python(data)", "Null")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class HttpTransport:
+    """A ClickHouse server or cluster over HTTP, through clickhouse-connect."""
+
+    def __init__(self, address: "ClickHouseAddress", password: str | None) -> None:
+        import clickhouse_connect
+
+        self.where = f"{address.host}:{address.port}/{address.database}"
+        self._client = clickhouse_connect.get_client(
+            host=address.host, port=address.port, username=address.user,
+            password=password or "", database=address.database,
+            settings={k: v for k, v in SETTINGS.items() if k != "allow_experimental_analyzer"},
+            autogenerate_session_id=False)
+
+    def arrow(self, text: str, params: dict):
+        return self._client.query_arrow(text, parameters=params, use_strings=True)
+
+    def command(self, text: str, params: dict) -> None:
+        self._client.command(text, parameters=params)
+
+    def insert_arrow(self, table: str, data) -> None:
+        self._client.insert_arrow(table, data)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+@dataclass(frozen=True)
+class ClickHouseAddress:
+    """Where a ClickHouse store is: a chDB folder, or a server's user, host, port and database."""
+
+    folder: Path | None = None
+    user: str = "default"
+    host: str = "localhost"
+    port: int = 8123
+    database: str = "default"
+
+    def __str__(self) -> str:
+        if self.folder is not None:
+            return f"chdb://{self.folder}"
+        return f"clickhouse://{self.user}@{self.host}:{self.port}/{self.database}"
+
+
+class Result:
+    """A statement's rows, read as a DuckDB cursor's are (fetchone, fetchall, description)."""
+
+    def __init__(self, table) -> None:
+        self._table = table
+        self.description = [(name,) for name in (table.column_names if table else [])]
+        self._rows: list[tuple] | None = None
+
+    def _all(self) -> list[tuple]:
+        if self._rows is None:
+            data = self._table.to_pydict() if self._table is not None else {}
+            self._rows = list(zip(*data.values())) if data else []
+        return self._rows
+
+    def fetchall(self) -> list[tuple]:
+        return self._all()
+
+    def fetchone(self) -> tuple | None:
+        rows = self._all()
+        return rows[0] if rows else None
+
+    def df(self):
+        return self._table.to_pandas()
+
+
+class Writer:
+    """What a write runs its statements through: `execute(sql, params)` as a DuckDB cursor."""
+
+    def __init__(self, store: "ClickHouseStore") -> None:
+        self._store = store
+
+    def execute(self, sql: str | Query, params=None) -> Result:
+        return self._store._run(sql, params)
+
+
+class ClickHouseStore:
+    """The scorecard's tables in ClickHouse."""
+
+    dialect_name = "clickhouse"
+
+    def __init__(self, address: ClickHouseAddress, *, read_only: bool = False,
+                 password: str | None = None) -> None:
+        self.address = address
+        self.path = str(address)
+        self.read_only = read_only
+        try:
+            if address.folder is not None:
+                if read_only and not address.folder.exists():
+                    raise ScorecardError(f"There is no store at {address}; ingest a file into "
+                                         "it first.")
+                self._transport = ChdbTransport(address.folder, read_only)
+            else:
+                self._transport = HttpTransport(address, password)
+            self._check_or_migrate()
+        except ScorecardError:
+            raise
+        except Exception as exc:  # the engine's own words, as one sentence
+            raise ScorecardError(f"The ClickHouse store {address} could not be opened: "
+                                 f"{_first_line(exc)}.") from None
+        self._write_lock = threading.RLock()
+
+    @property
+    def dialect(self):
+        from ..sql.clickhouse import CLICKHOUSE
+
+        return CLICKHOUSE
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> "ClickHouseStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def _run(self, sql: str | Query, params=None) -> Result:
+        text, bound = _statement(sql, params)
+        try:
+            if _ROWS.match(text):
+                return Result(_naive(self._transport.arrow(text, bound)))
+            self._transport.command(text, bound)
+            return Result(None)
+        except Exception as exc:
+            raise ScorecardError(f"The ClickHouse store {self.address} refused a query: "
+                                 f"{_first_line(exc)}.") from exc
+
+    def cursor(self) -> Writer:
+        """Statements run one by one, as a DuckDB cursor runs them."""
+        return Writer(self)
+
+    def query(self, sql: str | Query, params=None) -> list[tuple]:
+        return self._run(sql, params).fetchall()
+
+    def query_dicts(self, sql: str | Query, params=None) -> list[dict]:
+        result = self._run(sql, params)
+        names = [d[0] for d in result.description]
+        return [dict(zip(names, row)) for row in result.fetchall()]
+
+    def query_df(self, sql: str | Query, params=None):
+        return self._run(sql, params).df()
+
+    def scalar(self, sql: str | Query, params=None) -> Any:
+        row = self._run(sql, params).fetchone()
+        return row[0] if row else None
+
+    def checkpoint(self) -> None:
+        """ClickHouse writes each insert's parts whole: nothing to fold in."""
+
+    def data_version(self) -> int:
+        return int(self.meta("data_version") or 0)
+
+    def meta(self, key: str) -> str | None:
+        return self.scalar("SELECT value FROM store_meta WHERE key = ? LIMIT 1", [key])
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._run("DELETE FROM store_meta WHERE key = ?", [key])
+        self._run("INSERT INTO store_meta VALUES (?, ?)", [key, value])
+
+    @contextmanager
+    def transaction(self, changes_data: bool = True) -> Iterator[Writer]:
+        """A write's statements, one after another (ClickHouse has no transactions); a write
+        that changes the data moves the data version on when it has finished."""
+        if self.read_only:
+            raise ScorecardError(f"The store {self.address} is open for reading only here, so "
+                                 "nothing can be saved to it.")
+        with self._write_lock:
+            yield Writer(self)
+            if changes_data:
+                self.set_meta("data_version", str(self.data_version() + 1))
+
+    def insert_arrow(self, table: str, data) -> None:
+        self._transport.insert_arrow(table, data)
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        exists = self.scalar("SELECT count() FROM system.tables WHERE database = "
+                             "currentDatabase() AND name = 'store_meta'")
+        return int(self.meta("schema_version") or 0) if exists else 0
+
+    def _check_or_migrate(self) -> None:
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise ScorecardError(f"The store {self.address} has schema version {current}, newer "
+                                 f"than this program's {SCHEMA_VERSION}; upgrade scorecard to "
+                                 "read it.")
+        if current == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            raise ScorecardError(f"The store {self.address} has schema version {current} and "
+                                 f"needs an upgrade to {SCHEMA_VERSION}; open it once for "
+                                 "writing.")
+        for version, statements in MIGRATIONS:
+            if version <= current:
+                continue
+            for statement in statements:
+                self._run(statement)
+            self.set_meta("schema_version", str(version))
