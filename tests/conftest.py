@@ -48,6 +48,15 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+ENGINES = ("duckdb", "chdb")  # the engines every metric test runs on
+
+
+def address_for(engine: str, folder: Path) -> str:
+    """A store address of `engine` in `folder`. chDB serves one folder per process at a time,
+    so a test closes its chDB store before another opens (no chDB store stays open)."""
+    return str(folder / "store.duckdb") if engine == "duckdb" else f"chdb://{folder / 'ch'}"
+
+
 @pytest.fixture
 def store(tmp_path):
     with Store(tmp_path / "store.duckdb") as s:

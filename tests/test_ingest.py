@@ -1,4 +1,5 @@
-"""Ingestion against real DuckDB files: every contract rule, formats, maps, duplicates, atomicity."""
+"""Ingestion into real stores, a DuckDB file and a chDB folder: every contract rule, formats,
+maps, duplicates, atomicity."""
 
 from __future__ import annotations
 
@@ -9,11 +10,27 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from conftest import event_row, table_snapshot, write_csv, write_jsonl
+from conftest import ENGINES, address_for, event_row, table_snapshot, write_csv, write_jsonl
 from scorecard.errors import BadInput
 from scorecard.store import ingest
+from scorecard.store.db import Store
+from scorecard.store.engines import open_store
 from scorecard.store.ingest import ingest_file
 from scorecard.store.mapping import ColumnMap
+
+
+@pytest.fixture(params=ENGINES)
+def store(tmp_path, request):
+    """A new store on each engine: every rule holds on both."""
+    with open_store(address_for(request.param, tmp_path)) as opened:
+        yield opened
+
+
+@pytest.fixture
+def duckdb_store(tmp_path):
+    """A DuckDB store, for how DuckDB keeps rows in order (ClickHouse orders by its key)."""
+    with Store(tmp_path / "store.duckdb") as opened:
+        yield opened
 
 
 def reasons(store) -> list[str]:
@@ -170,7 +187,7 @@ def test_typed_parquet_columns_follow_the_same_rules_as_text(store, tmp_path):
 
 
 @pytest.mark.parametrize("descending", [False, True])
-def test_rows_are_stored_in_day_order_so_windows_prune(store, tmp_path, descending):
+def test_rows_are_stored_in_day_order_so_windows_prune(duckdb_store, tmp_path, descending):
     """A file in time order is stored as it is; one out of order is sorted by day on the way
     in (windows start and end on days, so no row group then reaches back into another day)."""
     n = 300_000  # more than two row groups
@@ -179,16 +196,16 @@ def test_rows_are_stored_in_day_order_so_windows_prune(store, tmp_path, descendi
                           "timestamp": pd.Timestamp("2026-11-01") + pd.to_timedelta(seconds, "s"),
                           "system": "s", "model": "m", "status": "ok"})
     frame.to_parquet(tmp_path / "times.parquet")
-    assert ingest_file(store, tmp_path / "times.parquet").inserted == n
-    disorder = store.scalar("SELECT count(*) FROM (SELECT CAST(timestamp AS DATE) < "
+    assert ingest_file(duckdb_store, tmp_path / "times.parquet").inserted == n
+    disorder = duckdb_store.scalar("SELECT count(*) FROM (SELECT CAST(timestamp AS DATE) < "
                             "lag(CAST(timestamp AS DATE)) OVER (ORDER BY rowid) AS back FROM "
                             "inference_events) WHERE back")
     assert disorder == 0
-    assert store.scalar("SELECT count(DISTINCT CAST(timestamp AS DATE)) FROM "
+    assert duckdb_store.scalar("SELECT count(DISTINCT CAST(timestamp AS DATE)) FROM "
                         "inference_events") == 4
 
 
-def test_a_file_out_of_order_is_sorted_by_day_in_runs_of_file_rows(store, tmp_path,
+def test_a_file_out_of_order_is_sorted_by_day_in_runs_of_file_rows(duckdb_store, tmp_path,
                                                                     monkeypatch):
     """Runs of SORT_RUN_ROWS file rows are each stored in day order, and together they store
     every valid row once, up to the last row (malformed lines leave gaps in the row numbers)."""
@@ -201,9 +218,10 @@ def test_a_file_out_of_order_is_sorted_by_day_in_runs_of_file_rows(store, tmp_pa
              day(3), day(9), "bad,not a time,s,m,ok", day(2)]
     (tmp_path / "late.csv").write_text("event_id,timestamp,system,model,status\n"
                                        + "\n".join(lines) + "\n")
-    result = ingest_file(store, tmp_path / "late.csv")
+    result = ingest_file(duckdb_store, tmp_path / "late.csv")
     assert (result.inserted, result.duplicates, result.rejected) == (8, 1, 4)
-    stored = [r[0] for r in store.query("SELECT event_id FROM inference_events ORDER BY rowid")]
+    stored = [r[0] for r in duckdb_store.query("SELECT event_id FROM inference_events "
+                                               "ORDER BY rowid")]
     assert stored == ["d8", "d9", "d6", "d7", "d4", "d5", "d3", "d2"]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import event_row, write_csv
+from conftest import ENGINES, address_for, event_row, write_csv
 from scorecard.demo import load_demo, write_sample
 from scorecard.errors import BadInput
 from scorecard.metrics.compute import compute_scorecard
@@ -24,6 +24,7 @@ from scorecard.metrics.thresholds import (PACKAGED, Threshold, load_thresholds, 
 from scorecard.metrics.trends import trend_series
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.db import Store
+from scorecard.store.engines import open_store
 from scorecard.store.ingest import ingest_file
 
 THRESHOLDS = load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml")
@@ -56,9 +57,9 @@ def hand_rows() -> list[dict]:
     return rows
 
 
-@pytest.fixture
-def hand_store(tmp_path):
-    with Store(tmp_path / "hand.duckdb") as store:
+@pytest.fixture(params=ENGINES)
+def hand_store(tmp_path, request):
+    with open_store(address_for(request.param, tmp_path)) as store:
         ingest_file(store, write_csv(tmp_path / "hand.csv", hand_rows()))
         yield store
 
@@ -119,8 +120,9 @@ def test_as_of_and_window_days(hand_store):
         compute_scorecard(hand_store, THRESHOLDS, as_of="20/11/2026")
 
 
-def test_empty_store_gives_nulls_not_zeros(tmp_path):
-    with Store(tmp_path / "empty.duckdb") as store:
+@pytest.mark.parametrize("engine", ENGINES)
+def test_empty_store_gives_nulls_not_zeros(tmp_path, engine):
+    with open_store(address_for(engine, tmp_path)) as store:
         card = compute_scorecard(store, THRESHOLDS, as_of="2026-11-22")
         values = card.scope(None)
         assert values["events"].value == 0
@@ -130,9 +132,10 @@ def test_empty_store_gives_nulls_not_zeros(tmp_path):
                 assert values[metric_id].status == "unknown"
 
 
-def test_no_labels_and_no_confidence(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_labels_and_no_confidence(tmp_path, engine):
     rows = [event_row(f"e{i}", f"2026-11-{10 + i % 10:02d}T10:00:00Z") for i in range(200)]
-    with Store(tmp_path / "n.duckdb") as store:
+    with open_store(address_for(engine, tmp_path)) as store:
         ingest_file(store, write_csv(tmp_path / "n.csv", rows))
         v = compute_scorecard(store, THRESHOLDS).scope(None)
         assert v["label_coverage"].value == 0.0
@@ -142,20 +145,22 @@ def test_no_labels_and_no_confidence(tmp_path):
             assert v[metric_id].value is None, metric_id
 
 
-def test_zero_successes_make_cost_per_outcome_null(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_zero_successes_make_cost_per_outcome_null(tmp_path, engine):
     rows = [event_row(f"e{i}", "2026-11-20T10:00:00Z", outcome="failure", cost_usd=1)
             for i in range(10)]
-    with Store(tmp_path / "z.duckdb") as store:
+    with open_store(address_for(engine, tmp_path)) as store:
         ingest_file(store, write_csv(tmp_path / "z.csv", rows))
         v = compute_scorecard(store, THRESHOLDS).scope(None)
         assert v["success_rate"].value == 0.0
         assert v["cost_per_outcome_usd"].value is None
 
 
-def test_young_system_baseline_is_flagged(tmp_path):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_young_system_baseline_is_flagged(tmp_path, engine):
     rows = [event_row(f"e{i}", f"2026-11-{16 + i % 7:02d}T10:00:00Z", outcome="success",
                       confidence=0.5 + (i % 10) / 20) for i in range(300)]
-    with Store(tmp_path / "y.duckdb") as store:
+    with open_store(address_for(engine, tmp_path)) as store:
         ingest_file(store, write_csv(tmp_path / "y.csv", rows))
         v = compute_scorecard(store, THRESHOLDS).scope(None)
         assert v["success_rate_change_pp"].insufficient
@@ -200,18 +205,20 @@ def test_t_distribution_p_values():
 
 # -- independent cross-check on the demo data --------------------------------------------------
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory):
+@pytest.fixture(scope="session", params=ENGINES)
+def demo(tmp_path_factory, request):
+    """The demo store on each engine, with its scorecard; the oracle reads the same rows."""
     from scorecard.store.pricing import Pricing
 
-    root = tmp_path_factory.mktemp("demo")
+    root = tmp_path_factory.mktemp(f"demo-{request.param}")
     write_sample(root / "files")
-    with Store(root / "demo.duckdb") as store:
+    address = address_for(request.param, root)
+    with open_store(address) as store:
         load_demo(store, root / "files", Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
         ev = store.query_df("SELECT * FROM inference_events")  # test-side only: the oracle
         inc = store.query_df("SELECT * FROM incidents")
         card = compute_scorecard(store, THRESHOLDS)
-    return {"db": root / "demo.duckdb", "events": ev, "incidents": inc, "card": card}
+    return {"db": address, "events": ev, "incidents": inc, "card": card}
 
 
 def rate(mask, among):
@@ -362,7 +369,7 @@ def test_every_rate_has_an_interval_that_contains_it(demo):
 
 
 def test_weekly_trend_matches_weekly_windows(demo):
-    with Store(demo["db"], read_only=True) as store:
+    with open_store(demo["db"], read_only=True) as store:
         series = trend_series(store, THRESHOLDS, "success_rate", "week", "credit-precheck")
         ev = demo["events"]
         ev = ev[ev.system == "credit-precheck"]

@@ -11,17 +11,17 @@ from pathlib import Path
 
 from .cli_users import add_parsers as add_user_parsers
 from .errors import ScorecardError
-from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings
+from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings, store_address
 
 EXIT_BAD_INPUT = 2
 NO_REASON = "no reason given (scorecard ingest --undo without --reason)"
 
 
 def _store(args, read_only: bool = False):
-    from .store.db import Store
+    from .store.engines import open_store
 
-    return Store(db_path(args.db), read_only=read_only,
-                 settings=engine_settings(config_dir(getattr(args, "config", None))))
+    return open_store(store_address(args.db), read_only=read_only,
+                      settings=engine_settings(config_dir(getattr(args, "config", None))))
 
 
 def cmd_ingest(args) -> int:
@@ -203,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_store(p):
-        p.add_argument("--db", help="store file (default $SCORECARD_DB, then the embedded store)")
+        p.add_argument("--db", help="store: a DuckDB file, chdb://DIR or "
+                       "clickhouse://USER@HOST:PORT/DATABASE (default $SCORECARD_DB, then the "
+                       "embedded store)")
         p.add_argument("--config", help="config directory (default $SCORECARD_CONFIG, then config/)")
 
     p = sub.add_parser("ingest", help="load log extracts into the store, or take one back")

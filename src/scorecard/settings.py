@@ -21,9 +21,15 @@ def config_dir(explicit: str | os.PathLike | None = None) -> Path:
     return Path(explicit or os.environ.get("SCORECARD_CONFIG") or DEFAULT_CONFIG_DIR)
 
 
+def store_address(explicit: str | os.PathLike | None = None) -> str:
+    """The store: the argument, else $SCORECARD_DB, else the embedded default store. A DuckDB
+    file's path, or a ClickHouse address (chdb://DIR, clickhouse://USER@HOST:PORT/DATABASE)."""
+    return str(explicit or os.environ.get("SCORECARD_DB") or DEFAULT_DB)
+
+
 def db_path(explicit: str | os.PathLike | None = None) -> Path:
-    """The store file: the argument, else $SCORECARD_DB, else the embedded default store."""
-    return Path(explicit or os.environ.get("SCORECARD_DB") or DEFAULT_DB)
+    """The store file, for a DuckDB store (see `store_address`)."""
+    return Path(store_address(explicit))
 
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, when installed

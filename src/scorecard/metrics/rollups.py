@@ -28,7 +28,9 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
             baseline_days: int = DEFAULT_BASELINE_DAYS) -> str:
     """Bring the derived tables up to date with the stored events (after an ingest, or on
     first use). Baselines are kept for these thresholds' pinned dates, if any. Says what
-    happened to the rollup: current, added or rebuilt."""
+    happened to the rollup: current, added, rebuilt, or none kept in this engine."""
+    if not store.dialect.keeps_derived_tables:
+        return "none"
     done = daily_rollup().refresh(store)
     thresholds = thresholds or Thresholds.model_construct()  # only the pins matter here
     systems = tuple(r[0] for r in store.query(base.systems_query(rolled=True)))
@@ -106,12 +108,14 @@ def ready(store: Store) -> bool:
     """Whether the queries may read the derived tables: the rollup covers exactly the stored
     events. Reading never writes: a store whose rollup is behind (one written by an older
     version, or an ingest cut short) is answered from the events until the next write."""
-    return daily_rollup().is_current(store)
+    return store.dialect.keeps_derived_tables and daily_rollup().is_current(store)
 
 
 def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool:
     """At a writer's start (`scorecard serve`): refresh the derived tables if they are behind.
     Says whether anything was done."""
+    if not store.dialect.keeps_derived_tables:
+        return False
     events = records.event_count(store)
     calibrated = _calibrations_current(store, events)
     if store.read_only or not events or (daily_rollup().is_current(store) and calibrated

@@ -97,6 +97,7 @@ class ClickHouseDialect(Dialect):
     """ClickHouse's rendering of the pieces the metric queries share with DuckDB."""
 
     name = "clickhouse"
+    keeps_derived_tables = False  # ClickHouse answers from the events
 
     def double(self, expr: str) -> str:
         return f"toFloat64({expr})"

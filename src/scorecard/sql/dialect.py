@@ -14,6 +14,9 @@ class Dialect:
     """The DuckDB rendering of every engine-specific piece the metric queries use."""
 
     name = "duckdb"
+    # whether the scorecard keeps derived tables (daily rollup, PSI bins, calibrations) in
+    # this engine's stores, refreshed after each write; without them queries read the events
+    keeps_derived_tables = True
 
     # -- types and values -------------------------------------------------------------------
 

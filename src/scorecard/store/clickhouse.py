@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ScorecardError
-from ..sql import Query
+from ..sql import Query, identifier
 from ..sql.clickhouse import SETTINGS, render
 from .schema import SCHEMA_VERSION
 from .schema_clickhouse import MIGRATIONS
 
-PASSWORD_VARIABLE = "SCORECARD_CLICKHOUSE_PASSWORD"
 _ROWS = re.compile(r"\s*\(*\s*(SELECT|WITH|DESCRIBE|SHOW|EXPLAIN)\b", re.IGNORECASE)
 
 
@@ -38,13 +38,16 @@ def _first_line(exc: Exception) -> str:
 
 
 def _naive(table):
-    """An Arrow table with times in UTC but without a zone, as DuckDB's TIMESTAMP reads."""
+    """An Arrow table as DuckDB's would read: times in UTC without a zone, and the words of a
+    LowCardinality column as plain text."""
     import pyarrow as pa
 
     columns = []
     for field, column in zip(table.schema, table.columns):
         if pa.types.is_timestamp(field.type) and field.type.tz is not None:
             column = column.cast(pa.timestamp(field.type.unit))
+        elif pa.types.is_dictionary(field.type):
+            column = column.cast(field.type.value_type)
         columns.append(column)
     return pa.Table.from_arrays(columns, names=table.column_names)
 
@@ -257,7 +260,26 @@ class ClickHouseStore:
                 self.set_meta("data_version", str(self.data_version() + 1))
 
     def insert_arrow(self, table: str, data) -> None:
-        self._transport.insert_arrow(table, data)
+        try:
+            self._transport.insert_arrow(table, data)
+        except Exception as exc:
+            raise ScorecardError(f"The ClickHouse store {self.address} refused rows for "
+                                 f"{table}: {_first_line(exc)}.") from exc
+
+    def matching_rows(self, table: str, key: tuple[str, ...], keys):
+        """The rows of `table` whose `key` columns equal one row of the Arrow table `keys`
+        (ClickHouse matches them, so only the matches travel), as an Arrow table."""
+        scratch = f"_keys_{uuid.uuid4().hex}"
+        columns = ", ".join(identifier(c) for c in key)
+        self._run(f"CREATE TABLE {scratch} ({', '.join(f'{identifier(c)} String' for c in key)})"
+                  " ENGINE = Memory")
+        try:
+            self.insert_arrow(scratch, keys)
+            return _naive(self._transport.arrow(
+                f"SELECT * FROM {table} WHERE ({columns}) IN (SELECT {columns} FROM {scratch})",
+                {}))
+        finally:
+            self._run(f"DROP TABLE IF EXISTS {scratch}")
 
     # -- schema -----------------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from .db import Store
 from . import formats
 from .formats import ImportOptions
 from .formats.decisions import CACHE_READ, CACHE_WRITE
+from .loading_room import room_for
 from .mapping import ColumnMap
 from .pricing import Pricing
 from .schema import INGEST_ID, KINDS, Column, Kind
@@ -480,7 +481,8 @@ def ingest_file(
         if path.stat().st_size == 0:
             raise BadInput(f"{name} is empty.")
         step(0.1, "Reading the file")
-        with tempfile.TemporaryDirectory() as tmp, store.transaction() as cur:
+        with tempfile.TemporaryDirectory() as tmp, room_for(store, Path(tmp)) as room:
+            cur = room.cur
             source = _open_source(path, fmt, gz, Path(tmp), name, limits.max_decompressed_bytes)
             export = _export_format(source, fmt, source_format, kind, name)
             try:
@@ -503,13 +505,14 @@ def ingest_file(
                     "map one of its columns onto each (a map file given with --map, or the "
                     "column mapper on the Upload page)."
                 )
-            result = _load(cur, kind_spec, columns, cmap, pricing, limits, ingest_id, name,
+            result = _load(room, kind_spec, columns, cmap, pricing, limits, ingest_id, name,
                            export or fmt, step)
             if export:
                 formats.fill_raw(cur, export, source, ingest_id)
             step(0.9, "Recording the upload")
             _log(cur, ingest_id, actor, via, kind, name, *fingerprint.result(), result, "ok",
                  None)
+            room.send(ingest_id)
         step(1.0, "Done")
         return result
     except BadInput as exc:
@@ -597,12 +600,13 @@ def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
     return cur.execute("SELECT count(*) FROM _skips").fetchone()[0]
 
 
-def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pricing | None,
+def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pricing | None,
           limits: IngestLimits, ingest_id: str, name: str, fmt: str,
           step: Progress) -> IngestResult:
     """Stream the checked rows into the store, without materialising them: one pass finds
     identities already stored or repeated in the file, one inserts the valid new rows, one keeps
     the rejected and conflicting ones with their reasons."""
+    cur = room.cur
     # every rule as SQL over the file; the passes below ask it only for what they need (the
     # time order reads one column), and the insert checks every rule as it stores the rows
     cur.execute("CREATE OR REPLACE TEMP VIEW _checked AS "
@@ -625,6 +629,8 @@ def _load(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pr
             "/ 1e6 END)")
     select = ", ".join(f"{expr} AS {identifier(col)}" for col, expr in values.items())
     step(0.3, "Checking every row against the contract and the stored rows")
+    identities = ", ".join(f"v_{c} AS {c}" for c in kind.identity)
+    room.bring_stored_twins(kind, f"SELECT DISTINCT {identities} FROM _checked WHERE NOT {BROKEN}")
     stored = cur.execute(f"SELECT count(*) FROM {kind.table}").fetchone()[0]
     by_name = {c.name: c for c in kind.columns}
     raw_identity = ", ".join(_source_expr(by_name[c], columns, cmap) for c in kind.identity)

@@ -1,0 +1,100 @@
+"""Where a load is checked before it is stored. On DuckDB that is the store itself, inside one
+transaction. On ClickHouse it is a DuckDB in this process: the file is read and every rule
+checked there, as for a DuckDB store, against the stored rows that share an identity with the
+file's (ClickHouse finds them), and what the load decided (new rows, rejects, the log line) is
+then sent to ClickHouse. The rules are written once, in DuckDB's SQL, for both engines.
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from ..sql import identifier
+from .schema import INGEST_ID, Kind
+
+BATCH_ROWS = 1_000_000  # rows sent to ClickHouse per insert
+
+
+class DuckDBRoom:
+    """The DuckDB store checks a load in its own transaction: nothing to fetch or send."""
+
+    def __init__(self, cur) -> None:
+        self.cur = cur
+
+    def bring_stored_twins(self, kind: Kind, identities_sql: str) -> None:
+        """The stored rows are already here."""
+
+    def send(self, ingest_id: str) -> None:
+        """The transaction commits them."""
+
+
+class ClickHouseRoom:
+    """A DuckDB in memory, holding what a load into a ClickHouse store needs to be checked."""
+
+    def __init__(self, store, cur) -> None:
+        self.store, self.cur = store, cur
+
+    def bring_stored_twins(self, kind: Kind, identities_sql: str) -> None:
+        """Copy into the room's table the stored rows whose identity one of `identities_sql`'s
+        rows has (a SELECT over the room): ClickHouse matches them, so only they travel."""
+        keys = _arrow(self.cur, identities_sql).read_all()
+        if not keys.num_rows:
+            return
+        twins = self.store.matching_rows(kind.table, kind.identity, keys)
+        if twins.num_rows:
+            self.cur.register("_twins", twins)
+            self.cur.execute(f"INSERT INTO {kind.table} BY NAME SELECT * FROM _twins")
+            self.cur.unregister("_twins")
+
+    def send(self, ingest_id: str) -> None:
+        """Send the load's new rows, rejects and log line to ClickHouse, the log line last.
+        A send cut short takes back what it had sent."""
+        try:
+            with self.store.transaction():
+                for table in SENT:
+                    reader = _arrow(self.cur, f"SELECT * FROM {identifier(table)} "
+                                    f"WHERE {INGEST_ID} = ?", [ingest_id])
+                    for batch in reader:
+                        if batch.num_rows:
+                            self.store.insert_arrow(table, _table(batch))
+        except BaseException:
+            for table in SENT:
+                self.store.cursor().execute(f"DELETE FROM {identifier(table)} WHERE {INGEST_ID} = ?",
+                                   [ingest_id])
+            raise
+
+
+SENT = ("inference_events", "incidents", "rejected_rows", "ingest_log")
+
+
+def _arrow(cur, sql: str, params: list | None = None):
+    """A query's rows as Arrow batches of BATCH_ROWS. The room's cursor has run other
+    statements, so the query runs as a statement of its own (which DuckDB warns copies the
+    rows once more: a small cost beside sending them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return cur.execute(sql, params or []).to_arrow_reader(BATCH_ROWS)
+
+
+def _table(batch):
+    import pyarrow as pa
+
+    return pa.Table.from_batches([batch])
+
+
+@contextmanager
+def room_for(store, workdir: Path) -> Iterator[DuckDBRoom | ClickHouseRoom]:
+    """The room a load into `store` is checked in, open for writing. The caller sends what the
+    load decided (`send`) as its last step inside; leaving with an error stores nothing."""
+    if store.dialect.name == "duckdb":
+        with store.transaction() as cur:
+            yield DuckDBRoom(cur)
+        return
+    from .db import Store
+
+    # a file beside the load's other scratch files, so a large load can spill to disk
+    with Store(workdir / "room.duckdb") as room, room.transaction() as cur:
+        yield ClickHouseRoom(store, cur)
