@@ -59,8 +59,9 @@ def _digest(value) -> str:
     return hashlib.sha256(json.dumps(_plain(value), sort_keys=True).encode()).hexdigest()
 
 
-def numbers(store: Store) -> dict:
-    """The scorecard at several dates, its baseline column, and every trend table."""
+def numbers(store: Store, digest: bool = True) -> dict:
+    """The scorecard at several dates, its baseline column, and every trend table (each as
+    its digest, or whole when `digest` is False)."""
     thresholds = thresholds_for(store, DEFAULT_CONFIG_DIR / "thresholds.yaml")
     out: dict = {}
     latest_end = None
@@ -76,7 +77,8 @@ def numbers(store: Store) -> dict:
         table = trend_table(store, thresholds, period, families)
         rows = {f"{scope}|{start.isoformat()}": fields
                 for (scope, start), fields in sorted(table.items())}
-        out[f"trends {period} sha256"] = _digest(rows)
+        out[f"trends {period} sha256" if digest else f"trends {period}"] = (
+            _digest(rows) if digest else rows)
         if period == "week":
             scopes = sorted({scope for scope, _ in table})
             out["quiet risks"] = quiet_risks(table, thresholds, scopes, latest_end)

@@ -186,6 +186,14 @@ class ClickHouseDialect(Dialect):
     def days_between(self, start: str, end: str) -> str:
         return f"dateDiff('day', {start}, {end})"
 
+    def keep_meta(self) -> list[str]:
+        # a lightweight delete, then the new row: store_meta is a plain MergeTree by key
+        return ["DELETE FROM store_meta WHERE key = $key",
+                "INSERT INTO store_meta VALUES ($key, $value)"]
+
+    def contains(self, array: str, item: str) -> str:
+        return f"has({array}, {item})"
+
     def inline_cte(self, name: str, body: str) -> str:
         return f"{name} AS ({body})"
 

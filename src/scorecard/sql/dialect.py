@@ -130,6 +130,15 @@ class Dialect:
     def days_between(self, start: str, end: str) -> str:
         return f"datediff('day', {start}, {end})"
 
+    # -- writing ----------------------------------------------------------------------------
+
+    def keep_meta(self) -> list[str]:
+        """Statements that keep `$value` under `$key` in store_meta, replacing any value."""
+        return ["INSERT OR REPLACE INTO store_meta VALUES ($key, $value)"]
+
+    def contains(self, array: str, item: str) -> str:
+        return f"list_contains({array}, {item})"
+
     # -- query shape ------------------------------------------------------------------------
 
     def inline_cte(self, name: str, body: str) -> str:

@@ -32,7 +32,11 @@ def _statement(sql: str | Query, params) -> tuple[str, dict]:
 
 
 def _first_line(exc: Exception) -> str:
+    """The engine's own words, shortened to the sentence a person needs."""
     text = str(exc).strip()
+    if "Connection refused" in text or "Name or service not known" in text \
+            or "timed out" in text.lower():
+        return "no server answered there (is it running, and is the address right?)"
     line = text.splitlines()[0] if text else type(exc).__name__
     return line.split(" (version ")[0].rstrip(".")
 
@@ -86,7 +90,12 @@ class HttpTransport:
     """A ClickHouse server or cluster over HTTP, through clickhouse-connect."""
 
     def __init__(self, address: "ClickHouseAddress", password: str | None) -> None:
+        import logging
+
         import clickhouse_connect
+
+        # its failures reach the person as our one sentence, not also as its log lines
+        logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
 
         self.where = f"{address.host}:{address.port}/{address.database}"
         self._client = clickhouse_connect.get_client(
@@ -244,8 +253,8 @@ class ClickHouseStore:
     # -- writing ----------------------------------------------------------------------------
 
     def set_meta(self, key: str, value: str) -> None:
-        self._run("DELETE FROM store_meta WHERE key = ?", [key])
-        self._run("INSERT INTO store_meta VALUES (?, ?)", [key, value])
+        for statement in self.dialect.keep_meta():
+            self._run(statement, {"key": key, "value": value})
 
     @contextmanager
     def transaction(self, changes_data: bool = True) -> Iterator[Writer]:

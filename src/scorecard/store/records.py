@@ -98,7 +98,8 @@ def set_meta(store: Store, values: dict[str, str], changes_data: bool = True) ->
     data says `changes_data=False`, so cached results stay valid)."""
     with store.transaction(changes_data=changes_data) as cur:
         for key, value in values.items():
-            cur.execute("INSERT OR REPLACE INTO store_meta VALUES (?, ?)", [key, value])
+            for statement in store.dialect.keep_meta():
+                cur.execute(statement, {"key": key, "value": value})
 
 
 def event_count(store: Store) -> int:
@@ -107,10 +108,10 @@ def event_count(store: Store) -> int:
 
 def loaded_only_via(store: Store, via: str) -> bool:
     """Whether every successful load into the store came by `via` (and there was one)."""
-    return bool(store.scalar("SELECT count(*) > 0 AND bool_and(via = $via) FROM ingest_log "
-                             "WHERE status = 'ok'", {"via": via}))
+    return bool(store.scalar("SELECT count(*) > 0 AND count(*) FILTER (WHERE via <> $via) = 0 "
+                             "FROM ingest_log WHERE status = 'ok'", {"via": via}))
 
 
 def meta_keys_present(store: Store, keys: list[str]) -> int:
-    return store.scalar("SELECT count(*) FROM store_meta WHERE list_contains($keys, key)",
-                        {"keys": keys})
+    return store.scalar(f"SELECT count(*) FROM store_meta WHERE "
+                        f"{store.dialect.contains('$keys', 'key')}", {"keys": keys})

@@ -1,0 +1,230 @@
+"""The same scorecard on DuckDB and on ClickHouse: every number agrees, addresses are read as
+SPEC section 4 writes them, and a ClickHouse server that cannot be reached or refuses is one
+plain sentence."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from conftest import address_for
+from golden_numbers import numbers
+from scorecard.demo import add_demo_settings, load_demo, write_sample
+from scorecard.errors import BadInput, ScorecardError
+from scorecard.settings import DEFAULT_CONFIG_DIR
+from scorecard.sql import Query
+from scorecard.sql.clickhouse import render
+from scorecard.store.engines import clickhouse_address, open_store
+from scorecard.store.pricing import Pricing
+
+
+def _differences(a, b, path=()) -> list:
+    """Where two JSON-like values differ, numbers compared to 1e-9 (relative above 1)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            return [(path, sorted(set(a) ^ set(b)))]
+        return [d for k in a for d in _differences(a[k], b[k], (*path, k))]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [(path, len(a), len(b))]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, (*path, i))]
+    try:
+        x, y = float(a), float(b)
+    except (TypeError, ValueError):
+        return [] if a == b else [(path, a, b)]
+    return [] if x == y or abs(x - y) <= 1e-9 * max(1.0, abs(x)) else [(path, a, b)]
+
+
+@pytest.fixture(scope="module")
+def both_demos(tmp_path_factory):
+    """Every number of the demo store (scorecards at three dates, baselines, every trend at
+    day, week and month, quiet risks), computed by each engine from the same files."""
+    root = tmp_path_factory.mktemp("engines")
+    write_sample(root / "files")
+    out = {}
+    for engine in ("duckdb", "chdb"):
+        with open_store(address_for(engine, root / engine)) as store:
+            load_demo(store, root / "files", Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
+            add_demo_settings(store)
+            out[engine] = numbers(store, digest=False)
+    return out
+
+
+def test_every_number_agrees_on_duckdb_and_chdb(both_demos):
+    duck, ch = both_demos["duckdb"], both_demos["chdb"]
+    assert _differences(duck, ch) == []
+    # the comparison reaches every metric of every system, and every trend period
+    card = duck["scorecard latest"]["values"]
+    assert set(card) == {"", "credit-precheck", "doc-summariser", "research-agent",
+                         "support-assistant"}
+    assert len(duck["trends day"]) > len(duck["trends week"]) > len(duck["trends month"]) >= 15
+
+
+def test_the_comparison_sees_a_difference():
+    """A number off by more than 1e-9 of itself, or a word, is a difference."""
+    assert _differences({"a": [1.0, "x"]}, {"a": [1.0 + 2e-9, "x"]})
+    assert _differences({"a": "west"}, {"a": "north"})
+    assert not _differences({"a": 0.1 + 0.2}, {"a": 0.3})
+
+
+# -- addresses ---------------------------------------------------------------------------------
+
+def test_addresses_are_read_as_spec_section_4_writes_them():
+    chdb = clickhouse_address("chdb://var/ch")
+    assert chdb.folder == Path("var/ch")
+    server = clickhouse_address("clickhouse://scorer@ch.internal:8443/observability")
+    assert (server.user, server.host, server.port, server.database) == (
+        "scorer", "ch.internal", 8443, "observability")
+    assert str(server) == "clickhouse://scorer@ch.internal:8443/observability"
+    plain = clickhouse_address("clickhouse://ch.internal")
+    assert (plain.user, plain.port, plain.database) == ("default", 8123, "default")
+
+
+@pytest.mark.parametrize("address, words", [
+    ("clickhouse://me:secret@ch:8123/db", "SCORECARD_CLICKHOUSE_PASSWORD"),
+    ("clickhouse://me@ch:port/db", "no valid port"),
+    ("clickhouse:///db", "is not a ClickHouse address"),
+    ("chdb://", "names its folder"),
+])
+def test_a_wrong_address_is_one_sentence(address, words):
+    with pytest.raises(BadInput, match=words):
+        clickhouse_address(address)
+
+
+# -- the SQL ClickHouse is sent ----------------------------------------------------------------
+
+def test_parameters_travel_typed_and_quoted_text_is_left_alone():
+    text, params = render(
+        "SELECT '$not ?' AS q, $start AS s, $who AS w, $none AS z, $days AS d",
+        {"start": datetime(2026, 11, 1, 6), "who": "o'brien", "none": None, "days": [1, 2]})
+    assert text == ("SELECT '$not ?' AS q, {start:DateTime64(6, 'UTC')} AS s, {who:String} AS w,"
+                    " NULL AS z, {days:Array(Nullable(Int64))} AS d")
+    assert params == {"start": "2026-11-01 06:00:00", "who": "o'brien", "days": "[1, 2]"}
+    text, params = render("SELECT ? + ?, '?'", [1, 2.5])
+    assert (text, params) == ("SELECT {p0:Int64} + {p1:Float64}, '?'", {"p0": 1, "p1": 2.5})
+
+
+def test_the_rendered_text_runs_on_clickhouse(tmp_path):
+    """The text and parameters a server would be sent, run by ClickHouse itself (chDB)."""
+    with open_store(address_for("chdb", tmp_path)) as store:
+        got = store.query_dicts(Query(
+            "SELECT $start AS s, $who AS w, $none AS z, $days AS d",
+            {"start": datetime(2026, 11, 1, 6), "who": "o'brien", "none": None,
+             "days": [1, 2]}))
+    assert got == [{"s": datetime(2026, 11, 1, 6), "w": "o'brien", "z": None, "d": [1, 2]}]
+
+
+# -- a server that cannot be reached or refuses ------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_server_is_one_sentence():
+    port = _free_port()  # nothing listens there
+    with pytest.raises(ScorecardError) as caught:
+        open_store(f"clickhouse://default@127.0.0.1:{port}/scores")
+    message = str(caught.value)
+    assert message.startswith(f"The ClickHouse store clickhouse://default@127.0.0.1:{port}/"
+                              "scores could not be opened:")
+    assert "\n" not in message and "Traceback" not in message
+
+
+class _Refusing(BaseHTTPRequestHandler):
+    """A server answering every request as ClickHouse answers a wrong password."""
+
+    seen: list[dict] = []
+
+    def _refuse(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        _Refusing.seen.append({"path": self.path, "body": body,
+                               "user": self.headers.get("X-ClickHouse-User"),
+                               "auth": self.headers.get("Authorization")})
+        reply = (b"Code: 516. DB::Exception: scorer: Authentication failed: password is "
+                 b"incorrect, or there is no user with such name. (AUTHENTICATION_FAILED) "
+                 b"(version 26.9.2.1 (official build))\n")
+        self.send_response(403)
+        self.send_header("X-ClickHouse-Exception-Code", "516")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    do_GET = do_POST = _refuse
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_refusing_server_is_one_sentence_and_sees_the_user_and_password(monkeypatch):
+    server = HTTPServer(("127.0.0.1", 0), _Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("SCORECARD_CLICKHOUSE_PASSWORD", "s3cret")
+    try:
+        with pytest.raises(ScorecardError) as caught:
+            open_store(f"clickhouse://scorer@127.0.0.1:{server.server_port}/scores")
+    finally:
+        server.shutdown()
+    message = str(caught.value)
+    assert "Authentication failed" in message and "\n" not in message
+    assert "(version" not in message
+    import base64
+    sent = _Refusing.seen[0]
+    credentials = sent["user"] or base64.b64decode(sent["auth"].split()[1]).decode()
+    assert "scorer" in credentials
+
+
+def test_the_cli_says_one_sentence_when_the_server_is_away(tmp_path):
+    port = _free_port()
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "metrics", "--db",
+                           f"clickhouse://default@127.0.0.1:{port}/scores"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert "could not be opened" in done.stderr
+
+
+def test_a_chdb_store_is_reopened_with_its_rows(tmp_path):
+    address = address_for("chdb", tmp_path)
+    with open_store(address) as store:
+        load_demo(store, _sample(tmp_path), Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
+        count = store.scalar("SELECT count(*) FROM inference_events")
+        version = store.data_version()
+    with open_store(address, read_only=True) as store:
+        assert store.scalar("SELECT count(*) FROM inference_events") == count > 0
+        assert store.data_version() == version
+        with pytest.raises(ScorecardError, match="reading only"):
+            with store.transaction():
+                pass
+
+
+def _sample(tmp_path: Path) -> Path:
+    write_sample(tmp_path / "files")
+    return tmp_path / "files"
+
+
+def test_the_events_table_is_a_mergetree_by_month_ordered_by_system_and_time(tmp_path):
+    with open_store(address_for("chdb", tmp_path)) as store:
+        engine, partition, order = store.query(
+            "SELECT engine, partition_key, sorting_key FROM system.tables "
+            "WHERE database = currentDatabase() AND name = 'inference_events'")[0]
+    assert (engine, partition, order) == ("MergeTree", "toYYYYMM(timestamp)",
+                                          "system, timestamp")
+
+
+def test_numbers_json_is_what_the_golden_file_holds(both_demos):
+    """The DuckDB side of the comparison is the demo's recorded numbers, digests aside."""
+    golden = json.loads((Path(__file__).with_name("data") / "golden_numbers.json").read_text())
+    for section, value in golden["rolled"].items():
+        if not section.startswith("trends"):
+            assert _differences(value, both_demos["duckdb"][section]) == [], section
