@@ -31,9 +31,10 @@ from scorecard.metrics.formatting import status_label
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_for
 from scorecard.metrics.trends import trend_table
-from scorecard.settings import config_dir, db_path, engine_settings, parse_yaml
+from scorecard.settings import config_dir, engine_settings, parse_yaml, store_address
 from scorecard.store import records
-from scorecard.store.db import Store, writable
+from scorecard.store.db import Store
+from scorecard.store.engines import open_store, writable
 from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 
 
@@ -80,15 +81,15 @@ def read_only_store(path: str) -> bool:
 
 
 def _open_store(path: str) -> Store:
-    return Store(path, read_only=read_only_store(path), settings=engine_settings(config_dir()),
-                 wait_seconds=OPEN_WAIT_SECONDS)
+    return open_store(path, read_only=read_only_store(path),
+                      settings=engine_settings(config_dir()), wait_seconds=OPEN_WAIT_SECONDS)
 
 
 @contextmanager
 def store_for_this_run():
     """Open the store for one script run; the last run using it closes it. Between page views
     the file is free, so `scorecard ingest` in another process can write to it."""
-    path = str(db_path())
+    path = store_address()
     _hold(path)
     try:
         yield store()
@@ -100,7 +101,7 @@ def store_for_this_run():
 def store_released():
     """Let go of this run's hold on the store while another process (an upload's child) writes
     to it, and take it again afterwards."""
-    path = str(db_path())
+    path = store_address()
     _let_go(path)
     try:
         yield
@@ -129,7 +130,7 @@ def _let_go(path: str) -> None:
 def store() -> Store:
     """The store this run opened (cursors are per thread). A page run without the app's entry
     script (AppTest runs pages directly) opens it and keeps it open."""
-    path = str(db_path())
+    path = store_address()
     with _open_lock:
         if path not in _open:
             _open[path] = [_open_store(path), 1]
@@ -143,7 +144,7 @@ def thresholds_path():
 def cache_key() -> tuple[str, int, int]:
     """Results stay valid while the data version and the thresholds file in force stay."""
     th_file = in_force(thresholds_path())
-    return str(db_path()), store().data_version(), th_file.stat().st_mtime_ns
+    return store_address(), store().data_version(), th_file.stat().st_mtime_ns
 
 
 @st.cache_data(show_spinner="Preparing the scorecard...", max_entries=32)

@@ -302,7 +302,7 @@ def test_text_longer_than_a_thousand_characters_breaks_the_rule(store, tmp_path)
 def test_serve_builds_the_demo_only_where_asked(tmp_path, monkeypatch):
     monkeypatch.setenv("SCORECARD_DB", str(tmp_path / "prod.duckdb"))
     served = store_to_serve(None, demo=False)
-    assert served == (tmp_path / "prod.duckdb").resolve()
+    assert served == str((tmp_path / "prod.duckdb").resolve())
     with Store(served, read_only=True) as store:
         assert store.scalar("SELECT count(*) FROM inference_events") == 0
         assert store.scalar("SELECT count(*) FROM store_meta WHERE key = 'demo_signins'") == 0

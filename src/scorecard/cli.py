@@ -149,29 +149,29 @@ def _timestamp(text: str):
     return moment
 
 
-def store_to_serve(db: str | None, demo: bool, thresholds=None) -> Path:
-    """The store `scorecard serve` opens. The demo is built only at the project's own demo path
-    or when asked for with --demo; any other store is opened (created empty if new) as it is."""
-    from .demo import ensure_demo_store
+def store_to_serve(db: str | None, demo: bool, thresholds=None) -> str:
+    """The store `scorecard serve` opens, as an address the app can open from any folder. The
+    demo is built only at the project's own demo stores or when asked for with --demo; any
+    other store is opened (created empty if new) as it is."""
+    from .demo import ensure_demo_store, is_own_demo_store
     from .metrics import rollups, snapshot
     from .metrics.thresholds import store_layer, with_store_layer
-    from .settings import DEFAULT_DB
-    from .store.db import Store, writable
+    from .store.engines import absolute, open_store, writable
 
-    path = db_path(db).resolve()
-    if demo or path == DEFAULT_DB.resolve():
-        ensure_demo_store(path)
-    if writable(path):
+    address = absolute(store_address(db))
+    if demo or is_own_demo_store(address):
+        ensure_demo_store(address)
+    if writable(address):
         # a new store gets its tables; one written by an older version its daily rollups
         # (the app only reads them, and answers from the events while they are behind)
-        with Store(path) as store:
+        with open_store(address) as store:
             in_force = None if thresholds is None else with_store_layer(thresholds,
                                                                          store_layer(store))
             if rollups.bring_up_to_date(store, in_force):
                 print("Brought the daily rollups up to date.", flush=True)
             if in_force is not None and snapshot.keep(store, in_force):
                 print("Prepared the newest scorecard for the first sign-in.", flush=True)
-    return path
+    return address
 
 
 def cmd_serve(args) -> int:
@@ -184,7 +184,7 @@ def cmd_serve(args) -> int:
     except ScorecardError as exc:
         print(f"Warning: {exc}", file=sys.stderr, flush=True)
         thresholds = None
-    env["SCORECARD_DB"] = str(store_to_serve(args.db, args.demo, thresholds))
+    env["SCORECARD_DB"] = store_to_serve(args.db, args.demo, thresholds)
     app = PROJECT_ROOT / "app" / "streamlit_app.py"
     if not app.exists():
         raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")

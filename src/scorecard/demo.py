@@ -398,32 +398,57 @@ def add_demo_settings(store) -> None:
         STORE_LAYER_KEY: json.dumps(DEMO_SYSTEM_THRESHOLDS)})
 
 
-def ensure_demo_store(path: Path) -> Path:
-    """Create and fill the demo store at `path` on first start; return its path. Called only
-    for the project's own demo path or when the demo is asked for (`scorecard serve --demo`)."""
+def is_own_demo_store(address: str) -> bool:
+    """Whether `address` (absolute) is one of the project's own demo stores: the embedded
+    default file, or the chDB folder beside it (`chdb://var/ch` from the project folder)."""
+    from .settings import DEFAULT_CHDB, DEFAULT_DB
+
+    return address in (str(DEFAULT_DB.resolve()), f"chdb://{DEFAULT_CHDB.resolve()}")
+
+
+def ensure_demo_store(address: str | Path) -> str | Path:
+    """Create and fill the demo store at `address` on first start; return it. Called only
+    for the project's own demo stores or when the demo is asked for (`scorecard serve --demo`).
+    A DuckDB file is built beside its place and moved there whole; a ClickHouse store is
+    filled in place when it holds nothing yet."""
     import tempfile
 
     from .metrics.thresholds import STORE_LAYER_KEY
     from .settings import config_dir
     from .store import records
     from .store.db import Store
+    from .store.engines import is_clickhouse, open_store
     from .store.pricing import Pricing
     from .users import DEMO_META_KEY
 
-    if path.exists():
-        with Store(path) as store:
-            if records.loaded_only_via(store, "demo") and records.meta_keys_present(
-                    store, [STORE_LAYER_KEY, DEMO_META_KEY]) < 2:
-                add_demo_settings(store)  # a demo store built by an older version
-        return path
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    print(f"Building the demo store at {path} (first start only)...", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        write_sample(Path(tmp))
-        with Store(partial) as store:
+    def fill(store) -> None:
+        print(f"Building the demo store at {address} (first start only)...", flush=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            write_sample(Path(tmp))
             load_demo(store, Path(tmp), Pricing.load(config_dir() / "pricing.yaml"))
             add_demo_settings(store)
             store.checkpoint()
+
+    def bring_settings_up_to_date(store) -> None:
+        if records.loaded_only_via(store, "demo") and records.meta_keys_present(
+                store, [STORE_LAYER_KEY, DEMO_META_KEY]) < 2:
+            add_demo_settings(store)  # a demo store built by an older version
+
+    if is_clickhouse(address):
+        with open_store(address) as store:
+            if store.scalar("SELECT count(*) FROM ingest_log"):
+                bring_settings_up_to_date(store)
+            else:
+                fill(store)
+        return address
+    path = Path(address)
+    if path.exists():
+        with Store(path) as store:
+            bring_settings_up_to_date(store)
+        return path
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    with Store(partial) as store:
+        fill(store)
     partial.rename(path)
     return path

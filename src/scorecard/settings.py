@@ -14,6 +14,7 @@ from .errors import BadInput
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_DIR = PROJECT_ROOT / "config"
 DEFAULT_DB = PROJECT_ROOT / "var" / "scorecard.duckdb"
+DEFAULT_CHDB = PROJECT_ROOT / "var" / "ch"  # the demo on embedded ClickHouse: chdb://var/ch
 
 
 def config_dir(explicit: str | os.PathLike | None = None) -> Path:

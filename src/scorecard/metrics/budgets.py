@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from ..sql import DUCKDB, Dialect, Query, identifier
+from ..sql import Dialect, Query, identifier
 from ..store.db import Store
 from . import rollups
 from .families.base import (EVENTS, Context, counted_row, events_with_settings, params_table,
@@ -97,7 +97,7 @@ SPANS = [*WINDOWS, BUDGET_WINDOW[0]]  # nested windows, shortest first
 
 
 def counts_query(thresholds: Thresholds, systems: list[str], now: datetime,
-                 d: Dialect = DUCKDB) -> Query:
+                 d: Dialect) -> Query:
     """Per system and window: eligible and bad events of every indicator over the window
     ending at `now`, in one pass over the 30 days before it. Each event is counted once, in
     the shortest window that holds it; the windows nest, so a window's counts are the running
@@ -145,7 +145,7 @@ def _window_counts(rows: list[dict]) -> dict[str, dict[str, dict[str, tuple[int,
 
 
 def burn_down_query(thresholds: Thresholds, systems: list[str], budget: Budget,
-                    d: Dialect = DUCKDB) -> Query:
+                    d: Dialect) -> Query:
     """Per system and day: eligible and bad events over the 30 days ending with that day."""
     eligible, bad = _conditions(budget)
     ctx = Context(thresholds, tuple(systems), datetime.min, datetime.max, dialect=d)
@@ -167,7 +167,7 @@ def _systems(store: Store) -> list[str]:
 def burn_down(store: Store, thresholds: Thresholds, budget: Budget) -> list[dict]:
     """Per system and day, the budget left over the 30 days ending with that day."""
     systems = _systems(store)
-    rows = store.query_dicts(burn_down_query(thresholds, systems, budget))
+    rows = store.query_dicts(burn_down_query(thresholds, systems, budget, store.dialect))
     out = []
     for row in rows:
         rate = burn(row["bad"], row["eligible"], objective(budget, thresholds, row["system"]))
@@ -193,7 +193,8 @@ def evaluate(store: Store, thresholds: Thresholds, now: datetime | None = None) 
     if now is None:
         return BudgetReport(None, {})
     systems = _systems(store)
-    counted = _window_counts(store.query_dicts(counts_query(thresholds, systems, now)))
+    counted = _window_counts(store.query_dicts(counts_query(thresholds, systems, now,
+                                                          store.dialect)))
     least = thresholds.settings.alerts_min_events
     report: dict[str, dict[str, Indicator]] = {}
     for system, indicators in counted.items():

@@ -62,6 +62,7 @@ class ChdbTransport:
     def __init__(self, folder: Path, read_only: bool) -> None:
         import chdb
 
+        folder = folder.resolve()
         folder.mkdir(parents=True, exist_ok=True)
         self.where = str(folder)
         settings = "&".join(f"{k}={v}" for k, v in SETTINGS.items())

@@ -46,6 +46,31 @@ def clickhouse_address(address: str):
                              port=port, database=database)
 
 
+def absolute(address: str) -> str:
+    """The address with a DuckDB file's or chDB folder's path made absolute, so that it names
+    the same store from any working folder."""
+    if str(address).startswith(CLICKHOUSE):
+        return str(address)
+    if str(address).startswith(CHDB):
+        return f"{CHDB}{clickhouse_address(address).folder.resolve()}"
+    return str(Path(address).resolve())
+
+
+def writable(address: str | os.PathLike) -> bool:
+    """Whether this process may write the store: a DuckDB file or chDB folder by the file
+    system's permissions; a server by the account's grants, which only the server knows."""
+    if str(address).startswith(CLICKHOUSE):
+        return True
+    if str(address).startswith(CHDB):
+        folder = clickhouse_address(str(address)).folder
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        return os.access(folder, os.W_OK)
+    from .db import writable as file_writable
+
+    return file_writable(Path(address))
+
+
 def open_store(address: str | os.PathLike, *, read_only: bool = False,
                settings: dict | None = None, wait_seconds: float = 30.0):
     """The store at `address`: a ClickHouseStore for a ClickHouse address, else a DuckDB Store."""

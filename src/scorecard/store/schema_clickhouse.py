@@ -29,9 +29,12 @@ def _kind_table(kind: Kind, order_by: tuple[str, ...], partition: str) -> str:
             f"PARTITION BY {partition} ORDER BY ({', '.join(order_by)})")
 
 
-def _table(name: str, columns: str, order_by: str = "tuple()") -> str:
+def _table(name: str, columns: str, order_by: str = "tuple()", updated: bool = False) -> str:
+    """A small MergeTree; an `updated` one takes UPDATE statements (lightweight updates)."""
+    settings = (" SETTINGS enable_block_number_column = 1, enable_block_offset_column = 1"
+                if updated else "")
     return (f"CREATE TABLE IF NOT EXISTS {name} ({columns}) ENGINE = MergeTree "
-            f"ORDER BY {order_by}")
+            f"ORDER BY {order_by}{settings}")
 
 
 _T = f"Nullable({TIME})"
@@ -69,7 +72,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             _table("sessions", f"session_id String, token_hash String, username String, "
                    "role Nullable(String), credential Nullable(String), client Nullable(String),"
                    f" started_at {TIME}, last_seen_at {TIME}, expires_at {TIME}, ended_at {_T}, "
-                   "ended_by Nullable(String), end_reason Nullable(String)", "session_id"),
+                   "ended_by Nullable(String), end_reason Nullable(String)", "session_id",
+                   updated=True),
             _table("psi_daily", f"scope String, b0 {_T}, b1 {_T}, n Nullable(Int64), day {_T}, "
                    "bin Nullable(Int32), c Nullable(Int64)", "scope"),
             _table("calibrations", f"metric String, system Nullable(String), b0 {_T}, b1 {_T}, "

@@ -35,15 +35,18 @@ def end_sessions(store: Store, *, ended_at: datetime, by: str, reason: str,
                  session_id: str | None = None, token_hash: str | None = None,
                  username: str | None = None) -> int:
     """End the open sessions that match every key given (all open ones when none is)."""
-    where, params = "ended_at IS NULL", [ended_at, by, reason]
+    where, keys = "ended_at IS NULL", []
     for column, value in (("session_id", session_id), ("token_hash", token_hash),
                           ("username", username)):
         if value is not None:
             where += f" AND {column} = ?"
-            params.append(value)
-    with store.transaction(changes_data=False) as cur:
-        return cur.execute("UPDATE sessions SET ended_at = ?, ended_by = ?, end_reason = ? "
-                           f"WHERE {where}", params).fetchone()[0]
+            keys.append(value)
+    with store.transaction(changes_data=False) as cur:  # counted first, as undo counts
+        ended = cur.execute(f"SELECT count(*) FROM sessions WHERE {where}", keys).fetchone()[0]
+        if ended:
+            cur.execute("UPDATE sessions SET ended_at = ?, ended_by = ?, end_reason = ? "
+                        f"WHERE {where}", [ended_at, by, reason, *keys])
+        return ended
 
 
 def sessions(store: Store, username: str | None = None, open_only: bool = True) -> list[dict]:

@@ -58,9 +58,11 @@ def undo_ingest(store: Store, ingest_id: str, *, actor: str, reason: str,
     full, name = find_ingest(store, ingest_id)
     with store.transaction() as cur:
         removed = {}
-        for kind in KINDS.values():
-            removed[kind.name] = cur.execute(
-                f"DELETE FROM {kind.table} WHERE {INGEST_ID} = ?", [full]).fetchone()[0]
+        for kind in KINDS.values():  # counted first: not every engine says what it deleted
+            where = f"FROM {kind.table} WHERE {INGEST_ID} = ?"
+            removed[kind.name] = cur.execute(f"SELECT count(*) {where}", [full]).fetchone()[0]
+            if removed[kind.name]:
+                cur.execute(f"DELETE {where}", [full])
         cur.execute(
             "INSERT INTO ingest_undos VALUES (?, ?, ?, ?, ?, ?, ?)",
             [full, datetime.now(timezone.utc).replace(tzinfo=None), actor, via, reason.strip(),
