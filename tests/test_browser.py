@@ -12,8 +12,8 @@ import pytest
 
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
-from served_app import (copy_config, open_sign_in, require_chromium,
-                        served, sign_in, wait_for_scorecard, wait_for_sign_in_cookie)
+from served_app import (copy_config, open_sign_in, require_chromium, served, sign_in,
+                        wait_for_scorecard, wait_for_sign_in_cookie, wait_until_idle)
 
 pytestmark = pytest.mark.browser
 
@@ -318,3 +318,27 @@ def test_the_theme_follows_the_browsers_dark_preference(app_url, browser):
         assert red + green + blue < 200, background
     finally:
         context.close()
+
+
+def test_the_scorecard_served_from_chdb_reads_as_the_duckdb_one(app_url, browser, tmp_path):
+    """`scorecard serve --db chdb://...` on the demo: an executive reads the same first screen,
+    every number and sentence of it, as on the DuckDB store."""
+    address = ensure_demo_store(f"chdb://{tmp_path / 'ch'}")  # built, then let go of
+
+    def first_screen(url: str) -> str:
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            sign_in(page, url, "exec", DEMO_PASSWORD)
+            page.get_by_text("Board report").first.wait_for()  # the last part drawn
+            wait_until_idle(page)
+            return page.locator("[data-testid=stMain]").inner_text()
+        finally:
+            context.close()
+
+    duckdb_screen = first_screen(app_url)
+    with served(address, copy_config(DEFAULT_CONFIG_DIR, tmp_path / "config")) as server:
+        chdb_screen = first_screen(server.url)
+    assert "Needs attention" in duckdb_screen and "research-agent" in duckdb_screen
+    assert chdb_screen == duckdb_screen
