@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: install run test bench backtest clean
+.PHONY: install run test bench bench-clickhouse backtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+bench-clickhouse: install  # chDB beside DuckDB at 5M and 50M events
+	$(BIN)/python bench/clickhouse.py
 
 # The estimated success rate against NannyML's CBPE on its car-loan data (bench/ESTIMATE_BACKTEST.md)
 BACKTEST := .venv-backtest

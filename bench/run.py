@@ -127,11 +127,11 @@ def first_paint(db: Path, runs: int, typing_seconds: float = 0.0) -> dict:
 
     from scorecard.demo import DEMO_PASSWORD, add_demo_settings
     from scorecard.settings import DEFAULT_CONFIG_DIR
-    from scorecard.store.db import Store
+    from scorecard.store.engines import open_store
     from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, served, wait_for_scorecard,
                             wait_until_idle)
 
-    with Store(db) as store:
+    with open_store(str(db)) as store:
         add_demo_settings(store)
     cold, warm = Measure(), Measure()
     with sync_playwright() as p:
@@ -439,6 +439,14 @@ def first_signin_section(runs: list[dict]) -> str:
             f"slowest {seconds[-1]:.2f} s.\n")
 
 
+def _clickhouse_section(results_file: Path) -> str:
+    from clickhouse import END, START
+
+    text = results_file.read_text(encoding="utf-8") if results_file.exists() else ""
+    start, end = text.find(START), text.find(END)
+    return text[start:end + len(END)] if 0 <= start < end else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1m,5m,50m,100m")
@@ -453,7 +461,8 @@ def main() -> None:
     text = report(results, args.runs, time.perf_counter() - started)
     if browser:
         text += first_signin_section(first_signin.measure(20))
-    Path(args.out).write_text(text + NOTES, encoding="utf-8")
+    kept = _clickhouse_section(Path(args.out))  # bench/clickhouse.py writes its own part
+    Path(args.out).write_text(text + NOTES + (f"\n{kept}\n" if kept else ""), encoding="utf-8")
     print(text)
 
 

@@ -320,10 +320,11 @@ def test_the_theme_follows_the_browsers_dark_preference(app_url, browser):
         context.close()
 
 
-def test_the_scorecard_served_from_chdb_reads_as_the_duckdb_one(app_url, browser, tmp_path):
+def test_the_scorecard_served_from_chdb_reads_as_the_duckdb_one(browser, tmp_path):
     """`scorecard serve --db chdb://...` on the demo: an executive reads the same first screen,
-    every number and sentence of it, as on the DuckDB store."""
-    address = ensure_demo_store(f"chdb://{tmp_path / 'ch'}")  # built, then let go of
+    every number and sentence of it, as on a new DuckDB demo store."""
+    duckdb_store = ensure_demo_store(tmp_path / "demo.duckdb")
+    chdb_store = ensure_demo_store(f"chdb://{tmp_path / 'ch'}")  # built, then let go of
 
     def first_screen(url: str) -> str:
         context = browser.new_context(viewport={"width": 1440, "height": 1000})
@@ -337,8 +338,10 @@ def test_the_scorecard_served_from_chdb_reads_as_the_duckdb_one(app_url, browser
         finally:
             context.close()
 
-    duckdb_screen = first_screen(app_url)
-    with served(address, copy_config(DEFAULT_CONFIG_DIR, tmp_path / "config")) as server:
-        chdb_screen = first_screen(server.url)
+    screens = {}
+    for name, store in (("duckdb", duckdb_store), ("chdb", chdb_store)):
+        with served(store, copy_config(DEFAULT_CONFIG_DIR, tmp_path / f"config-{name}")) as server:
+            screens[name] = first_screen(server.url)
+    duckdb_screen, chdb_screen = screens["duckdb"], screens["chdb"]
     assert "Needs attention" in duckdb_screen and "research-agent" in duckdb_screen
     assert chdb_screen == duckdb_screen

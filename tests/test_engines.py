@@ -107,7 +107,7 @@ def test_parameters_travel_typed_and_quoted_text_is_left_alone():
         {"start": datetime(2026, 11, 1, 6), "who": "o'brien", "none": None, "days": [1, 2]})
     assert text == ("SELECT '$not ?' AS q, {start:DateTime64(6, 'UTC')} AS s, {who:String} AS w,"
                     " NULL AS z, {days:Array(Nullable(Int64))} AS d")
-    assert params == {"start": "2026-11-01 06:00:00", "who": "o'brien", "days": "[1, 2]"}
+    assert params == {"start": "2026-11-01 06:00:00", "who": "o'brien", "days": [1, 2]}
     text, params = render("SELECT ? + ?, '?'", [1, 2.5])
     assert (text, params) == ("SELECT {p0:Int64} + {p1:Float64}, '?'", {"p0": 1, "p1": 2.5})
 
@@ -120,6 +120,11 @@ def test_the_rendered_text_runs_on_clickhouse(tmp_path):
             {"start": datetime(2026, 11, 1, 6), "who": "o'brien", "none": None,
              "days": [1, 2]}))
     assert got == [{"s": datetime(2026, 11, 1, 6), "w": "o'brien", "z": None, "d": [1, 2]}]
+    # text reaches ClickHouse as it was written, alone or in a list
+    with open_store(address_for("chdb", tmp_path)) as store:
+        for text in ("a\\nb", "two\nlines", "tab\tstop", "it's", "back\\slash", "`tick`"):
+            assert store.scalar("SELECT $v", {"v": text}) == text
+            assert store.scalar("SELECT $v", {"v": [text, None]}) == [text, None]
 
 
 # -- a server that cannot be reached or refuses ------------------------------------------------

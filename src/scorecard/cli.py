@@ -67,6 +67,20 @@ def cmd_sample(args) -> int:
     return 0
 
 
+def cmd_link(args) -> int:
+    from .store.in_place import InPlaceMap, link
+
+    in_place = InPlaceMap.load(Path(args.map))  # read and checked before the store is opened
+    with _store(args) as store:
+        linked = link(store, in_place)
+    print(json.dumps({"source_rows": linked.source_rows, "scored": linked.source_rows
+                      - linked.breaking_rules, "breaking_rules": linked.breaking_rules}))
+    if linked.breaking_rules:
+        print(f"{linked.breaking_rules:,} of {linked.source_rows:,} rows break a contract rule "
+              "and are not scored; they stay in the source as they are.", file=sys.stderr)
+    return 0
+
+
 def cmd_metrics(args) -> int:
     from .metrics.report import metrics_report, render_table
 
@@ -271,6 +285,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="a folder (created if needed)")
     p.add_argument("--thresholds", help="thresholds file (default config/thresholds.yaml)")
     p.set_defaults(func=cmd_evidence)
+
+    p = sub.add_parser("link", help="score events where they already live: another tool's "
+                       "ClickHouse table, read in place through a column map")
+    p.add_argument("map", help="the in-place map (YAML: source, where, columns)")
+    p.add_argument("--db", required=True, help="a chdb:// or clickhouse:// store")
+    p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("sample", help="write the demo extracts")
     p.add_argument("--out", required=True)

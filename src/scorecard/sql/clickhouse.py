@@ -50,17 +50,37 @@ def _nullable(sql_type: str) -> str:
     return sql_type if sql_type.startswith(("Nullable", "Array")) else f"Nullable({sql_type})"
 
 
+_ESCAPED = ("\\", "'", "`", "\t", "\n")
+
+
+def escaped(text: str) -> str:
+    """Text as ClickHouse reads a parameter's value (its escaped form: a backslash before a
+    backslash, quote, backtick, tab or newline)."""
+    return "".join("\\" + c if c in _ESCAPED else c for c in text)
+
+
 def bound_value(value: Any) -> Any:
-    """A parameter value as ClickHouse parses it from its text form."""
+    """A parameter value as the transports take it: a time as its UTC text, a list item by
+    item (chDB is given `as_parameter_text` of it; clickhouse-connect writes it so itself)."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=None).isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join("NULL" if v is None else literal(bound_value(v))
-                               for v in value) + "]"
+        return [bound_value(v) for v in value]
     if isinstance(value, bool):
         return "true" if value else "false"
+    return value
+
+
+def as_parameter_text(value: Any) -> Any:
+    """A bound value as the text ClickHouse parses a parameter from: text escaped, a list as an
+    array literal of quoted items (what clickhouse-connect sends a server for the same value)."""
+    if isinstance(value, str):
+        return escaped(value)
+    if isinstance(value, list):
+        return "[" + ", ".join("NULL" if v is None else f"'{escaped(v)}'" if isinstance(v, str)
+                               else str(v) for v in value) + "]"
     return value
 
 

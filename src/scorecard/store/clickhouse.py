@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from ..errors import ScorecardError
 from ..sql import Query, identifier
-from ..sql.clickhouse import SETTINGS, render
+from ..sql.clickhouse import SETTINGS, as_parameter_text, render
 from .schema import SCHEMA_VERSION
 from .schema_clickhouse import MIGRATIONS
 
@@ -56,6 +56,12 @@ def _naive(table):
     return pa.Table.from_arrays(columns, names=table.column_names)
 
 
+def _escaped(params: dict) -> dict:
+    """Parameters as the text ClickHouse parses them from (clickhouse-connect writes the same
+    for a server)."""
+    return {k: as_parameter_text(v) for k, v in params.items()}
+
+
 class ChdbTransport:
     """ClickHouse in this process, its data in a folder."""
 
@@ -71,11 +77,11 @@ class ChdbTransport:
 
     def arrow(self, text: str, params: dict):
         with self._lock:
-            return self._conn.query(text, "ArrowTable", params=params)
+            return self._conn.query(text, "ArrowTable", params=_escaped(params))
 
     def command(self, text: str, params: dict) -> None:
         with self._lock:
-            self._conn.query(text, "Null", params=params)
+            self._conn.query(text, "Null", params=_escaped(params))
 
     def insert_arrow(self, table: str, data) -> None:
         """Append an Arrow table's rows to `table` (columns by name)."""
@@ -241,6 +247,13 @@ class ClickHouseStore:
     def scalar(self, sql: str | Query, params=None) -> Any:
         row = self._run(sql, params).fetchone()
         return row[0] if row else None
+
+    @property
+    def events_in_place(self):
+        """The map this store reads its events through from another tool's table, if any."""
+        from .in_place import in_place_map
+
+        return in_place_map(self)
 
     def checkpoint(self) -> None:
         """ClickHouse writes each insert's parts whole: nothing to fold in."""

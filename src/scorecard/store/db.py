@@ -99,6 +99,7 @@ class Store:
                 raise ScorecardError(f"The store {self.path} could not be opened: {exc}.") from None
 
     dialect = DUCKDB
+    events_in_place = None  # a DuckDB store holds its events itself
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (DuckDB connections are not shared across threads)."""

@@ -32,8 +32,9 @@ def find_ingest(store: Store, ingest_id: str) -> tuple[str, str]:
     if len(given) < 8:
         raise BadInput("Give the upload's id (at least its first 8 characters), as the ingest "
                        "output or the upload history shows it.")
-    rows = store.query("SELECT ingest_id, file, status FROM ingest_log WHERE starts_with("
-                       "ingest_id, ?) ORDER BY recorded_at", [given])
+    rows = store.query("SELECT ingest_id, file, status FROM ingest_log WHERE substring("
+                       "ingest_id, 1, length($given)) = $given ORDER BY recorded_at",
+                       {"given": given})
     if not rows:
         raise BadInput(f"No upload has the id {given}.")
     if len(rows) > 1:

@@ -1,0 +1,169 @@
+"""Scoring data where it lives: Langfuse's own ClickHouse tables (the columns its migrations
+create, as ReplacingMergeTrees with deleted rows and older versions), read in place through
+docs/langfuse-in-place.yaml, give the numbers the same decisions give when loaded as a file."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import address_for, write_csv
+from scorecard.errors import BadInput
+from scorecard.metrics.compute import compute_scorecard
+from scorecard.metrics.thresholds import load_thresholds
+from scorecard.settings import DEFAULT_CONFIG_DIR
+from scorecard.store.engines import open_store
+from scorecard.store.in_place import InPlaceMap, link
+from scorecard.store.ingest import ingest_file
+from golden_numbers import _plain
+from test_engines import _differences
+
+MAP = Path(__file__).resolve().parents[1] / "docs" / "langfuse-in-place.yaml"
+THRESHOLDS = load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml")
+
+# Langfuse's tables with the columns the map reads, typed and keyed as its migrations make them
+LANGFUSE = [
+    "CREATE DATABASE IF NOT EXISTS langfuse",
+    """CREATE TABLE langfuse.traces (id String, timestamp DateTime64(3), name String,
+         project_id String, event_ts DateTime64(3), is_deleted UInt8)
+       ENGINE = ReplacingMergeTree(event_ts, is_deleted) PARTITION BY toYYYYMM(timestamp)
+       ORDER BY (project_id, toDate(timestamp), id)""",
+    """CREATE TABLE langfuse.observations (id String, trace_id String, project_id String,
+         type LowCardinality(String), start_time DateTime64(3), end_time Nullable(DateTime64(3)),
+         name String, level LowCardinality(String), status_message Nullable(String),
+         provided_model_name Nullable(String), usage_details Map(LowCardinality(String), UInt64),
+         total_cost Nullable(Decimal64(12)), event_ts DateTime64(3), is_deleted UInt8)
+       ENGINE = ReplacingMergeTree(event_ts, is_deleted) PARTITION BY toYYYYMM(start_time)
+       ORDER BY (project_id, type, toDate(start_time), id)""",
+    """CREATE TABLE langfuse.scores (id String, timestamp DateTime64(3), project_id String,
+         trace_id String, observation_id Nullable(String), name String, value Float64,
+         source String, data_type String, event_ts DateTime64(3), is_deleted UInt8)
+       ENGINE = ReplacingMergeTree(event_ts, is_deleted) PARTITION BY toYYYYMM(timestamp)
+       ORDER BY (project_id, toDate(timestamp), name, id)""",
+]
+
+
+def _ts(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def langfuse_rows(seed: int = 7) -> tuple[list[str], list[dict]]:
+    """INSERT statements for Langfuse's tables, and the decisions they hold as contract rows
+    (what the map should read: the newest version of each generation, deleted ones left out)."""
+    rng = random.Random(seed)
+    inserts, expected = [], []
+    start = datetime(2026, 10, 20)
+    for i in range(600):
+        trace, at = f"t{i}", start + timedelta(minutes=53 * i + rng.randint(0, 40))
+        system = ("support-bot", "triage", "summariser")[i % 3]
+        inserts.append(f"INSERT INTO langfuse.traces VALUES ('{trace}', '{_ts(at)}', "
+                       f"'{system}', 'p1', '{_ts(at)}', 0)")
+        gen, latency = f"g{i}", rng.randint(200, 4000)
+        error = rng.random() < 0.06
+        timeout = error and rng.random() < 0.4
+        cost = round(rng.uniform(0.001, 0.02), 6)
+        tokens_in, tokens_out = rng.randint(100, 900), rng.randint(20, 300)
+        model = "gpt-x" if at < datetime(2026, 11, 8) else "gpt-y"
+        level = "ERROR" if error else "DEFAULT"
+        message = "'Request timeout after 30s'" if timeout else ("'boom'" if error else "NULL")
+        row = (f"'{gen}', '{trace}', 'p1', 'GENERATION', '{_ts(at)}', "
+               f"'{_ts(at + timedelta(milliseconds=latency))}', 'chat', '{level}', {message}, "
+               f"'{model}', map('input', {tokens_in}, 'output', {tokens_out}), {cost}")
+        if i % 50 == 0:  # an older version of the row, replaced by the newer one below
+            inserts.append(f"INSERT INTO langfuse.observations VALUES ('{gen}', '{trace}', 'p1', "
+                           f"'GENERATION', '{_ts(at)}', NULL, 'chat', 'DEFAULT', NULL, 'old', "
+                           f"map('input', 1), 9.0, '{_ts(at)}', 0)")
+        inserts.append(f"INSERT INTO langfuse.observations VALUES ({row}, "
+                       f"'{_ts(at + timedelta(seconds=5))}', 0)")
+        # the same trace's retrieval span: not a decision
+        inserts.append(f"INSERT INTO langfuse.observations VALUES ('s{i}', '{trace}', 'p1', "
+                       f"'SPAN', '{_ts(at)}', NULL, 'retrieve', 'DEFAULT', NULL, NULL, map(), "
+                       f"NULL, '{_ts(at)}', 0)")
+        deleted = i % 97 == 5
+        if deleted:  # deleted in Langfuse: a newer version marks it so
+            inserts.append(f"INSERT INTO langfuse.observations VALUES ({row}, "
+                           f"'{_ts(at + timedelta(seconds=9))}', 1)")
+        judged = None
+        if rng.random() < 0.6:
+            value = 1.0 if rng.random() < (0.9 if system != "triage" else 0.7) else 0.0
+            judged = at + timedelta(hours=rng.randint(1, 30))
+            if rng.random() < 0.2:  # judged twice: the newest judgement counts
+                inserts.append(f"INSERT INTO langfuse.scores VALUES ('c{i}', '{_ts(at)}', 'p1', "
+                               f"'{trace}', '{gen}', 'correctness', {1.0 - value}, 'EVAL', "
+                               f"'NUMERIC', '{_ts(at)}', 0)")
+            inserts.append(f"INSERT INTO langfuse.scores VALUES ('k{i}', '{_ts(judged)}', 'p1', "
+                           f"'{trace}', '{gen}', 'correctness', {value}, 'EVAL', 'NUMERIC', "
+                           f"'{_ts(judged)}', 0)")
+        if deleted:
+            continue
+        expected.append({
+            "event_id": gen, "timestamp": at.isoformat(), "system": system, "model": model,
+            "status": ("timeout" if timeout else "error") if error else "ok",
+            "latency_ms": latency, "cost_usd": cost, "input_tokens": tokens_in,
+            "output_tokens": tokens_out,
+            "outcome": None if judged is None else ("success" if value >= 0.5 else "failure"),
+            "outcome_at": judged.isoformat() if judged else None})
+    # one generation whose cost breaks the contract: read in place, it is left out and counted
+    inserts.append("INSERT INTO langfuse.observations VALUES ('bad', 't1', 'p1', 'GENERATION', "
+                   "'2026-11-01 10:00:00.000', NULL, 'chat', 'DEFAULT', NULL, 'gpt-x', map(), "
+                   "-1.0, '2026-11-01 10:00:00.000', 0)")
+    return inserts, expected
+
+
+COLUMNS = ["event_id", "timestamp", "system", "model", "status", "latency_ms", "cost_usd",
+           "input_tokens", "output_tokens", "outcome", "outcome_at"]
+
+
+def test_langfuse_read_in_place_scores_as_the_same_decisions_loaded(tmp_path):
+    inserts, expected = langfuse_rows()
+    with open_store(address_for("duckdb", tmp_path / "loaded")) as loaded:
+        ingest_file(loaded, write_csv(tmp_path / "decisions.csv", expected, COLUMNS))
+        want = compute_scorecard(loaded, THRESHOLDS)
+    with open_store(address_for("chdb", tmp_path / "in-place")) as store:
+        for statement in LANGFUSE + inserts:
+            store.cursor().execute(statement)
+        source_before = store.query("SELECT count(*), sum(cityHash64(*)) FROM "
+                                    "langfuse.observations")
+        linked = link(store, InPlaceMap.load(MAP))
+        assert (linked.source_rows, linked.breaking_rules) == (len(expected) + 1, 1)
+        got = compute_scorecard(store, THRESHOLDS)
+        assert got.systems == want.systems == ["summariser", "support-bot", "triage"]
+        assert _differences(_plain(got.values), _plain(want.values)) == []
+        assert want.scope(None)["success_rate"].value is not None
+        # read only: the scorecard writes nothing to Langfuse's tables, and refuses to load
+        # events beside the ones it reads in place
+        with pytest.raises(BadInput, match="reads its events in place from langfuse.observations"):
+            ingest_file(store, write_csv(tmp_path / "more.csv", expected[:3], COLUMNS))
+        assert store.query("SELECT count(*), sum(cityHash64(*)) FROM langfuse.observations") \
+            == source_before
+
+
+def test_a_map_that_does_not_run_or_misses_a_column_is_one_sentence(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("source: langfuse.nowhere\ncolumns: {event_id: id, timestamp: ts, "
+                      "system: s, model: m, status: st}\n")
+    with open_store(address_for("chdb", tmp_path)) as store:
+        with pytest.raises(BadInput, match="The map's SQL does not run on this store: .*"
+                                           "Database langfuse does not exist"):
+            link(store, InPlaceMap.load(broken))
+    partial = tmp_path / "partial.yaml"
+    partial.write_text("source: t\ncolumns: {event_id: id}\n")
+    with pytest.raises(BadInput, match="partial.yaml cannot be used: columns: it maps no "
+                                       "timestamp, system, model, status"):
+        InPlaceMap.load(partial)
+
+
+def test_a_store_holding_loaded_events_is_not_linked(tmp_path):
+    inserts, expected = langfuse_rows()
+    with open_store(address_for("chdb", tmp_path)) as store:
+        for statement in LANGFUSE + inserts[:40]:
+            store.cursor().execute(statement)
+        ingest_file(store, write_csv(tmp_path / "d.csv", expected[:5], COLUMNS))
+        with pytest.raises(BadInput, match="holds 5 loaded events"):
+            link(store, InPlaceMap.load(MAP))
+    with open_store(address_for("duckdb", tmp_path)) as duck:
+        with pytest.raises(BadInput, match="only from ClickHouse"):
+            link(duck, InPlaceMap.load(MAP))
