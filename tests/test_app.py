@@ -21,7 +21,7 @@ from scorecard.metrics.threshold_changes import Proposal
 from scorecard.cli import store_to_serve
 from scorecard.metrics.thresholds import PACKAGED, load_thresholds
 from scorecard.sessions import SecurityPolicy, start_session
-from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, db_path, engine_settings
+from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, engine_settings, store_address
 from scorecard.store.db import Store
 from scorecard.users import Directory, NotAllowed
 
@@ -58,7 +58,7 @@ def open_store(db: Path) -> Store:
 
 def session_for(user: str) -> str:
     """A real sign-in session for a user of the directory, as the sign-in form starts one."""
-    with open_store(db_path()) as store:
+    with open_store(store_address()) as store:
         entry = Directory.load(config_dir(), store).usernames[user]
         return start_session(store, user, Directory({user: entry}).role(user),
                              entry["password"], "test", SecurityPolicy())

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import address_for
 from golden_numbers import numbers
-from scorecard.demo import add_demo_settings, load_demo, write_sample
+from scorecard.demo import add_demo_settings, ensure_demo_store, load_demo, write_sample
 from scorecard.errors import BadInput, ScorecardError
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.sql import Query
@@ -233,3 +233,54 @@ def test_numbers_json_is_what_the_golden_file_holds(both_demos):
     for section, value in golden["rolled"].items():
         if not section.startswith("trends"):
             assert _differences(value, both_demos["duckdb"][section]) == [], section
+
+
+# -- the app on a chDB store -------------------------------------------------------------------
+
+PAGES = ["views/scorecard.py", "views/trends.py", "views/questions.py", "views/thresholds.py",
+         "views/upload.py", "views/audit.py", "views/evidence.py"]
+
+
+@pytest.fixture
+def chdb_app(tmp_path, monkeypatch):
+    """The demo on chDB with a config folder of its own, as `scorecard serve` would open it;
+    the app's store is closed afterwards (chDB serves one folder per process at a time)."""
+    import shutil
+
+    address = ensure_demo_store(f"chdb://{tmp_path / 'ch'}")
+    cfg = tmp_path / "config"
+    shutil.copytree(DEFAULT_CONFIG_DIR, cfg, ignore=shutil.ignore_patterns("users.yaml",
+                                                                          "secrets.yaml"))
+    monkeypatch.setenv("SCORECARD_DB", address)
+    monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
+    yield address
+    ui = sys.modules.get("ui")  # the app's module, loaded by AppTest in this process
+    for store, _ in (ui._open.values() if ui else []):
+        store.close()
+    if ui:
+        ui._open.clear()
+
+
+def test_every_page_runs_on_a_chdb_store(chdb_app):
+    from streamlit.testing.v1 import AppTest
+
+    from scorecard.sessions import SecurityPolicy, start_session
+    from scorecard.settings import config_dir
+    from scorecard.users import Directory
+
+    with open_store(chdb_app) as store:
+        entry = Directory.load(config_dir(), store).usernames["admin"]
+        token = start_session(store, "admin", "admin", entry["password"], "test",
+                              SecurityPolicy())
+    app = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+    for page in PAGES:
+        at = AppTest.from_file(app, default_timeout=120)
+        at.session_state["_token"] = token
+        at.run()
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, (page, [e.message for e in at.exception])
+        assert not at.error, (page, [e.value for e in at.error])
+        if page == "views/scorecard.py":
+            table = at.dataframe[0].value
+            assert "Success rate" in table["Metric"].tolist()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .cli_users import add_parsers as add_user_parsers
 from .errors import ScorecardError
-from .settings import PROJECT_ROOT, config_dir, db_path, engine_settings, store_address
+from .settings import PROJECT_ROOT, config_dir, engine_settings, store_address
 
 EXIT_BAD_INPUT = 2
 NO_REASON = "no reason given (scorecard ingest --undo without --reason)"

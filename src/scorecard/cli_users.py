@@ -4,29 +4,36 @@ store. Passwords are read from standard input, never from the command line."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from .errors import BadInput
 from .sessions import end_sessions, list_sessions, unlock
-from .settings import config_dir, db_path, engine_settings
+from .settings import config_dir, engine_settings, store_address
+from .store.engines import is_clickhouse
 from .store.ingest import whoami
 from .users import ROLES, Directory, add_user, remove_user, set_password
 
 ROLE_CHOICES = list(ROLES)
 
 
-def _store(args):
-    from .store.db import Store
+def _store_exists(args) -> bool:
+    address = store_address(args.db)
+    return is_clickhouse(address) or Path(address).exists()
 
-    path = db_path(args.db)
-    if not path.exists():
-        raise BadInput(f"There is no store at {path}; sessions and lockouts live in the store.")
-    return Store(path, settings=engine_settings(config_dir(args.config)))
+
+def _store(args):
+    from .store.engines import open_store
+
+    if not _store_exists(args):
+        raise BadInput(f"There is no store at {store_address(args.db)}; sessions and lockouts "
+                       "live in the store.")
+    return open_store(store_address(args.db), settings=engine_settings(config_dir(args.config)))
 
 
 def _end_where_possible(args, username: str, reason: str) -> str:
     """End a user's sessions now, when the store can be reached; they end at their next check
     in any case, because the session remembers the password and role it began with."""
-    if not db_path(args.db).exists():
+    if not _store_exists(args):
         return ""
     with _store(args) as store:
         ended = end_sessions(store, by=whoami(), reason=reason, username=username)

@@ -28,11 +28,6 @@ def store_address(explicit: str | os.PathLike | None = None) -> str:
     return str(explicit or os.environ.get("SCORECARD_DB") or DEFAULT_DB)
 
 
-def db_path(explicit: str | os.PathLike | None = None) -> Path:
-    """The store file, for a DuckDB store (see `store_address`)."""
-    return Path(store_address(explicit))
-
-
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser, when installed
 
 

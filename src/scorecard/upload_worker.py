@@ -84,7 +84,7 @@ def _emit(message: dict) -> None:
 
 def main() -> int:
     from .service import Loading, load
-    from .store.db import Store
+    from .store.engines import open_store
     from .store.formats import ImportOptions
     from .store.mapping import ColumnMap
 
@@ -93,7 +93,7 @@ def main() -> int:
     settings = {**engine_settings(cfg), "memory_limit": f"{upload_memory_limit(cfg)}B"}
     try:
         loading = Loading.from_config(cfg)
-        with Store(job.db, settings=settings) as store:
+        with open_store(job.db, settings=settings) as store:
             result = load(store, job.path, loading, kind=job.kind,
                           cmap=ColumnMap.model_validate(job.cmap), actor=job.actor, via="web",
                           display_name=job.display_name, source_format=job.source_format,

@@ -11,15 +11,14 @@ from .dialect import Dialect
 from .quoting import literal
 
 # session settings that make ClickHouse answer as standard SQL (and DuckDB) does: an aggregate
-# over no rows is NULL, an outer join's missing side is NULL, a bare UNION removes repeats,
-# and every time is read and written in UTC
+# over no rows is NULL, an outer join's missing side is NULL, a bare UNION removes repeats, a
+# CAST keeps a NULL, and every time is read and written in UTC
 SETTINGS: dict[str, Any] = {
     "aggregate_functions_null_for_empty": 1,
     "join_use_nulls": 1,
     "union_default_mode": "DISTINCT",
     "session_timezone": "UTC",
     "cast_keep_nullable": 1,
-    "allow_experimental_analyzer": 1,
 }
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$([A-Za-z_]\w*)|(\?)")

@@ -2,8 +2,9 @@
 (ClickHouse in this process, `chdb://DIR`) or a server over HTTP (`clickhouse://...`). The SQL
 is the same on both; only the transport differs.
 
-ClickHouse has no multi-statement transactions: a write is a sequence of statements, and a
-load's rows become visible together because they are inserted by one INSERT ... SELECT.
+ClickHouse has no transactions across statements: a write is a sequence of statements, each
+atomic on its own. A load is checked whole before any of it is sent (loading_room.py), and a
+send cut short is taken back, but a reader can see part of a large load while it is sent.
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ class ChdbTransport:
 
         folder = folder.resolve()
         folder.mkdir(parents=True, exist_ok=True)
-        self.where = str(folder)
         settings = "&".join(f"{k}={v}" for k, v in SETTINGS.items())
         self._conn = chdb.connect(f"file:{folder}?{settings}" + ("&mode=ro" if read_only else ""))
         self._lock = threading.Lock()  # one statement at a time on the connection
@@ -104,11 +104,10 @@ class HttpTransport:
         # its failures reach the person as our one sentence, not also as its log lines
         logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)
 
-        self.where = f"{address.host}:{address.port}/{address.database}"
         self._client = clickhouse_connect.get_client(
             host=address.host, port=address.port, username=address.user,
             password=password or "", database=address.database,
-            settings={k: v for k, v in SETTINGS.items() if k != "allow_experimental_analyzer"},
+            settings=SETTINGS,
             autogenerate_session_id=False)
 
     def arrow(self, text: str, params: dict):
