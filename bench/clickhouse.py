@@ -35,10 +35,9 @@ def bench_size(label: str, runs: int, browser: bool) -> dict:
         ingest = {"duckdb": Measure(), "chdb": Measure(), "ctas": Measure()}
         for i in range(ingest_runs):
             print(f"[{label}] ingest run {i + 1}/{ingest_runs}", flush=True)
+            shutil.rmtree(f"{tmp}/ch", ignore_errors=True)  # a new store of each engine
+            Path(stores["duckdb"]).unlink(missing_ok=True)
             for engine, address in stores.items():
-                if i:  # a new store each run
-                    shutil.rmtree(f"{tmp}/ch", ignore_errors=True)
-                    Path(stores["duckdb"]).unlink(missing_ok=True)
                 run_process(scorecard("ingest", str(source), "--db", address), ingest[engine])
             raw = Path(tmp) / "raw.duckdb"
             run_process([PY, "-c", CTAS, str(raw), str(source)], ingest["ctas"])

@@ -284,3 +284,44 @@ def test_every_page_runs_on_a_chdb_store(chdb_app):
         if page == "views/scorecard.py":
             table = at.dataframe[0].value
             assert "Success rate" in table["Metric"].tolist()
+
+
+def test_a_product_manager_signs_off_and_changes_a_threshold_on_a_chdb_store(chdb_app):
+    """The writes a person makes in the app (a sign-off, a threshold change with its reason)
+    are kept in the ClickHouse store and read back as on DuckDB."""
+    from streamlit.testing.v1 import AppTest
+
+    from scorecard.sessions import SecurityPolicy, start_session
+    from scorecard.settings import config_dir
+    from scorecard.users import Directory
+
+    with open_store(chdb_app) as store:
+        entry = Directory.load(config_dir(), store).usernames["pm"]
+        token = start_session(store, "pm", "product_manager", entry["password"], "test",
+                              SecurityPolicy())
+    app = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+
+    def page(name: str) -> AppTest:
+        at = AppTest.from_file(app, default_timeout=120)
+        at.session_state["_token"] = token
+        at.run()
+        at.switch_page(name)
+        at.run()
+        return at
+
+    at = page("views/questions.py")
+    at.text_input(key="note_detect_recover").input("Reviewed in the Monday meeting")
+    [b for b in at.button if "detect_recover" in str(b.form_id)][0].click().run()
+    assert [s.value for s in at.success] == ["Signed off."]
+    at = page("views/thresholds.py")
+    at.number_input(key="target_all_success_rate").set_value(81.5).run()
+    at.text_area(key="th_reason").input("Agreed with support leads")
+    [b for b in at.button if b.label == "Save threshold"][0].click().run()
+    assert not at.exception and at.success[0].value.startswith("Saved: Success rate")
+    history = page("views/thresholds.py").dataframe[-1].value
+    assert list(history["Who"]) == ["pm"]
+    ui = sys.modules["ui"]
+    rows = ui.store().query("SELECT actor, metric, reason FROM threshold_changes")
+    assert rows == [("pm", "success_rate", "Agreed with support leads")]
+    assert ui.store().query("SELECT actor, question, note FROM signoffs") == [
+        ("pm", "detect_recover", "Reviewed in the Monday meeting")]

@@ -145,6 +145,10 @@ class Dialect:
         """A CTE the engine should fold into its readers rather than compute once."""
         return f"{name} AS NOT MATERIALIZED ({body})"
 
+    def shared_cte(self, name: str, body: str) -> str:
+        """A CTE read several times, computed once. DuckDB decides that itself, and well."""
+        return f"{name} AS ({body})"
+
     def bins_from(self, array: str) -> str:
         """0..len(array): one row per bin (set-returning)."""
         return f"unnest(range({self.length(array)} + 1))"

@@ -32,7 +32,8 @@ class DuckDBRoom:
 
 
 class ClickHouseRoom:
-    """A DuckDB in memory, holding what a load into a ClickHouse store needs to be checked."""
+    """A DuckDB file in the load's scratch folder, holding what a load into a ClickHouse store
+    needs to be checked."""
 
     def __init__(self, store, cur) -> None:
         self.store, self.cur = store, cur
@@ -61,10 +62,18 @@ class ClickHouseRoom:
                         if batch.num_rows:
                             self.store.insert_arrow(table, _table(batch))
         except BaseException:
-            for table in SENT:
-                self.store.cursor().execute(f"DELETE FROM {identifier(table)} WHERE {INGEST_ID} = ?",
-                                   [ingest_id])
+            self._take_back(ingest_id)
             raise
+
+    def _take_back(self, ingest_id: str) -> None:
+        """Remove what a send cut short had sent; when ClickHouse cannot be reached for that
+        either, the rows name their ingest, and `scorecard ingest --undo` removes them."""
+        for table in SENT:
+            try:
+                self.store.cursor().execute(
+                    f"DELETE FROM {identifier(table)} WHERE {INGEST_ID} = ?", [ingest_id])
+            except Exception:  # the send's own error is the one to report
+                continue
 
 
 SENT = ("inference_events", "incidents", "rejected_rows", "ingest_log")

@@ -42,9 +42,10 @@ points AS (
   SELECT * FROM (
     SELECT e.system, e.{x} AS x, {measure_sql(rate.denominator, d)} AS n,
            {measure_sql(rate.numerator, d)} AS s
-    FROM {EVENTS} e JOIN bounds b ON b.scope = e.system AND e.timestamp >= b.b0
-         AND e.timestamp < b.b1
-    WHERE e.{x} IS NOT NULL{only} GROUP BY e.system, e.{x})
+    FROM {EVENTS} e JOIN bounds b ON b.scope = e.system
+    WHERE e.timestamp >= b.b0 AND e.timestamp < b.b1
+      AND {baseline_period.within_any('e.timestamp')} AND e.{x} IS NOT NULL{only}
+    GROUP BY e.system, e.{x})
   WHERE n > 0),
 sizes AS (SELECT system, count(*) AS points FROM points GROUP BY system)
 SELECT system, x, sum(n) AS n, sum(s) AS s FROM (

@@ -80,8 +80,8 @@ estimated AS (
   SELECT e.system, e.period_start, sum(k.y0 + k.slope * (e.{x} - k.x0)) AS c, count(*) AS u
   FROM (SELECT system, {x}, {period_start(ctx, period, 'timestamp')} AS period_start
         FROM {EVENTS} WHERE timestamp >= $start AND timestamp < $end AND {unlabelled}) e
-  JOIN curves k ON k.system = e.system AND k.bucket = {bucket} AND e.{x} >= k.lo
-       AND e.{x} < k.hi
+  JOIN curves k ON k.system = e.system AND k.bucket = {bucket}
+  WHERE e.{x} >= k.lo AND e.{x} < k.hi
   GROUP BY e.system, e.period_start),
 per_system AS (
   SELECT r.system AS scope, r.period_start AS period_start, r.s AS s, r.l AS l, coalesce(t.c, 0) AS c,

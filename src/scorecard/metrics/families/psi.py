@@ -43,14 +43,14 @@ def baseline_ctes(ctx: Context, cached: bool) -> str:
                "FROM base GROUP BY scope")
     counts = (f"SELECT scope, {bin_of(ctx, 'edges')} AS bin, count(*) AS c "
               "FROM base JOIN edges USING (scope) GROUP BY scope, bin")
-    edges = f"edges AS (SELECT scope, q, {_edge_columns(ctx)} FROM quantiles)"
+    edges = d.shared_cte("edges", f"SELECT scope, q, {_edge_columns(ctx)} FROM quantiles")
     if not cached:
         return f"""
 WITH {bounds},
-base AS ({scoped}),
+{d.shared_cte("base", scoped)},
 quantiles AS ({deciles}),
 {edges},
-base_counts AS ({counts})"""
+{d.shared_cte("base_counts", counts)}"""
     return f"""
 WITH {bounds},
 counted AS (
@@ -90,8 +90,7 @@ win_counts AS (
   WHERE d.day >= $start AND d.day < $end
   GROUP BY d.scope, period_start, d.bin
 )"""
-    return f"""
-win_pairs AS (
+    pairs = f"""
   SELECT e.system AS system, {period_start(ctx, period, 'timestamp')} AS period_start,
          CASE WHEN s.scope IS NOT NULL THEN {bin_of(ctx, "s")} END AS bin_s,
          CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o, count(*) AS c
@@ -99,14 +98,20 @@ win_pairs AS (
   LEFT JOIN edges o ON o.scope = ''
   WHERE e.timestamp >= $start AND e.timestamp < $end AND e.confidence IS NOT NULL
   GROUP BY e.system, period_start, bin_s, bin_o
-),
-win_counts AS (
+"""
+    d = ctx.dialect
+    return f"""
+{d.shared_cte("win_pairs", pairs)},
+{d.shared_cte("win_counts", WINDOW_COUNTS)}"""
+
+
+WINDOW_COUNTS = """
   SELECT system AS scope, period_start, bin_s AS bin, sum(c) AS c FROM win_pairs
   WHERE bin_s IS NOT NULL GROUP BY system, period_start, bin_s
   UNION ALL
   SELECT '' AS scope, period_start, bin_o AS bin, sum(c) AS c FROM win_pairs
   WHERE bin_o IS NOT NULL GROUP BY period_start, bin_o
-)"""
+"""
 
 
 def _query(ctx: Context, metrics: list[Metric], period: str | None) -> Query:

@@ -94,7 +94,7 @@ periods AS (
 ),
 buckets AS (
   SELECT p.scope, p.period_start, 8 - {week} AS k, {sums}
-  FROM periods p JOIN counts dl ON dl.scope = p.scope AND dl.d >= {d.minus_days('p.pe', DAYS)}
-       AND dl.d < p.pe
+  FROM periods p JOIN counts dl ON dl.scope = p.scope
+  WHERE dl.d >= {d.minus_days('p.pe', DAYS)} AND dl.d < p.pe
   GROUP BY p.scope, p.period_start, k
 ),{_verdict(ctx, metrics, rates, "scope, period_start")}""")
