@@ -24,6 +24,7 @@ from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import Thresholds, load_thresholds, parse_thresholds
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import DEFAULT_CONFIG_DIR
+from scorecard.sql import DUCKDB
 from scorecard.store.db import Store
 from scorecard.store.ingest import ingest_file
 from scorecard.store.pricing import Pricing
@@ -292,7 +293,7 @@ def test_psi_window_counts_kept_per_day_are_added_to_and_rebuilt_as_events_chang
     rollups.refresh(store)
     assert psi_daily_rows(store) == rebuilt_psi_daily(store)
     window = resolve_window(store, "2026-11-20")
-    ctx = window.context(THRESHOLDS, ["x", "y"], True)
+    ctx = window.context(THRESHOLDS, ["x", "y"], True, DUCKDB)
     assert rollups.daily_bins_ready(store, ctx)
     binned = compute_scorecard(store, THRESHOLDS, as_of="2026-11-20")
     store.checkpoint()  # the copy below takes the file as it is on disk

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from ..errors import BadInput
-from ..sql import DUCKDB, Dialect
+from ..sql import Dialect
 from ..store.db import Store
 from . import rollups
 from .families import base, catalog
@@ -48,7 +48,7 @@ class Window:
     baseline_days: int
 
     def context(self, thresholds: Thresholds, systems: list[str], rolled: bool,
-                dialect: Dialect = DUCKDB) -> Context:
+                dialect: Dialect) -> Context:
         """What the metric queries over this window are built from, in the store's dialect."""
         return Context(thresholds, tuple(systems), self.start, self.end, self.baseline_days,
                        rolled, dialect=dialect)

@@ -36,8 +36,8 @@ win AS (
   GROUP BY GROUPING SETS ((system, period_start), (period_start))
 ),
 joined AS (
-  SELECT b.scope AS scope, w.period_start AS period_start, bo.b0 AS b0, bo.b1 AS b1, sb, lb, coalesce(sw, 0) AS sw,
-         coalesce(lw, 0) AS lw, {ratio('sb', 'lb', d)} AS pb,
+  SELECT b.scope AS scope, w.period_start AS period_start, bo.b0 AS b0, bo.b1 AS b1, sb, lb,
+         coalesce(sw, 0) AS sw, coalesce(lw, 0) AS lw, {ratio('sb', 'lb', d)} AS pb,
          {ratio('sw', 'lw', d)} AS pw, {ratio('sb + sw', 'lb + lw', d)} AS pp
   FROM base b JOIN bounds bo ON bo.scope = b.scope LEFT JOIN win w ON w.scope = b.scope
 )
