@@ -5,7 +5,6 @@ plain sentence."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ import pytest
 
 from conftest import address_for
 from golden_numbers import numbers
+from served_app import free_port
 from scorecard.demo import add_demo_settings, ensure_demo_store, load_demo, write_sample
 from scorecard.errors import BadInput, ScorecardError
 from scorecard.settings import DEFAULT_CONFIG_DIR
@@ -129,14 +129,8 @@ def test_the_rendered_text_runs_on_clickhouse(tmp_path):
 
 # -- a server that cannot be reached or refuses ------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_an_unreachable_server_is_one_sentence():
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(ScorecardError) as caught:
         open_store(f"clickhouse://default@127.0.0.1:{port}/scores")
     message = str(caught.value)
@@ -190,7 +184,7 @@ def test_a_refusing_server_is_one_sentence_and_sees_the_user_and_password(monkey
 
 
 def test_the_cli_says_one_sentence_when_the_server_is_away(tmp_path):
-    port = _free_port()
+    port = free_port()
     done = subprocess.run([sys.executable, "-m", "scorecard.cli", "metrics", "--db",
                            f"clickhouse://default@127.0.0.1:{port}/scores"],
                           capture_output=True, text=True, timeout=120)

@@ -177,8 +177,6 @@ class Writer:
 class ClickHouseStore:
     """The scorecard's tables in ClickHouse."""
 
-    dialect_name = "clickhouse"
-
     def __init__(self, address: ClickHouseAddress, *, read_only: bool = False,
                  password: str | None = None) -> None:
         self.address = address

@@ -18,13 +18,12 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..errors import BadInput, ScorecardError
-from ..sql import identifier, literal, literal_list
-from ..sql.clickhouse import TIME
+from ..sql import identifier, literal_list
+from ..sql.clickhouse import CLICKHOUSE
+from . import records
 from .schema import EVENT_COLUMNS, INGEST_ID, Column
 
 META_KEY = "events_in_place"  # store_meta: the map the events are read through, as JSON
-_TYPES = {"text": "String", "choice": "String", "timestamp": TIME, "float": "Float64",
-          "int": "Int64", "bool": "Bool"}
 
 
 class InPlaceMap(BaseModel):
@@ -68,8 +67,8 @@ def _typed(column: Column, expression: str | None) -> str:
     """The contract column from its expression, typed as the contract types it (a missing
     number is NULL, not NaN)."""
     if expression is None:
-        return f"CAST(NULL AS Nullable({_TYPES[column.kind]}))"
-    value = f"CAST(({expression}) AS Nullable({_TYPES[column.kind]}))"
+        return CLICKHOUSE.typed_null(column.sql_type)
+    value = f"CAST(({expression}) AS Nullable({CLICKHOUSE.native_type(column.sql_type)}))"
     if column.kind == "float":
         value = f"nullIf({value}, nan)"
     return value
@@ -134,12 +133,11 @@ def link(store, m: InPlaceMap) -> Linked:
         cur.execute("DROP VIEW IF EXISTS inference_events")
         cur.execute(f"CREATE VIEW inference_events AS SELECT * FROM ({mapped}) "
                     f"WHERE {keeping_the_rules()}")
-        for statement in store.dialect.keep_meta():
-            cur.execute(statement, {"key": META_KEY, "value": m.model_dump_json()})
+        store.set_meta(META_KEY, m.model_dump_json())
     return Linked(int(counts[0]), int(counts[1]))
 
 
 def in_place_map(store) -> InPlaceMap | None:
     """The map a store reads its events through, or None when it holds them itself."""
-    text = store.scalar(f"SELECT value FROM store_meta WHERE key = {literal(META_KEY)}")
+    text = records.meta(store, META_KEY)
     return InPlaceMap.model_validate(json.loads(text)) if text else None

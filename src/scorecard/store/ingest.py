@@ -477,10 +477,11 @@ def ingest_file(
             raise BadInput(f"{name} does not exist or is not a file.")
         fingerprint = _hasher.submit(file_fingerprint, path)  # 3.4 GB: about 2 s
         cmap.check_against(kind)
-        if kind == "events" and store.events_in_place is not None:
+        in_place = store.events_in_place if kind == "events" else None
+        if in_place is not None:
             raise BadInput(f"This store reads its events in place from "
-                           f"{store.events_in_place.source.split()[0]}; load them into that "
-                           "tool, and they are scored from there.")
+                           f"{in_place.source.split()[0]}; load them into that tool, and they "
+                           "are scored from there.")
         fmt, gz = detect_format(Path(name))
         if path.stat().st_size == 0:
             raise BadInput(f"{name} is empty.")

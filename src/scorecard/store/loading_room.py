@@ -41,6 +41,8 @@ class ClickHouseRoom:
     def bring_stored_twins(self, kind: Kind, identities_sql: str) -> None:
         """Copy into the room's table the stored rows whose identity one of `identities_sql`'s
         rows has (a SELECT over the room): ClickHouse matches them, so only they travel."""
+        if not self.store.scalar(f"SELECT count(*) > 0 FROM {kind.table}"):
+            return  # nothing stored yet: no identities to send
         keys = _arrow(self.cur, identities_sql).read_all()
         if not keys.num_rows:
             return

@@ -8,15 +8,13 @@ append their statements here, as DuckDB's do in schema.py.
 
 from __future__ import annotations
 
-from ..sql.clickhouse import TIME
+from ..sql.clickhouse import CLICKHOUSE, TIME
 from .schema import INGEST_ID, KINDS, SCHEMA_VERSION, Column, Kind
-
-_TYPES = {"text": "String", "choice": "String", "timestamp": TIME,
-          "float": "Float64", "int": "Int64", "bool": "Bool"}
 
 
 def _column(c: Column) -> str:
-    sql_type = _TYPES[c.kind] if c.required else f"Nullable({_TYPES[c.kind]})"
+    native = CLICKHOUSE.native_type(c.sql_type)
+    sql_type = native if c.required else f"Nullable({native})"
     if c.kind == "choice":  # a handful of words: stored once each
         sql_type = f"LowCardinality({sql_type})"
     return f'"{c.name}" {sql_type}'
