@@ -31,6 +31,8 @@ PAGES = [
     ("views/scorecard.py", "Scorecard", ":material/dashboard:", "read"),
     ("views/trends.py", "Trends", ":material/show_chart:", "read"),
     ("views/questions.py", "Questions for leaders", ":material/checklist:", "read"),
+    ("views/releases.py", "Releases", ":material/compare_arrows:", "read"),
+    ("views/costs.py", "Cost attribution", ":material/payments:", "read"),
     ("views/thresholds.py", "Thresholds", ":material/tune:", "edit_thresholds"),
     ("views/upload.py", "Upload", ":material/upload_file:", "upload"),
     ("views/audit.py", "Audit", ":material/policy:", "audit"),

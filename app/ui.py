@@ -24,7 +24,7 @@ import streamlit as st
 from scorecard.board import service as board_service
 from scorecard.board.evidence import write_pack
 from scorecard.errors import ScorecardError
-from scorecard.metrics import attention, budgets, snapshot
+from scorecard.metrics import attention, budgets, compare, drivers, slices, snapshot
 from scorecard.metrics.compute import baseline_values as compute_baseline_values
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.formatting import status_label
@@ -167,6 +167,45 @@ def baseline_values(key: tuple, window_days: int, as_of: str | None = None):
 def freshness(key: tuple, window_days: int, as_of: str | None):
     """The newest event per system and whether it has gone quiet before the window's end."""
     return attention.freshness(store(), scorecard(key, window_days, as_of))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def attention_drivers(key: tuple, window_days: int, as_of: str | None) -> dict:
+    """system -> the sentence naming the slice that drives its red metric, where one does."""
+    card = scorecard(key, window_days, as_of)
+    flagged = {a.system: a.metric for a in attention.needing_attention(card)}
+    found = drivers.find_drivers(store(), thresholds(), card, flagged)
+    return {system: driver.sentence() for system, driver in found.items()}
+
+
+@st.cache_data(show_spinner="Computing the slices...", max_entries=32)
+def slice_card(key: tuple, dimension: str, window_days: int, as_of: str | None,
+               system: str | None = None):
+    return slices.compute_slices(store(), thresholds(), dimension, system=system,
+                                 as_of=as_of, window_days=window_days)
+
+
+@st.cache_data(show_spinner="Computing one line per slice...", max_entries=32)
+def slice_trends(key: tuple, metric_id: str, dimension: str, period: str,
+                 system: str | None):
+    return slices.slice_trends(store(), thresholds(), metric_id, dimension, period, system)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def slice_values(key: tuple, dimension: str, system: str | None, start=None, end=None):
+    return slices.values_of(store(), dimension, system, start, end)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def slice_values_in_order(key: tuple, dimension: str, system: str, start, end):
+    return slices.values_in_order(store(), dimension, system, start, end)
+
+
+@st.cache_data(show_spinner="Comparing the two...", max_entries=32)
+def comparison(key: tuple, system: str, dimension: str, a: str, b: str, since: str | None,
+               until: str | None):
+    return compare.compare(store(), thresholds(), system, dimension, a, b, since=since,
+                           until=until)
 
 
 def pinned_day(text: str | None):

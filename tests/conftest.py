@@ -63,6 +63,25 @@ def store(tmp_path):
         yield s
 
 
+@pytest.fixture(scope="session", params=ENGINES)
+def demo(tmp_path_factory, request):
+    """The demo store on each engine, with its scorecard; the oracle reads the same rows."""
+    from scorecard.demo import load_demo, write_sample
+    from scorecard.metrics.compute import compute_scorecard
+    from scorecard.metrics.thresholds import load_thresholds
+    from scorecard.store.engines import open_store
+
+    root = tmp_path_factory.mktemp(f"demo-{request.param}")
+    write_sample(root / "files")
+    address = address_for(request.param, root)
+    with open_store(address) as store:
+        load_demo(store, root / "files", Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
+        ev = store.query_df("SELECT * FROM inference_events")  # test-side only: the oracle
+        inc = store.query_df("SELECT * FROM incidents")
+        card = compute_scorecard(store, load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml"))
+    return {"db": address, "events": ev, "incidents": inc, "card": card}
+
+
 @pytest.fixture(scope="session")
 def pricing():
     return Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml")

@@ -84,10 +84,12 @@ def _hex_ids(value):
     return value
 
 
-def _recorded(service: str, record) -> list:
-    """The finished spans of one service, recorded by the SDK while `record(tracer)` runs."""
+def _recorded(service: str, record, version: str | None = None) -> list:
+    """The finished spans of one service (of `version`, when given), recorded by the SDK while
+    `record(tracer)` runs."""
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    resource = {"service.name": service, **({"service.version": version} if version else {})}
+    provider = TracerProvider(resource=Resource.create(resource))
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     record(provider.get_tracer("scorecard.tests"))
     provider.shutdown()
@@ -117,6 +119,7 @@ def trip_planner(tracer) -> None:
         root = tracer.start_span("invoke_agent researcher", start_time=_ns(at))
         root.set_attribute("gen_ai.operation.name", "invoke_agent")  # not a model call
         root.set_attribute("gen_ai.agent.name", "researcher")
+        root.set_attribute("gen_ai.agent.version", "0.4.1")
         with use_span(root, end_on_exit=False):
             client.chat("claude-sonnet-4", at + timedelta(seconds=1), 3.0, (2000, 300))
             tool = tracer.start_span("execute_tool search", start_time=_ns(at + timedelta(
@@ -134,9 +137,9 @@ def write_otlp(out: Path) -> Path:
     """Two services' spans as the collector's file exporter writes them: one export request
     per line (the second with enum names, as some exporters write them)."""
     lines = []
-    for service, record, integers in (("support-bot", support_bot, True),
-                                      ("trip-planner", trip_planner, False)):
-        request = encode_spans(_recorded(service, record))
+    for service, record, integers, version in (("support-bot", support_bot, True, "2.3.0"),
+                                               ("trip-planner", trip_planner, False, None)):
+        request = encode_spans(_recorded(service, record, version))
         lines.append(json.dumps(_hex_ids(MessageToDict(request,
                                                        use_integers_for_enums=integers))))
     path = out / "traces.otlp.jsonl"
@@ -198,7 +201,9 @@ def write_langfuse(out: Path) -> tuple[Path, Path, Path, Path]:
                     "costDetails": {"total": cost} if cost is not None else {},
                     "totalCost": cost, "level": level,
                     "statusMessage": "Request timed out" if level == "ERROR" else None,
-                    "parentObservationId": parent, "traceName": "support-bot"})
+                    "parentObservationId": parent, "traceName": "support-bot",
+                    "release": "bot-2026.11.3", "userId": f"customer-{trace}",
+                    "metadata": {"team": "growth"}, "tags": ["feature:chat", "beta"]})
         blob.append({"id": oid, "trace_id": trace, "type": kind, "name": "chat",
                      "start_time": start.strftime("%Y-%m-%d %H:%M:%S.%f"),
                      "end_time": end.strftime("%Y-%m-%d %H:%M:%S.%f"),
@@ -206,7 +211,10 @@ def write_langfuse(out: Path) -> tuple[Path, Path, Path, Path]:
                      "cost_details": json.dumps({"total": cost} if cost is not None else {}),
                      "total_cost": "" if cost is None else cost, "level": level,
                      "status_message": "Request timed out" if level == "ERROR" else "",
-                     "parent_observation_id": parent or "", "trace_name": "support-bot"})
+                     "parent_observation_id": parent or "", "trace_name": "support-bot",
+                     "release": "bot-2026.11.3", "user_id": f"customer-{trace}",
+                     "metadata": json.dumps({"team": "growth"}),
+                     "tags": json.dumps(["feature:chat", "beta"])})
     api_scores = [{"id": f"s{i}", "traceId": t, "observationId": o, "name": n, "value": v,
                    "stringValue": sv, "dataType": dt, "source": src,
                    "timestamp": _when(30 + i).isoformat().replace("+00:00", "Z")}
@@ -243,7 +251,8 @@ def write_phoenix(out: Path) -> tuple[Path, Path]:
                      "attributes.llm.token_count.completion": 10 * (i + 1)
                      if kind == "LLM" else None,
                      "attributes.llm.cost.total": 0.001 * (i + 1) if i == 0 else None,
-                     "attributes.openinference.span.kind": kind})
+                     "attributes.openinference.span.kind": kind,
+                     "attributes.user.id": f"user-{i}"})
     spans = pd.DataFrame(rows)
     annotations = pd.DataFrame([
         {"span_id": "s0", "name": "correctness", "annotator_kind": "HUMAN",

@@ -180,3 +180,38 @@ def test_the_command_line_reads_an_export_with_its_evaluations(tmp_path, exports
         timeout=120)
     assert missing.returncode != 0 and "Traceback" not in missing.stderr
     assert "nowhere.jsonl does not exist" in missing.stderr
+
+
+SLICED = "event_id, release, team, feature, customer"
+
+
+def test_exports_say_the_release_and_who_owns_and_pays(tmp_path, exports, pricing):
+    """SPEC section 1's slice columns, where each tool's export says them (README: which
+    field becomes which)."""
+    from scorecard.store.db import Store
+
+    def sliced(store) -> dict:
+        return {r["event_id"]: (r["release"], r["team"], r["feature"], r["customer"])
+                for r in store.query_dicts(f"SELECT {SLICED} FROM inference_events")}
+
+    with Store(tmp_path / "otlp.duckdb") as store:
+        ingest_file(store, exports["otlp"])
+        calls = sliced(store)
+        releases = {r["system"]: r["release"] for r in store.query_dicts(
+            "SELECT DISTINCT system, release FROM inference_events")}
+        assert releases == {"support-bot": "2.3.0", "trip-planner": None}
+    assert all(t is None and f is None and c is None for _, t, f, c in calls.values())
+    with Store(tmp_path / "agent.duckdb") as store:
+        ingest_file(store, exports["otlp"], import_options=ImportOptions(unit="trace"))
+        runs = store.query("SELECT DISTINCT release FROM inference_events "
+                           "WHERE system = 'trip-planner'")
+    assert runs == [("0.4.1",)], "an agent run: gen_ai.agent.version of its root span"
+    for observations in ("langfuse_api", "langfuse_csv"):
+        with Store(tmp_path / f"{observations}.duckdb") as store:
+            ingest_file(store, exports[observations], pricing=pricing)
+            assert sliced(store) == {
+                f"obs-{i}": ("bot-2026.11.3", "growth", "chat", f"customer-tr-{min(i, 3)}")
+                for i in (1, 2, 3)}, observations
+    with Store(tmp_path / "phoenix.duckdb") as store:
+        ingest_file(store, exports["phoenix"], cmap=ColumnMap(constants={"system": "rag"}))
+        assert {c for _, _, _, c in sliced(store).values()} == {"user-0", "user-1", "user-2"}

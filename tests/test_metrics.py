@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from conftest import ENGINES, address_for, event_row, write_csv
+from metric_oracle import rate, window_oracle
 from scorecard.demo import load_demo, write_sample
 from scorecard.errors import BadInput
 from scorecard.metrics.compute import compute_scorecard
@@ -205,63 +206,13 @@ def test_t_distribution_p_values():
 
 # -- independent cross-check on the demo data --------------------------------------------------
 
-@pytest.fixture(scope="session", params=ENGINES)
-def demo(tmp_path_factory, request):
-    """The demo store on each engine, with its scorecard; the oracle reads the same rows."""
-    from scorecard.store.pricing import Pricing
-
-    root = tmp_path_factory.mktemp(f"demo-{request.param}")
-    write_sample(root / "files")
-    address = address_for(request.param, root)
-    with open_store(address) as store:
-        load_demo(store, root / "files", Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
-        ev = store.query_df("SELECT * FROM inference_events")  # test-side only: the oracle
-        inc = store.query_df("SELECT * FROM incidents")
-        card = compute_scorecard(store, THRESHOLDS)
-    return {"db": address, "events": ev, "incidents": inc, "card": card}
-
-
-def rate(mask, among):
-    n = int(among.sum())
-    return (int((mask & among).sum()) / n) if n else None
-
-
 def oracle(ev: pd.DataFrame, inc: pd.DataFrame, system: str | None, end: pd.Timestamp) -> dict:
     """Every metric recomputed with pandas and numpy, straight from the SPEC text."""
     scoped = ev if system is None else ev[ev.system == system]
     w = scoped[(scoped.timestamp >= end - pd.Timedelta(days=7)) & (scoped.timestamp < end)]
-    # each event is judged against its own system's SLO and floor, also in the overall scope
-    slo = w.system.map(THRESHOLDS.slo_ms)
-    floor = w.system.map(THRESHOLDS.floor)
+    out = window_oracle(w, THRESHOLDS)
     s, f = (w.outcome == "success"), (w.outcome == "failure")
     lab = s | f
-    failed = (w.status != "ok") | f
-    lat = w.latency_ms.dropna()
-    lat_slo = slo[w.latency_ms.notna()]
-    out = {
-        "events": len(w),
-        "success_rate": rate(s, lab),
-        "label_coverage": lab.mean(),
-        "cost_per_outcome_usd": (w.cost_usd.sum() + w.review_cost_usd.sum()) / s.sum(),
-        "cost_per_request_usd": w.cost_usd.sum() / len(w),
-        "latency_p50_ms": np.quantile(lat, 0.5), "latency_p95_ms": np.quantile(lat, 0.95),
-        "latency_p99_ms": np.quantile(lat, 0.99),
-        "latency_slo_compliance": (lat <= lat_slo).mean(),
-        "failure_rate": (w.status != "ok").mean(),
-        "failure_visibility": rate(w.detected_by.isin(["system", "reviewer"]),
-                                   failed & w.detected_by.notna()),
-        "explainability_coverage": w.has_explanation.dropna().astype(bool).mean(),
-        "audit_completeness": (w.model.fillna("").ne("") & w.input_ref.fillna("").ne("")
-                               & w.output_ref.fillna("").ne("")).mean(),
-        "unreviewed_low_confidence_rate": rate(w.human_reviewed.fillna(False).eq(False),
-                                               w.confidence < floor),
-        "override_rate": rate(w.human_overridden.fillna(False).astype(bool),
-                              w.human_reviewed.fillna(False).astype(bool)),
-    }
-    has_lat = w.latency_ms.notna()
-    inside, over = has_lat & (w.latency_ms <= slo), has_lat & (w.latency_ms > slo)
-    out["latency_success_gap_pp"] = 100 * (rate(s, lab & inside) - rate(s, lab & over)) \
-        if (lab & inside).any() and (lab & over).any() else None
     seg = w[lab & w.segment.notna()].groupby("segment").outcome.agg(
         l="size", s=lambda o: (o == "success").sum())
     seg = seg[seg.l >= 30]

@@ -9,6 +9,7 @@ from scorecard.metrics import attention
 from scorecard.metrics.formatting import (budget_cell, describe, format_change,
                                           format_value)
 from scorecard.metrics.registry import registry
+from scorecard.metrics.slices import DIMENSIONS, sliced_metrics, worst_first
 from scorecard.metrics.trends import series_from_table
 
 AREAS = {"Accuracy & Benchmarks": "Accuracy", "Temporal Reliability": "Temporal reliability",
@@ -17,6 +18,7 @@ AREAS = {"Accuracy & Benchmarks": "Accuracy", "Temporal Reliability": "Temporal 
          "Explainability": "Explainability", "Auditability": "Auditability",
          "Bias over time": "Bias", "Appropriateness": "Appropriateness", "Trust": "Trust"}
 ALL_AREAS = "All areas"
+NO_SLICING = "nothing (one row per metric)"
 
 st.title("AI systems scorecard")
 if ui.empty_store_notice():
@@ -60,8 +62,10 @@ for f in quiet:
 grid = attention.area_grid(card)
 flagged = attention.needing_attention(card)
 st.subheader("Needs attention" if flagged else "Nothing in the red")
+driven = ui.attention_drivers(ui.cache_key(), window_days, pinned_as_of)
 for item in flagged:
-    st.page_link("views/trends.py", label=ui.as_text(item.sentence), icon="🔴",
+    why = f" — {driven[item.system]}" if item.system in driven else ""
+    st.page_link("views/trends.py", label=ui.as_text(item.sentence + why), icon="🔴",
                  query_params={"metric": item.metric, "system": item.system})
 
 
@@ -112,12 +116,15 @@ if budget.systems:
 
 # -- the detailed rows ----------------------------------------------------------------------
 st.subheader("Details")
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 with c1:
     system = ui.system_picker(card.systems, key="system")
 with c2:
     area = st.selectbox("Area", [ALL_AREAS, *AREAS], key="area",
                         format_func=lambda a: AREAS.get(a, a))
+with c3:
+    dimension = st.selectbox("Slice by", [NO_SLICING, *DIMENSIONS], key="slice_by",
+                             format_func=lambda d: d if d == NO_SLICING else d.capitalize())
 values = card.scope(system)
 base_period = card.baselines.get(system or "", {})
 baseline_is_window = bool(base_period.get("end") and base_period["end"] > w.start)
@@ -165,16 +172,47 @@ def draw(rows: list[dict]) -> None:
         })
 
 
-# The numbers first; baseline changes and sparklines follow once computed (or cached).
-table = st.empty()
-draw(table_rows())
-if baseline_is_window:
-    st.caption("No change against the baseline is shown: this system's baseline period "
-               "(its first 28 days) overlaps the window.")
-with st.expander("What these metrics measure and why they matter"):
-    st.markdown("\n".join(f"- **{m.title}**: {m.measures} *{m.why}*" for _, m in metrics))
-draw(table_rows(ui.weekly_table(ui.cache_key()),
-                ui.baseline_values(ui.cache_key(), window_days, pinned_as_of)))
+def slice_rows(sliced, metric_ids: list[str]) -> list[dict]:
+    """One row per slice, worst first: its volume and spend, and each metric as status and
+    value (too few events to judge marked, never hidden)."""
+    spend = sliced.spend.get(system or "", {})
+    rows = []
+    for value in worst_first(sliced, system, metric_ids):
+        values = sliced.slices(system)[value]
+        row = {sliced.dimension.capitalize(): value,
+               "Spend": f"${spend.get(value, 0.0):,.2f}"}
+        for mid in metric_ids:
+            v, m = values[mid], registry().get(mid)
+            row[m.title] = f"{ui.short_badge('insufficient' if v.insufficient else v.status)} " \
+                           f"{format_value(m, v.value)}"
+        rows.append(row)
+    return rows
+
+
+if dimension != NO_SLICING:
+    sliced = ui.slice_card(ui.cache_key(), dimension, window_days, pinned_as_of)
+    shown = [m.id for _, m in metrics if m in sliced_metrics()]
+    rows = slice_rows(sliced, shown)
+    if not rows:
+        st.info(f"No {dimension} has events in this window.")
+    else:
+        st.caption(f"One row per {dimension} of {ui.as_text(system or 'all systems')}, the "
+                   "worst first (most red, then amber). ◌ Few: too few events to judge. Only "
+                   "the metrics of the window's events are computed per slice.")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={sliced.dimension.capitalize(): st.column_config.TextColumn(
+                         pinned=True)})
+else:
+    # The numbers first; baseline changes and sparklines follow once computed (or cached).
+    table = st.empty()
+    draw(table_rows())
+    if baseline_is_window:
+        st.caption("No change against the baseline is shown: this system's baseline period "
+                   "(its first 28 days) overlaps the window.")
+    with st.expander("What these metrics measure and why they matter"):
+        st.markdown("\n".join(f"- **{m.title}**: {m.measures} *{m.why}*" for _, m in metrics))
+    draw(table_rows(ui.weekly_table(ui.cache_key()),
+                    ui.baseline_values(ui.cache_key(), window_days, pinned_as_of)))
 
 # -- the board report: the same numbers on one page, for rooms the app does not reach --------
 with st.expander("Board report: this scorecard on one page, to download"):

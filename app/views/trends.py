@@ -10,14 +10,17 @@ import streamlit as st
 import ui
 from scorecard.metrics.formatting import format_value
 from scorecard.metrics.registry import registry
+from scorecard.metrics.slices import DIMENSIONS, sliced_metrics
 from scorecard.metrics.trends import series_from_table
 from scorecard.store import records
+
+WHOLE = "the whole"
 
 st.title("Trends")
 if ui.empty_store_notice():
     st.stop()
 card = ui.scorecard(ui.cache_key(), 7, None)
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 asked = st.query_params.get("metric")  # links from the scorecard and questions, bookmarks
 asked_system = st.query_params.get("system")
 if asked in registry().ids:
@@ -33,8 +36,57 @@ with c2:
     system = ui.system_picker(card.systems, key="trend_system")
 with c3:
     period = st.radio("Period", ["day", "week", "month"], index=1, horizontal=True)
+asked_slice = st.query_params.get("by")
+if asked_slice in DIMENSIONS:
+    st.session_state["trend_by"] = asked_slice
+with c4:
+    by = st.selectbox("One line per", [WHOLE, *DIMENSIONS], key="trend_by",
+                      format_func=lambda d: d if d == WHOLE else d.capitalize())
 # the link in the address bar is always this view, so a reload or a bookmark comes back to it
-st.query_params.from_dict({"metric": metric.id, **({"system": system} if system else {})})
+st.query_params.from_dict({"metric": metric.id, **({"system": system} if system else {}),
+                           **({"by": by} if by != WHOLE else {})})
+# the same units as the scorecard: shares in %, latencies in seconds
+scale, axis_title = {"percent": (100, "%"), "ms": (0.001, "seconds")}.get(
+    metric.format, (1, metric.unit))
+
+if by != WHOLE:
+    if metric not in sliced_metrics():
+        st.info(f"{metric.title} is not computed per {by}: only the metrics of the window's "
+                "events are. Choose another metric, or one line for the whole.")
+        st.stop()
+    series = ui.slice_trends(ui.cache_key(), metric.id, by, period, system)
+    if not series:
+        st.info("No periods with events for this choice.")
+        st.stop()
+    fig = go.Figure()
+    for value, points in series.items():
+        fig.add_trace(go.Scatter(
+            x=[p.start for p in points],
+            y=[None if p.value is None else p.value * scale for p in points],
+            mode="lines+markers", name=html.escape(value), hoverinfo="text+x",
+            hovertext=[html.escape(value) + f": {format_value(metric, p.value)}<br>n = "
+                       f"{p.n if p.n is not None else '–'}"
+                       + (f"<br>95%: {format_value(metric, p.ci_low)} – "
+                          f"{format_value(metric, p.ci_high)}" if p.ci_low is not None else "")
+                       + ("<br>too few events to judge" if p.insufficient else "")
+                       for p in points]))
+    t = ui.thresholds().for_metric(metric.id, system)
+    fig.add_hline(y=t.target * scale, line_dash="dash", line_color="#2e7d32",
+                  annotation_text=f"target {format_value(metric, t.target)}")
+    fig.add_hline(y=t.limit * scale, line_dash="dot", line_color="#c62828",
+                  annotation_text=f"limit {format_value(metric, t.limit)}")
+    fig.update_layout(height=460, margin={"t": 40, "b": 40}, yaxis_title=axis_title,
+                      legend={"orientation": "h"})
+    st.plotly_chart(fig, width="stretch")
+    st.caption(f"{metric.measures} One line per {by}: the 8 with the most decisions, the rest "
+               "together as (other); (none) holds the decisions that log no "
+               f"{by}. Hover a point for its 95% interval and how many events it rests on.")
+    with st.expander("Data behind the chart"):
+        st.dataframe(pd.DataFrame([{by: v, "start": p.start, "value": p.value, "low": p.ci_low,
+                                    "high": p.ci_high, "n": p.n}
+                                   for v, points in series.items() for p in points]),
+                     hide_index=True)
+    st.stop()
 
 th = ui.thresholds()
 table = ui.weekly_table(ui.cache_key(), period)
@@ -44,9 +96,6 @@ if not points:
     st.stop()
 frame = pd.DataFrame([{"start": p.start, "value": p.value, "low": p.ci_low, "high": p.ci_high,
                        "n": p.n} for p in points])
-# the same units as the scorecard: shares in %, latencies in seconds
-scale, axis_title = {"percent": (100, "%"), "ms": (0.001, "seconds")}.get(
-    metric.format, (1, metric.unit))
 fig = go.Figure()
 if frame["low"].notna().any():
     fig.add_trace(go.Scatter(x=list(frame.start) + list(frame.start[::-1]),

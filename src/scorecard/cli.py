@@ -84,11 +84,42 @@ def cmd_link(args) -> int:
 def cmd_metrics(args) -> int:
     from .metrics.report import metrics_report, render_table
 
+    if args.by is not None or args.system is not None:
+        return _sliced_metrics(args)
     with _store(args, read_only=True) as store:
         report = metrics_report(store, as_of=args.as_of, window_days=args.window_days,
                                 baseline_days=args.baseline_days,
                                 thresholds_path=args.thresholds, cfg_dir=config_dir(args.config))
     print(json.dumps(report, default=str) if args.format == "json" else render_table(report))
+    return 0
+
+
+def _sliced_metrics(args) -> int:
+    from .metrics.report import render_slices_table, slices_report
+    from .metrics.slices import check_dimension
+
+    if args.by is None:
+        raise ScorecardError("--system goes with --by DIM (metrics per slice of one system).")
+    check_dimension(args.by)  # before the store is opened
+    with _store(args, read_only=True) as store:
+        report = slices_report(store, dimension=args.by, system=args.system, as_of=args.as_of,
+                               window_days=args.window_days, thresholds_path=args.thresholds,
+                               cfg_dir=config_dir(args.config))
+    print(json.dumps(report, default=str) if args.format == "json"
+          else render_slices_table(report))
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .metrics.report import compare_report, render_compare_table
+
+    with _store(args, read_only=True) as store:
+        report = compare_report(store, system=args.system, dimension=args.by, a=args.a,
+                                b=args.b, since=args.since, until=args.until,
+                                as_of=args.as_of, window_days=args.window_days,
+                                thresholds_path=args.thresholds, cfg_dir=config_dir(args.config))
+    print(json.dumps(report, default=str) if args.format == "json"
+          else render_compare_table(report))
     return 0
 
 
@@ -258,10 +289,27 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--as-of", help="YYYY-MM-DD (default: the newest event's date)")
             p.add_argument("--window-days", type=int, default=7)
             p.add_argument("--baseline-days", type=int, default=28)
+            p.add_argument("--by", metavar="DIM", help="one row per value of segment, model, "
+                           "release, team, feature or customer within each system")
+            p.add_argument("--system", help="with --by: one system only")
         else:
             p.add_argument("--metric", required=True)
             p.add_argument("--period", choices=["day", "week", "month"], default="week")
             p.add_argument("--system")
+
+    p = sub.add_parser("compare", help="one release or model of a system against another")
+    with_store(p)
+    p.add_argument("a", metavar="A", help="the release (or model) compared against")
+    p.add_argument("b", metavar="B", help="the release (or model) judged")
+    p.add_argument("--system", required=True)
+    p.add_argument("--by", required=True, metavar="release|model")
+    p.add_argument("--since", help="YYYY-MM-DD: the first day compared (default: the window)")
+    p.add_argument("--until", help="YYYY-MM-DD: the last day compared (default: the window's)")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: the newest event's date)")
+    p.add_argument("--window-days", type=int, default=7)
+    p.add_argument("--thresholds", help="thresholds file (default config/thresholds.yaml)")
+    p.add_argument("--format", choices=["json", "table"], default="table")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("alerts", help="error budgets, burn rates and firing burn-rate alerts")
     with_store(p)

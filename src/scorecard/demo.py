@@ -12,6 +12,10 @@ Stories (each makes a metric of SPEC section 3 move; the README lists them):
   ratings) arrive days later (`outcome_at`), so the last days are mostly unlabelled and the
   estimated success rate fills in for them.
 - A dozen incidents, some found by customers and one by a regulator, with heavy-tailed times.
+- Every system logs its release; the business ones their team, feature and customer too.
+  support-assistant's release assistant-2026.11.2 goes out as a canary on 2026-11-09 (a
+  third of the traffic, then over half): it is the latency regression, its answers are slower
+  and fail more often, so the comparison of releases and the red latency name it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ START = datetime(2026, 8, 31, tzinfo=timezone.utc)  # a Monday
 DAYS = 84
 SEED = 20261122
 MODEL_SWITCH_DAY = 56  # 2026-10-26
-LATENCY_REGRESSION_DAY = 70  # 2026-11-09
+LATENCY_REGRESSION_DAY = 70  # 2026-11-09: the canary of a slower release
+CANARY_SHARE = (0.3, 0.55)  # of support-assistant's traffic on it, before and from day 77
 DRIFT_DAY = 63  # 2026-11-02
 
 CREDIT_MAP = """\
@@ -47,8 +52,12 @@ columns:
   segment: region
   input_ref: application_ref
   output_ref: decision_ref
+  release: service_version
+  feature: product
+  customer: partner
 constants:
   system: credit-precheck
+  team: risk-platform
 values:
   outcome: {"1": success, "0": failure}
 """
@@ -115,14 +124,36 @@ def _detected_by(rng, failed, weights) -> np.ndarray:
     return np.where(failed, who, None)
 
 
-def support_assistant(rng) -> pd.DataFrame:
+CUSTOMERS = ["northwind", "contoso", "globex", "initech", "umbrella-health", "hooli",
+             "vandelay", "wayne-logistics", "stark-retail", "wonka-foods", "acme-insurance",
+             "tyrell-energy", "cyberdyne", "soylent", "massive-dynamic", "oscorp", "aperture",
+             "gringotts-bank", "monarch-travel", "pied-piper"]
+
+
+def _customers(dims, n: int) -> np.ndarray:
+    """Customers by a long tail: a few large accounts carry most of the traffic."""
+    weights = 1 / np.arange(1, len(CUSTOMERS) + 1) ** 1.1
+    return dims.choice(CUSTOMERS, n, p=weights / weights.sum())
+
+
+def _releases(day: np.ndarray, schedule: list[tuple[int, str]]) -> np.ndarray:
+    """The release live on each event's day: (first day, release) in order."""
+    starts = np.array([first for first, _ in schedule])
+    return np.array([name for _, name in schedule])[np.searchsorted(starts, day, "right") - 1]
+
+
+def support_assistant(rng, dims) -> pd.DataFrame:
     day_growth = np.linspace(700, 1400, DAYS)
     per_day = rng.poisson(day_growth)
     t = _timestamps(rng, per_day)
     n, day = len(t), (t // 86400).astype(int)
     new_model = day >= MODEL_SWITCH_DAY
     model = np.where(new_model, "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06")
-    slow = day >= LATENCY_REGRESSION_DAY
+    release = _releases(day, [(0, "assistant-2026.09.2"), (MODEL_SWITCH_DAY, "assistant-2026.10.4")])
+    share = np.where(day >= LATENCY_REGRESSION_DAY + 7, CANARY_SHARE[1], CANARY_SHARE[0])
+    canary = (day >= LATENCY_REGRESSION_DAY) & (dims.random(n) < share)
+    release = np.where(canary, "assistant-2026.11.2", release)
+    slow = canary
     latency = rng.lognormal(np.log(np.where(slow, 1500, 850)), 0.45, n)
     confidence = rng.beta(np.where(new_model, 5, 8), 2, n)
     p = np.where(new_model, 0.86, 0.935) + 0.25 * (confidence - 0.78) - np.where(latency > 2000, 0.12, 0)
@@ -151,10 +182,14 @@ def support_assistant(rng) -> pd.DataFrame:
         "detected_by": _detected_by(rng, failed, [0.55, 0.15, 0.29, 0.01]),
         "input_ref": [f"s3://support-logs/in/{i:07d}" for i in range(n)],
         "output_ref": [f"s3://support-logs/out/{i:07d}" for i in range(n)],
+        "release": release,
+        "team": "customer-support",
+        "feature": dims.choice(["chat", "email-replies", "help-center"], n, p=[0.55, 0.3, 0.15]),
+        "customer": _customers(dims, n),
     })
 
 
-def credit_precheck(rng) -> pd.DataFrame:
+def credit_precheck(rng, dims) -> pd.DataFrame:
     """In the credit service's own column names (loaded through CREDIT_MAP)."""
     per_day = rng.poisson(np.full(DAYS, 480))
     t = _timestamps(rng, per_day)
@@ -184,10 +219,14 @@ def credit_precheck(rng) -> pd.DataFrame:
         "detected_by": _detected_by(rng, outcome == "failure", [0.3, 0.5, 0.17, 0.03]),
         "application_ref": [f"app-{i:07d}" for i in range(n)],
         "decision_ref": [f"dec-{i:07d}" for i in range(n)],
+        "service_version": _releases(day, [(0, "precheck-4.2.0"), (28, "precheck-4.3.0")]),
+        "product": dims.choice(["personal-loan", "credit-line"], n, p=[0.7, 0.3]),
+        "partner": dims.choice(["direct", "broker-east", "broker-south", "comparison-site"], n,
+                               p=[0.5, 0.2, 0.15, 0.15]),
     })
 
 
-def doc_summariser(rng) -> pd.DataFrame:
+def doc_summariser(rng, dims) -> pd.DataFrame:
     per_day = rng.poisson(np.linspace(200, 600, DAYS))
     t = _timestamps(rng, per_day)
     n, day = len(t), (t // 86400).astype(int)
@@ -222,6 +261,10 @@ def doc_summariser(rng) -> pd.DataFrame:
                                     [0.4, 0.35, 0.25, 0.0]),
         "input_ref": np.where(refs_missing, None, [f"doc-{i:07d}" for i in range(n)]),
         "output_ref": [f"sum-{i:07d}" for i in range(n)],
+        "release": _releases(day, [(0, "summariser-2026.08"), (42, "summariser-2026.10")]),
+        "team": "knowledge-tools",
+        "feature": dims.choice(["contract-review", "board-packs", "research-notes"], n),
+        "customer": _customers(dims, n),
     })
     return _with_label_lag(rng, frame, t)
 
@@ -294,11 +337,13 @@ def research_agent(rng) -> list[dict]:
         spans.append(_otlp_span(trace, root, "", "invoke_agent research-agent", start, end,
                                 root_attributes, failed[i] or timed_out[i], events))
         requests.setdefault(int(day[i]), []).extend(spans)
-    resource = {"attributes": [{"key": "service.name",
-                                "value": {"stringValue": "research-agent"}}]}
-    return [{"resourceSpans": [{"resource": resource, "scopeSpans": [
+    def resource(day: int) -> dict:
+        version = "1.9.0" if day >= MODEL_SWITCH_DAY else "1.8.2"
+        return {"attributes": [{"key": "service.name", "value": {"stringValue": "research-agent"}},
+                               {"key": "service.version", "value": {"stringValue": version}}]}
+    return [{"resourceSpans": [{"resource": resource(day), "scopeSpans": [
         {"scope": {"name": "research-agent"}, "spans": spans}]}]}
-        for _, spans in sorted(requests.items())]
+        for day, spans in sorted(requests.items())]
 
 
 def _with_label_lag(rng, frame: pd.DataFrame, t: np.ndarray) -> pd.DataFrame:
@@ -350,7 +395,9 @@ def write_sample(out: Path) -> list[Path]:
     """Write the demo extracts, one per system in a different format, plus incidents and a map."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
-    support, credit, docs = support_assistant(rng), credit_precheck(rng), doc_summariser(rng)
+    dims = np.random.default_rng(SEED + 1)  # releases, features, customers: apart from the stories
+    support, credit = support_assistant(rng, dims), credit_precheck(rng, dims)
+    docs = doc_summariser(rng, dims)
     agent = research_agent(rng)
     paths = [out / "support-assistant.csv.gz", out / "credit-precheck.parquet",
              out / "credit-precheck.map.yaml", out / "doc-summariser.jsonl.gz",

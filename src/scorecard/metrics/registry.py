@@ -97,6 +97,8 @@ class Metric(BaseModel):
     reliable_while: str | None = None  # a metric whose red status makes this one unreliable
     compare_with: str | None = None  # drawn beside it on its chart (an estimate, its rate)
     reading_bands: list[tuple[float | None, str]] | None = None  # (upper bound, words)
+    shortfall: str | None = None  # a rate's bad events in words ("slow answers")
+    explained_by: str | None = None  # the rate whose shortfall explains this metric
 
     @field_validator("based_on", mode="before")
     @classmethod
@@ -139,11 +141,16 @@ class Registry(BaseModel):
         if len(set(ids)) != len(ids):
             raise ValueError("metric ids must be unique")
         for m in self.metrics:
-            unknown = [i for i in (*m.based_on, m.reliable_while, m.compare_with)
-                       if i and i not in ids]
+            unknown = [i for i in (*m.based_on, m.reliable_while, m.compare_with,
+                                   m.explained_by) if i and i not in ids]
             if unknown:
                 raise ValueError(f"metric {m.id} is based on {unknown[0]}, which is not declared")
         check_families(self)
+        for m in self.metrics:
+            rate = m.explained_by and self.get(m.explained_by)
+            if m.shortfall and m.family != "rate" or rate and not rate.shortfall:
+                raise ValueError(f"metric {m.id}: a shortfall is a rate's, and explained_by "
+                                 "names a rate that declares one")
         for budget in self.budgets:
             if budget.metric not in ids or self.get(budget.metric).family != "rate":
                 raise ValueError(f"budget {budget.id} names {budget.metric}, which is not a "

@@ -36,6 +36,25 @@ def metrics_report(store: Store, *, as_of=None, window_days=7, baseline_days=28,
     }
 
 
+def slices_report(store: Store, *, dimension: str, system: str | None = None, as_of=None,
+                  window_days=7, thresholds_path=None, cfg_dir: Path) -> dict:
+    from .slices import compute_slices
+
+    thresholds = thresholds_for(store, thresholds_file(thresholds_path, cfg_dir))
+    return compute_slices(store, thresholds, dimension, system=system, as_of=as_of,
+                          window_days=window_days).as_json()
+
+
+def compare_report(store: Store, *, system: str, dimension: str, a: str, b: str, since=None,
+                   until=None, as_of=None, window_days=7, thresholds_path=None,
+                   cfg_dir: Path) -> dict:
+    from .compare import compare
+
+    thresholds = thresholds_for(store, thresholds_file(thresholds_path, cfg_dir))
+    return compare(store, thresholds, system, dimension, a, b, since=since, until=until,
+                   as_of=as_of, window_days=window_days).as_json()
+
+
 def trend_report(store: Store, *, metric: str, period: str = "week", system: str | None = None,
                  thresholds_path=None, cfg_dir: Path) -> list[dict]:
     thresholds = thresholds_for(store, thresholds_file(thresholds_path, cfg_dir))
@@ -96,4 +115,43 @@ def render_alerts_table(report: dict) -> str:
                                for a in ind["alerts"]) or "none"
             lines.append(f"{system:<24} {name:<9} {ind['objective']:>9.1%} {left:>12}  "
                          f"{burns:<40} {alerts}")
+    return "\n".join(lines)
+
+
+def render_slices_table(report: dict) -> str:
+    """`scorecard metrics --by DIM --format table`: per system, one line per slice."""
+    from .slices import sliced_metrics
+
+    shown = [m for m in sliced_metrics() if m.id in (
+        "events", "success_rate", "cost_per_outcome_usd", "latency_p95_ms", "failure_rate")]
+    lines = [f"Metrics by {report['by']}, {report['window']['start'][:10]} to "
+             f"{report['window']['end'][:10]} (exclusive)"]
+    header = f"{report['by']:<28}" + "".join(f"{m.title[:20]:>24}" for m in shown) + \
+        f"{'spend':>14}"
+    for system, by_value in report["slices"].items():
+        lines += ["", system, header, "-" * len(header)]
+        for value, metrics in by_value.items():
+            cells = []
+            for m in shown:
+                v = metrics[m.id]
+                mark = STATUS_WORD[v["status"]] + ("?" if v["insufficient"] else "")
+                cells.append(f"{format_value(m, v['value']) + ' ' + mark:>24}")
+            lines.append(f"{value[:27]:<28}" + "".join(cells)
+                         + f"{'$' + format(metrics['total_cost_usd'], ',.2f'):>14}")
+    lines += ["", "? = too few events to judge; spend = cost and review cost in the window"]
+    return "\n".join(lines)
+
+
+def render_compare_table(report: dict) -> str:
+    """`scorecard compare --format table`: one line per metric, with its verdict."""
+    lines = [f"{report['system']}: {report['by']} {report['b']} against {report['a']}, "
+             f"{report['window']['start'][:10]} to {report['window']['end'][:10]} (exclusive)",
+             report["headline"], "",
+             f"{'metric':<34}{'A':>14}{'B':>14}{'p':>10}  verdict"]
+    for metric_id, c in report["metrics"].items():
+        m = registry().get(metric_id)
+        p = "" if c["p_value"] is None else ("<0.001" if c["p_value"] < 0.001
+                                             else f"{c['p_value']:.3f}")
+        lines.append(f"{m.title[:33]:<34}{format_value(m, c['a']):>14}"
+                     f"{format_value(m, c['b']):>14}{p:>10}  {c['verdict']}")
     return "\n".join(lines)

@@ -167,6 +167,12 @@ class ClickHouseDialect(Dialect):
     def arg_max(self, arg: str, value: str) -> str:
         return f"argMax({arg}, {value})"
 
+    def var_samp(self, expr: str) -> str:
+        return f"varSamp({expr})"
+
+    def covar_samp(self, x: str, y: str) -> str:
+        return f"covarSamp({x}, {y})"
+
     def stddev(self, expr: str) -> str:
         return f"stddevSamp({expr})"
 

@@ -81,6 +81,12 @@ class Dialect:
     def arg_max(self, arg: str, value: str) -> str:
         return f"arg_max({arg}, {value})"
 
+    def var_samp(self, expr: str) -> str:
+        return f"var_samp({expr})"
+
+    def covar_samp(self, x: str, y: str) -> str:
+        return f"covar_samp({x}, {y})"
+
     def stddev(self, expr: str) -> str:
         return f"stddev_samp({expr})"
 

@@ -324,5 +324,5 @@ class ClickHouseStore:
             if version <= current:
                 continue
             for statement in statements:
-                self._run(statement)
+                statement(self) if callable(statement) else self._run(statement)
             self.set_meta("schema_version", str(version))

@@ -59,7 +59,15 @@ EVENT_COLUMNS: tuple[Column, ...] = (
     Column("input_ref", "text"),
     Column("output_ref", "text"),
     Column("outcome_at", "timestamp", since=7),
+    # what was deployed beyond the model, and who owns and pays (the slices of SPEC section 3)
+    Column("release", "text", max_length=200, since=9),
+    Column("team", "text", max_length=200, since=9),
+    Column("feature", "text", max_length=200, since=9),
+    Column("customer", "text", max_length=200, since=9),
 )
+
+# the columns a scorecard can be sliced by (SPEC section 3, Slices)
+DIMENSIONS = ("segment", "model", "release", "team", "feature", "customer")
 
 INCIDENT_COLUMNS: tuple[Column, ...] = (
     Column("incident_id", "text", required=True),
@@ -211,6 +219,20 @@ MIGRATIONS.append((
         """CREATE TABLE IF NOT EXISTS calibrations (
              metric VARCHAR, system VARCHAR, b0 TIMESTAMP, b1 TIMESTAMP, n BIGINT,
              events BIGINT, xs DOUBLE[], ys DOUBLE[])""",
+    ],
+))
+
+
+def _added_in(version: int) -> list[str]:
+    return [f'ALTER TABLE {kind.table} ADD COLUMN IF NOT EXISTS "{c.name}" {c.sql_type}'
+            for kind in KINDS.values() for c in kind.columns if c.since == version]
+
+
+MIGRATIONS.append((
+    9,
+    [
+        # release, team, feature and customer: what a number is sliced by (SPEC section 1)
+        *_added_in(9),
     ],
 ))
 

@@ -37,9 +37,13 @@ def _table(name: str, columns: str, order_by: str = "tuple()", updated: bool = F
 
 _T = f"Nullable({TIME})"
 
-MIGRATIONS: list[tuple[int, list[str]]] = [
+FIRST_VERSION = 8  # the DuckDB schema version ClickHouse stores began at
+
+# Each migration is (version, statements); a statement is SQL, or a function of the store for
+# one that depends on what the store holds.
+MIGRATIONS: list[tuple[int, list]] = [
     (
-        SCHEMA_VERSION,
+        FIRST_VERSION,
         [
             _table("store_meta", "key String, value Nullable(String)", "key"),
             _kind_table(KINDS["events"], ("system", "timestamp"), "toYYYYMM(timestamp)"),
@@ -80,3 +84,23 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         ],
     ),
 ]
+
+
+def _add_slice_columns(store) -> None:
+    """Version 9: release, team, feature and customer after outcome_at, where a new table has
+    them. A store reading its events in place gets its view made again through its map."""
+    from .in_place import in_place_map, link
+
+    if store.events_in_place is not None:
+        link(store, in_place_map(store))
+        return
+    after = "outcome_at"
+    for c in KINDS["events"].columns:
+        if c.since == 9:
+            store._run(f'ALTER TABLE inference_events ADD COLUMN IF NOT EXISTS {_column(c)} '
+                       f'AFTER "{after}"')
+            after = c.name
+
+
+MIGRATIONS.append((9, [_add_slice_columns]))
+assert MIGRATIONS[-1][0] == SCHEMA_VERSION, "a DuckDB migration without its ClickHouse one"

@@ -8,7 +8,9 @@ and sums that add up over days are read from it instead of the events.
 
 from __future__ import annotations
 
-from ...sql import Query, identifier
+from dataclasses import dataclass, replace
+
+from ...sql import Dialect, Query, identifier
 from ..registry import Metric, registry
 from .base import (Context, column, counts_source, events_with_settings, measure_sql,
                    measure_within, params_table, ratio, rollup_columns)
@@ -17,6 +19,32 @@ from .stats_sql import wilson
 NAMES = ("rate", "ratio", "count", "quantile", "gap")
 QUANTILES = "latency__quantiles"
 EVENTS_COUNT = ("count_all", "count(*)", "count")  # the n of ratios
+
+
+@dataclass(frozen=True)
+class Slicing:
+    """Events grouped by the value of one dimension (SPEC section 3, Slices): an empty value is
+    the slice `(none)`; with `kept`, a value outside it falls in `(other)`. Values reach the
+    query as parameters, never as SQL text."""
+
+    dimension: str
+    kept: tuple[str, ...] | None = None
+    system: str | None = None  # only this system's events (its scope and the overall agree)
+
+    def value_sql(self, d: Dialect, column_sql: str) -> str:
+        value = f"coalesce(nullif({column_sql}, ''), '{NO_VALUE}')"
+        if self.kept is None:
+            return value
+        if not self.kept:
+            return f"'{OTHER}'"
+        return f"CASE WHEN {d.contains('$kept', value)} THEN {value} ELSE '{OTHER}' END"
+
+    def params(self) -> dict:
+        return {**({"kept": list(self.kept)} if self.kept else {}),
+                **({"system": self.system} if self.system is not None else {})}
+
+
+NO_VALUE, OTHER = "(none)", "(other)"
 
 
 def _kind(measure) -> str:
@@ -82,21 +110,28 @@ def _summed(alias: str, kind: str) -> str:
         else f"{total} AS {identifier(alias)}"
 
 
-def query(ctx: Context, metrics: list[Metric], period: str | None = None) -> Query:
-    """The metrics per scope over [$start, $end), and per period too when `period` is set."""
+def query(ctx: Context, metrics: list[Metric], period: str | None = None,
+          by: Slicing | None = None) -> Query:
+    """The metrics per scope over [$start, $end), and per period too when `period` is set;
+    per value of a dimension within each scope (column `slice`) when `by` is set."""
     d = ctx.dialect
+    if by is not None:
+        ctx = replace(ctx, rolled=False)  # the rollup keeps systems and days, not slices
     aggregates = _aggregates(ctx, metrics)
-    key = "period_start, " if period else ""
-    keys = "scope, period_start" if period else "scope"
-    by_period = "GROUP BY period_start" if period else ""
+    inner = [*(["slice"] if by else []), *(["period_start"] if period else [])]
+    key = "".join(f"{k}, " for k in inner)
+    keys = ", ".join(["scope", *inner])
+    by_inner = f"GROUP BY {', '.join(inner)}" if inner else ""
     quantiles = [(a, e) for a, e, kind in aggregates if kind == "quantiles"]
     additive = [(a, e, kind) for a, e, kind in aggregates if kind != "quantiles"]
     source, t, total = counts_source(ctx)
     rolled_up_here = set(rollup_columns(ctx.dialect)) if ctx.rolled else set()
     from_rollup = [(a, e) for a, e, _ in additive if e in rolled_up_here]
     from_events = [(a, e) for a, e, _ in aggregates if (a, e) not in from_rollup]
-    groups = f"system{', period_start' if period else ''}"
-    period_col = f", {d.trunc(period, 'e.timestamp')} AS period_start" if period else ""
+    groups = ", ".join(["system", *inner])
+    extra = f", {d.trunc(period, 'e.timestamp')} AS period_start" if period else ""
+    if by is not None:
+        extra += f", {by.value_sql(d, 'e.' + identifier(by.dimension))} AS slice"
     per_system = (f"SELECT system AS scope, {key}"
                   f"{', '.join(f'{e} AS {identifier(a)}' for a, e in from_events)} "
                   f"FROM ev GROUP BY {groups}")
@@ -113,24 +148,29 @@ def query(ctx: Context, metrics: list[Metric], period: str | None = None) -> Que
     if quantiles:
         quantile_cte = (f"overall_quantiles AS (SELECT {key}"
                         f"{', '.join(f'{e} AS {identifier(a)}' for a, e in quantiles)} "
-                        f"FROM ev {by_period}),")
-        overall += (" JOIN overall_quantiles USING (period_start)" if period
+                        f"FROM ev {by_inner}),")
+        overall += (f" JOIN overall_quantiles USING ({', '.join(inner)})" if inner
                     else " CROSS JOIN overall_quantiles")
     names = ", ".join(identifier(a) for a, _, _ in aggregates)
-    ev = events_with_settings("e.timestamp >= $start AND e.timestamp < $end", period_col)
-    return ctx.query(f"""
+    where = "e.timestamp >= $start AND e.timestamp < $end"
+    if by is not None and by.system is not None:
+        where += " AND e.system = $system"
+    ev = events_with_settings(where, extra)
+    text = f"""
 WITH {params_table(ctx)},
 {d.inline_cte("ev", ev)},
 per_system AS ({per_system}),
 overall_sums AS (SELECT {key}{', '.join(_summed(a, kind) for a, _, kind in additive)}
-                 FROM per_system {by_period}),
+                 FROM per_system {by_inner}),
 {quantile_cte}
 agg AS (
   SELECT {keys}, {names} FROM per_system
   UNION ALL
   SELECT '' AS scope, {key}{names} FROM {overall}
 )
-SELECT {keys}, {', '.join(_results(ctx, metrics))} FROM agg ORDER BY {keys}""")
+SELECT {keys}, {', '.join(_results(ctx, metrics))} FROM agg ORDER BY {keys}"""
+    return Query.using(text, {"start": ctx.start, "end": ctx.end,
+                              **(by.params() if by is not None else {})})
 
 
 def current(ctx: Context, metrics: list[Metric]) -> Query:

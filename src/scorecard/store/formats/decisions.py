@@ -5,7 +5,8 @@ Each format's reader fills two temp tables in one shape, whatever tool wrote the
 - `_spans`: one row per span or observation, in file order (`seq`), with `trace_id`,
   `span_id`, `parent_id`, `is_call` (a model call), `system`, `model`, `started`, `ended`,
   `input_tokens` (cache buckets included), `cache_read_tokens`, `cache_write_tokens`,
-  `output_tokens` (reasoning included), `cost`, `status` (ok, error or timeout), `raw` (the
+  `output_tokens` (reasoning included), `cost`, `status` (ok, error or timeout), `release`,
+  `team`, `feature` and `customer` (where the export says them), `raw` (the
   record as JSON text, or where to read it back from) and `broken` (why the record itself
   cannot be read, else NULL);
 - `_evals`: one row per evaluation, score or annotation, with `trace_id`, `span_id` (NULL for
@@ -31,7 +32,9 @@ SPANS_COLUMNS = ("seq BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_id VARCH
                  "is_call BOOLEAN, system VARCHAR, model VARCHAR, started TIMESTAMP, "
                  "ended TIMESTAMP, input_tokens BIGINT, cache_read_tokens BIGINT, "
                  "cache_write_tokens BIGINT, output_tokens BIGINT, cost DOUBLE, "
-                 "status VARCHAR, raw VARCHAR, broken VARCHAR")
+                 "status VARCHAR, release VARCHAR, team VARCHAR, feature VARCHAR, customer VARCHAR, "
+                 "raw VARCHAR, broken VARCHAR")
+SLICED_BY = ("release", "team", "feature", "customer")  # carried from a span to its decision
 EVALS_COLUMNS = ("trace_id VARCHAR, span_id VARCHAR, name VARCHAR, label VARCHAR, "
                  "score DOUBLE, evaluated_at TIMESTAMP, kind VARCHAR")
 CACHE_READ = "__cache_read_tokens"  # staged beside the contract's columns, for pricing
@@ -69,7 +72,7 @@ def decisions_sql(cur, options: ImportOptions) -> str:
     when none is configured, from each system's evaluation if its decisions have just one."""
     trace = options.unit == "trace"
     if trace:
-        events = """
+        events = f"""
 SELECT min(seq) AS seq, trace_id AS event_id, trace_id,
        arg_min(span_id, started) FILTER (WHERE parent_id IS NULL) AS span_id,
        arg_min(system, started) AS system, arg_min(model, started) FILTER (WHERE is_call)
@@ -83,7 +86,8 @@ SELECT min(seq) AS seq, trace_id AS event_id, trace_id,
             WHEN bool_or(status = 'error') FILTER (WHERE parent_id IS NULL) THEN 'error'
             ELSE 'ok' END AS status,
        coalesce(arg_min(raw, started) FILTER (WHERE parent_id IS NULL), arg_min(raw, seq))
-         AS raw
+         AS raw,
+       {", ".join(f"arg_min({c}, started) AS {c}" for c in SLICED_BY)}
 FROM _spans WHERE broken IS NULL AND trace_id IS NOT NULL GROUP BY trace_id
 HAVING bool_or(is_call)"""
         # a score on the whole trace, or on any of its spans
@@ -93,7 +97,8 @@ HAVING bool_or(is_call)"""
     else:
         events = """
 SELECT seq, span_id AS event_id, trace_id, span_id, system, model, started, ended,
-       input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost, status, raw
+       input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost, status, raw,
+       release, team, feature, customer
 FROM _spans WHERE broken IS NULL AND is_call"""
         evaluated = ("SELECT d.event_id AS decision, d.system, e.* FROM d JOIN _evals e "
                      "ON e.span_id = d.span_id AND (e.trace_id IS NULL OR e.trace_id = d.trace_id)")
@@ -123,7 +128,8 @@ SELECT seq AS __row, * EXCLUDE (seq) FROM (
          o.outcome, CASE WHEN o.outcome IS NOT NULL THEN o.evaluated_at END AS outcome_at,
          {marked.format('p.reviewed')} AS human_reviewed,
          {marked.format('p.overridden')} AS human_overridden,
-         d.trace_id AS input_ref, d.span_id AS output_ref
+         d.trace_id AS input_ref, d.span_id AS output_ref,
+         d.release, d.team, d.feature, d.customer
   FROM d LEFT JOIN o ON o.decision = d.event_id LEFT JOIN p ON p.decision = d.event_id
   UNION ALL BY NAME
   SELECT seq, broken AS __json_error, raw AS __line FROM _spans WHERE broken IS NOT NULL)"""

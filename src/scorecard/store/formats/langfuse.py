@@ -55,6 +55,15 @@ def _object(*names: str) -> str:
     return "coalesce(" + ", ".join(parts) + ")"
 
 
+def _tagged(name: str) -> str:
+    """SQL for a business dimension (team, feature) from the record's metadata, or from a tag
+    written `name:value` (CSV exports hold the metadata as JSON text)."""
+    metadata = _object("metadata")
+    pattern = literal('"' + name + ':([^"]+)"')
+    tag = f"regexp_extract(CAST({_field('tags')} AS VARCHAR), {pattern}, 1)"
+    return f"coalesce({metadata}->>{literal('$.' + name)}, NULLIF({tag}, ''))"
+
+
 def _number(obj: str, *keys: str) -> str:
     """SQL for the first of `keys` in the JSON object `obj` that is a number."""
     return "coalesce(" + ", ".join(
@@ -95,6 +104,8 @@ SELECT seq, {_field('traceId', 'trace_id')}, {_field('id')},
   CASE WHEN {level} = 'ERROR' AND lower({_field('statusMessage', 'status_message')})
             SIMILAR TO '.*(timeout|timed out).*' THEN 'timeout'
        WHEN {level} = 'ERROR' THEN 'error' ELSE 'ok' END,
+  {_field('release', 'version')}, {_tagged('team')}, {_tagged('feature')},
+  {_field('userId', 'user_id')},
   line, CASE WHEN j IS NULL THEN 'record ' || seq || ' is not a JSON object' END
 FROM (SELECT *, {cache_read} AS cache_read, {cache_write} AS cache_write FROM (
   SELECT *, {usage} AS u, {cost} AS c FROM _langfuse))""")

@@ -77,13 +77,15 @@ def _spans_of(path: Path, shape: dict, records: str = "resourceSpans.scopeSpans.
     million spans.)"""
     top, middle, leaf = records.split(".")
     outer = {top: [{"resource": {"attributes": _ATTRIBUTES}, middle: [{leaf: ["JSON"]}]}]}
-    service = _attr("t.resource.attributes",
-                    "list_transform(t.resource.attributes, lambda a: a.key)", "service.name")
-    return f"""SELECT span, s, list_transform(s.attributes, lambda a: a.key) AS keys, service
+    resource = ("t.resource.attributes",
+                "list_transform(t.resource.attributes, lambda a: a.key)")
+    service, version = _attr(*resource, "service.name"), _attr(*resource, "service.version")
+    return f"""SELECT span, s, list_transform(s.attributes, lambda a: a.key) AS keys, service,
+       version
 FROM (
-  SELECT span, json_transform(span, {literal(json.dumps(shape))}) AS s, service FROM (
-    SELECT unnest(m.{leaf}) AS span, service FROM (
-      SELECT unnest(t.{middle}) AS m, {service} AS service FROM (
+  SELECT span, json_transform(span, {literal(json.dumps(shape))}) AS s, service, version FROM (
+    SELECT unnest(m.{leaf}) AS span, service, version FROM (
+      SELECT unnest(t.{middle}) AS m, {service} AS service, {version} AS version FROM (
         SELECT unnest(doc.{top}) AS t FROM (
           SELECT try(json_transform(line, {literal(json.dumps(outer))})) AS doc
           FROM ({_lines(path)}))))))"""
@@ -127,6 +129,7 @@ SELECT NULL, lower(s.traceId), lower(s.spanId), NULLIF(lower(s.parentSpanId), ''
   CASE WHEN lower({error_type}) LIKE '%timeout%' OR lower({error_type}) LIKE '%timed out%'
        THEN 'timeout'
        WHEN s.status.code IN ('2', 'STATUS_CODE_ERROR') THEN 'error' ELSE 'ok' END,
+  coalesce({_attr(a, k, "gen_ai.agent.version")}, version), NULL, NULL, NULL,
   NULL, NULL,
   CASE WHEN len(s.events) > 0
        THEN list_filter(s.events, lambda v: v.name = {literal(EVALUATION)}) END

@@ -63,6 +63,7 @@ SELECT file_row_number + 1, {_first(have, 'context.trace_id')}, {_first(have, SP
   {_first(have, 'attributes.llm.cost.total', cast='DOUBLE')},
   CASE WHEN {status} = 'ERROR' AND {message} SIMILAR TO '.*(timeout|timed out).*'
        THEN 'timeout' WHEN {status} = 'ERROR' THEN 'error' ELSE 'ok' END,
+  NULL, NULL, NULL, {_first(have, 'attributes.user.id')},
   to_json(t)::VARCHAR, NULL
 FROM {source} t""")
     if options.scores:
