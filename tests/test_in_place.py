@@ -16,7 +16,9 @@ from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.thresholds import load_thresholds
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.engines import open_store
-from scorecard.store.in_place import InPlaceMap, link
+from scorecard.metrics.slices import compute_slices
+from scorecard.store.in_place import InPlaceMap, keeping_the_rules, link, mapped_rows
+from scorecard.store.schema import SCHEMA_VERSION
 from scorecard.store.ingest import ingest_file
 from golden_numbers import _plain
 from test_engines import _differences
@@ -28,7 +30,8 @@ THRESHOLDS = load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml")
 LANGFUSE = [
     "CREATE DATABASE IF NOT EXISTS langfuse",
     """CREATE TABLE langfuse.traces (id String, timestamp DateTime64(3), name String,
-         project_id String, event_ts DateTime64(3), is_deleted UInt8)
+         user_id Nullable(String), release Nullable(String), project_id String,
+         event_ts DateTime64(3), is_deleted UInt8)
        ENGINE = ReplacingMergeTree(event_ts, is_deleted) PARTITION BY toYYYYMM(timestamp)
        ORDER BY (project_id, toDate(timestamp), id)""",
     """CREATE TABLE langfuse.observations (id String, trace_id String, project_id String,
@@ -59,8 +62,11 @@ def langfuse_rows(seed: int = 7) -> tuple[list[str], list[dict]]:
     for i in range(600):
         trace, at = f"t{i}", start + timedelta(minutes=53 * i + rng.randint(0, 40))
         system = ("support-bot", "triage", "summariser")[i % 3]
+        release = "bot-1" if at < datetime(2026, 11, 8) else "bot-2"
+        user = f"user-{i % 7}" if i % 11 else None
         inserts.append(f"INSERT INTO langfuse.traces VALUES ('{trace}', '{_ts(at)}', "
-                       f"'{system}', 'p1', '{_ts(at)}', 0)")
+                       f"'{system}', {repr(user) if user else 'NULL'}, '{release}', 'p1', "
+                       f"'{_ts(at)}', 0)")
         gen, latency = f"g{i}", rng.randint(200, 4000)
         error = rng.random() < 0.06
         timeout = error and rng.random() < 0.4
@@ -105,7 +111,8 @@ def langfuse_rows(seed: int = 7) -> tuple[list[str], list[dict]]:
             "latency_ms": latency, "cost_usd": cost, "input_tokens": tokens_in,
             "output_tokens": tokens_out,
             "outcome": None if judged is None else ("success" if value >= 0.5 else "failure"),
-            "outcome_at": judged.isoformat() if judged else None})
+            "outcome_at": judged.isoformat() if judged else None, "release": release,
+            "customer": user})
     # one generation whose cost breaks the contract: read in place, it is left out and counted
     inserts.append("INSERT INTO langfuse.observations VALUES ('bad', 't1', 'p1', 'GENERATION', "
                    "'2026-11-01 10:00:00.000', NULL, 'chat', 'DEFAULT', NULL, 'gpt-x', map(), "
@@ -114,7 +121,7 @@ def langfuse_rows(seed: int = 7) -> tuple[list[str], list[dict]]:
 
 
 COLUMNS = ["event_id", "timestamp", "system", "model", "status", "latency_ms", "cost_usd",
-           "input_tokens", "output_tokens", "outcome", "outcome_at"]
+           "input_tokens", "output_tokens", "outcome", "outcome_at", "release", "customer"]
 
 
 def test_langfuse_read_in_place_scores_as_the_same_decisions_loaded(tmp_path):
@@ -133,12 +140,40 @@ def test_langfuse_read_in_place_scores_as_the_same_decisions_loaded(tmp_path):
         assert got.systems == want.systems == ["summariser", "support-bot", "triage"]
         assert _differences(_plain(got.values), _plain(want.values)) == []
         assert want.scope(None)["success_rate"].value is not None
+        for dimension in ("release", "customer"):  # the trace's release and user
+            with open_store(address_for("duckdb", tmp_path / "loaded"), read_only=True) as duck:
+                want_sliced = compute_slices(duck, THRESHOLDS, dimension).values
+            got_sliced = compute_slices(store, THRESHOLDS, dimension).values
+            assert set(got_sliced["triage"]) == set(want_sliced["triage"])
+            for scope, by_value in want_sliced.items():
+                for value, metrics in by_value.items():
+                    assert _differences(_plain({value: got_sliced[scope][value]}),
+                                        _plain({value: metrics})) == [], (dimension, scope)
         # read only: the scorecard writes nothing to Langfuse's tables, and refuses to load
         # events beside the ones it reads in place
         with pytest.raises(BadInput, match="reads its events in place from langfuse.observations"):
             ingest_file(store, write_csv(tmp_path / "more.csv", expected[:3], COLUMNS))
         assert store.query("SELECT count(*), sum(cityHash64(*)) FROM langfuse.observations") \
             == source_before
+
+
+def test_a_linked_store_from_before_the_slice_columns_reads_them_after_its_upgrade(tmp_path):
+    inserts, _ = langfuse_rows()
+    address = address_for("chdb", tmp_path)
+    m = InPlaceMap.load(MAP)
+    with open_store(address) as store:
+        for statement in LANGFUSE + inserts:
+            store.cursor().execute(statement)
+        link(store, m)
+        # the view as schema 8 made it: without release, team, feature and customer
+        store._run("DROP VIEW inference_events")
+        store._run("CREATE VIEW inference_events AS SELECT * EXCEPT (release, team, feature, "
+                   f"customer) FROM ({mapped_rows(m)}) WHERE {keeping_the_rules()}")
+        store.set_meta("schema_version", "8")
+    with open_store(address) as store:  # the view is made again through its map
+        assert store.schema_version() == SCHEMA_VERSION
+        assert store.query("SELECT DISTINCT release FROM inference_events ORDER BY release") \
+            == [("bot-1",), ("bot-2",)]
 
 
 def test_a_map_that_does_not_run_or_misses_a_column_is_one_sentence(tmp_path):

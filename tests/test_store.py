@@ -160,3 +160,27 @@ def test_cli_sample_writes_the_demo_extracts(tmp_path):
     assert names == ["credit-precheck.map.yaml", "credit-precheck.parquet",
                      "doc-summariser.jsonl.gz", "incidents.csv", "research-agent.otlp.jsonl.gz",
                      "support-assistant.csv.gz"]
+
+
+def test_a_clickhouse_store_from_before_the_slice_columns_is_upgraded(tmp_path):
+    """Schema 9 adds release, team, feature and customer where a new table has them, and
+    keeps the rows."""
+    from scorecard.store.engines import open_store
+
+    def columns(store) -> list[tuple]:
+        return store.query("SELECT name, type FROM system.columns WHERE database = "
+                           "currentDatabase() AND table = 'inference_events' ORDER BY position")
+
+    address = f"chdb://{tmp_path / 'ch'}"
+    with open_store(address) as store:
+        fresh = columns(store)
+        for name in ("release", "team", "feature", "customer"):
+            store._run(f'ALTER TABLE inference_events DROP COLUMN "{name}"')
+        store._run("INSERT INTO inference_events (event_id, timestamp, system, model, status) "
+                   "VALUES ('old-1', '2026-01-01 00:00:00', 's', 'm', 'ok')")
+        store.set_meta("schema_version", "8")
+    with open_store(address) as store:
+        assert store.schema_version() == SCHEMA_VERSION
+        assert columns(store) == fresh, "the same columns in the same order"
+        assert store.query("SELECT event_id, release FROM inference_events") == [
+            ("old-1", None)]

@@ -164,7 +164,7 @@ def _cost_stats_query(ctx: base.Context, by: Slicing) -> Query:
     """Per side: events, spend, successes and the (co)variances the delta method needs."""
     d = ctx.dialect
     cost = "(coalesce(cost_usd, 0) + coalesce(review_cost_usd, 0))"
-    success = d.double("outcome = 'success'")
+    success = d.double("CASE WHEN outcome = 'success' THEN 1 ELSE 0 END")
     value = by.value_sql(d, identifier(by.dimension))
     text = (f"SELECT {value} AS slice, count(*) AS n, sum({cost}) AS c, sum({success}) AS s, "
             f"{d.var_samp(cost)} AS var_c, {d.var_samp(success)} AS var_s, "

@@ -6,12 +6,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*)")  # the one placeholder style: $name
+# the one placeholder style, $name, or quoted text (a literal or a name, which may hold a `$`)
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\$([A-Za-z_]\w*)")
 
 
 def placeholders(text: str) -> set[str]:
-    """The parameter names a query text uses."""
-    return set(PLACEHOLDER.findall(text))
+    """The parameter names a query text uses; a `$` inside quoted text (a system named
+    `pay$tier` written as a literal) is text, not a placeholder."""
+    return {m.group(1) for m in _TOKENS.finditer(text) if m.group(1)}
 
 
 @dataclass(frozen=True)

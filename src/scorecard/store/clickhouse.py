@@ -182,6 +182,7 @@ class ClickHouseStore:
         self.address = address
         self.path = str(address)
         self.read_only = read_only
+        self._write_lock = threading.RLock()
         try:
             if address.folder is not None:
                 if read_only and not address.folder.exists():
@@ -196,7 +197,6 @@ class ClickHouseStore:
         except Exception as exc:  # the engine's own words, as one sentence
             raise ScorecardError(f"The ClickHouse store {address} could not be opened: "
                                  f"{_first_line(exc)}.") from None
-        self._write_lock = threading.RLock()
 
     @property
     def dialect(self):
