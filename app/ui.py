@@ -208,6 +208,21 @@ def comparison(key: tuple, system: str, dimension: str, a: str, b: str, since: s
                            until=until)
 
 
+def asked_in_link(page: str, name: str) -> str | None:
+    """A choice the page's link asks for (a bookmark, a link from another page, a reload),
+    or None when the link holds only what this page itself last wrote there: a choice the
+    reader then makes on the page is not taken back by the link of the run before."""
+    asked = st.query_params.get(name)
+    written = st.session_state.get(f"_link_{page}", {})
+    return asked if asked is not None and asked != written.get(name) else None
+
+
+def write_link(page: str, params: dict[str, str]) -> None:
+    """Put the page's choices in its link, so a reload or a bookmark comes back to them."""
+    st.query_params.from_dict(params)
+    st.session_state[f"_link_{page}"] = dict(params)
+
+
 def pinned_day(text: str | None):
     """A day pinned in the page's link (?as_of=YYYY-MM-DD), or None."""
     try:

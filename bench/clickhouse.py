@@ -11,18 +11,17 @@ by each engine, and the scorecard page's first paint after sign-in from each sto
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import tempfile
 from pathlib import Path
 
 from run import (BARE, CTAS, DATA, PY, ROOT, SIZES, Measure, first_paint, generated, machine,
                  run_process, scorecard)
+from sections import write_section
 
 CH_BARE = ("import chdb, sys; c = chdb.connect('file:' + sys.argv[1] + '?mode=ro'); "
            "print(c.query(\"SELECT system, count(), countIf(outcome = 'success'), "
            "avg(latency_ms), sum(cost_usd) FROM inference_events GROUP BY system\"))")
-START, END = "<!-- clickhouse: written by bench/clickhouse.py -->", "<!-- /clickhouse -->"
 
 
 def bench_size(label: str, runs: int, browser: bool) -> dict:
@@ -72,7 +71,7 @@ def _s(m: Measure) -> str:
 
 
 def report(results: dict, runs: int) -> str:
-    lines = [START, "## ClickHouse (chDB) beside DuckDB", "",
+    lines = ["## ClickHouse (chDB) beside DuckDB", "",
              f"`python bench/clickhouse.py` on {machine()}; medians of {runs} runs (one ingest "
              "run above 10M events). The same unsorted events with NaNs as above, into a new "
              "store of each engine.", "",
@@ -93,7 +92,7 @@ def report(results: dict, runs: int) -> str:
             f"{bare['chdb'].median:.2f} s | {paint} | {ing['duckdb'].peak / 1e3:.1f} / "
             f"{ing['chdb'].peak / 1e3:.1f} GB | {r['store_mb']['duckdb']:.0f} / "
             f"{r['store_mb']['chdb']:.0f} MB |")
-    lines += ["", NOTES.strip(), END]
+    lines += ["", NOTES.strip()]
     return "\n".join(lines)
 
 
@@ -116,15 +115,6 @@ NOTES = """
 """
 
 
-def write_into_results(section: str, results_file: Path) -> None:
-    """Replace the ClickHouse section of RESULTS.md (or add it at the end)."""
-    text = results_file.read_text(encoding="utf-8") if results_file.exists() else ""
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else \
-        text.rstrip("\n") + "\n\n" + section
-    results_file.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="5m,50m")
@@ -135,7 +125,7 @@ def main() -> None:
     browser = not args.no_browser and shutil.which("chromium") is not None
     results = {label: bench_size(label, args.runs, browser) for label in args.sizes.split(",")}
     section = report(results, args.runs)
-    write_into_results(section, Path(args.out))
+    write_section("clickhouse", section, Path(args.out))
     print(section)
 
 

@@ -18,10 +18,13 @@ DETECTORS = np.array(["system", "reviewer", "customer", "regulator"])
 START = np.datetime64("2026-08-31T00:00:00", "us")
 DAYS = 84
 CHUNK = 1_000_000
+CUSTOMERS = 10_000  # a long tail of accounts, the biggest far busier than the rest
+TEAMS = np.array(["support", "risk", "knowledge", "claims", "sales"])
+FEATURES = np.array(["chat", "email", "search", "review", "summary", "triage", "draft", "score"])
 
 
 def _chunk(rng: np.random.Generator, first: int, n: int, total: int, shuffled: bool,
-           nan_share: float) -> pa.Table:
+           nan_share: float, seed: int) -> pa.Table:
     ids = np.arange(first, first + n)
     # events spread over 12 weeks with usage growing towards the end: in time order, or (as
     # real extracts come) each row anywhere in the period
@@ -63,7 +66,19 @@ def _chunk(rng: np.random.Generator, first: int, n: int, total: int, shuffled: b
         "input_ref": pa.array(np.char.add("in/", ids.astype(str))),
         "output_ref": pa.array(np.char.add("out/", ids.astype(str))),
     }
+    columns.update(_slices(np.random.default_rng([seed, first]), n, system, position))
     return pa.table(columns)
+
+
+def _slices(rng: np.random.Generator, n: int, system: np.ndarray, position: np.ndarray) -> dict:
+    """Release, team, feature and customer, from their own random stream (the other columns
+    are what they were before these came). Customers by a long tail (Zipf)."""
+    release = np.char.add(np.char.add(SYSTEMS[system], "-r"),
+                          (np.floor(position * 6) + rng.integers(0, 2, n)).astype(int).astype(str))
+    customer = (rng.zipf(1.3, n) - 1) % CUSTOMERS + 1
+    return {"release": pa.array(release), "team": pa.array(TEAMS[system]),
+            "feature": pa.array(FEATURES[rng.integers(0, len(FEATURES), n)]),
+            "customer": pa.array(np.char.add("cust-", customer.astype(str)))}
 
 
 def generate(path: Path, rows: int, seed: int = 20261126, shuffled: bool = False,
@@ -75,7 +90,8 @@ def generate(path: Path, rows: int, seed: int = 20261126, shuffled: bool = False
     writer = None
     try:
         for first in range(0, rows, CHUNK):
-            table = _chunk(rng, first, min(CHUNK, rows - first), rows, shuffled, nan_share)
+            table = _chunk(rng, first, min(CHUNK, rows - first), rows, shuffled, nan_share,
+                           seed)
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema, compression="zstd")
             writer.write_table(table, row_group_size=256_000)

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import first_signin  # noqa: E402
+from sections import kept_sections  # noqa: E402
 from otlp_export import write_otlp  # noqa: E402
 
 PY = sys.executable
@@ -439,14 +440,6 @@ def first_signin_section(runs: list[dict]) -> str:
             f"slowest {seconds[-1]:.2f} s.\n")
 
 
-def _clickhouse_section(results_file: Path) -> str:
-    from clickhouse import END, START
-
-    text = results_file.read_text(encoding="utf-8") if results_file.exists() else ""
-    start, end = text.find(START), text.find(END)
-    return text[start:end + len(END)] if 0 <= start < end else ""
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1m,5m,50m,100m")
@@ -461,7 +454,7 @@ def main() -> None:
     text = report(results, args.runs, time.perf_counter() - started)
     if browser:
         text += first_signin_section(first_signin.measure(20))
-    kept = _clickhouse_section(Path(args.out))  # bench/clickhouse.py writes its own part
+    kept = kept_sections(Path(args.out))  # bench/clickhouse.py and slices.py write their own
     Path(args.out).write_text(text + NOTES + (f"\n{kept}\n" if kept else ""), encoding="utf-8")
     print(text)
 

@@ -19,11 +19,10 @@ pytestmark = pytest.mark.browser
 
 require_chromium()
 
-NAV = {"exec": ["Scorecard", "Trends", "Questions for leaders"],
-       "pm": ["Scorecard", "Trends", "Questions for leaders", "Thresholds", "Evidence"],
-       "analyst": ["Scorecard", "Trends", "Questions for leaders", "Upload"],
-       "admin": ["Scorecard", "Trends", "Questions for leaders", "Thresholds", "Upload",
-                 "Audit", "Evidence"]}
+READERS = ["Scorecard", "Trends", "Questions for leaders", "Releases", "Cost attribution"]
+NAV = {"exec": READERS, "pm": [*READERS, "Thresholds", "Evidence"],
+       "analyst": [*READERS, "Upload"],
+       "admin": [*READERS, "Thresholds", "Upload", "Audit", "Evidence"]}
 
 
 APP_DB: dict[str, object] = {}  # served URL -> its store file
@@ -215,6 +214,7 @@ def sign_in_without_scorecard(page, url: str, username: str) -> None:
 
 PAGES = {"Scorecard": ("", "AI systems scorecard"), "Trends": ("trends", "Trends"),
          "Questions for leaders": ("questions", "Questions for leaders"),
+         "Releases": ("releases", "Releases"), "Cost attribution": ("costs", "Cost attribution"),
          "Thresholds": ("thresholds", "Thresholds"), "Upload": ("upload", "Upload a log extract"),
          "Audit": ("audit", "Audit log"), "Evidence": ("evidence", "Governance evidence")}
 
@@ -253,8 +253,9 @@ def test_the_first_screen_names_who_needs_attention_and_a_red_cell_opens_its_row
     sign_in(page, app_url, "exec", DEMO_PASSWORD)
     sentences = [t.split("\n")[-1] for t in
                  page.locator("[data-testid=stPageLink]").all_inner_texts()]
-    assert "support-assistant: change against baseline -12.6 pts against a -5.0 pts limit" \
-        in sentences, sentences
+    assert ("support-assistant: success lost to slowness +12.4 pts against a +5.0 pts limit — "
+            "92% of slow answers come from release assistant-2026.11.2, which takes 55% of "
+            "decisions") in sentences, sentences
     cell = page.locator(".st-key-cell_support-assistant_4 button").first  # Latency
     assert cell.inner_text().strip() == "🔴 Act"
     cell.click()
@@ -345,3 +346,44 @@ def test_the_scorecard_served_from_chdb_reads_as_the_duckdb_one(browser, tmp_pat
     duckdb_screen, chdb_screen = screens["duckdb"], screens["chdb"]
     assert "Needs attention" in duckdb_screen and "research-agent" in duckdb_screen
     assert chdb_screen == duckdb_screen
+
+
+def test_a_leader_sees_the_canary_release_regressed_by_deep_link_and_reload(app_url, page):
+    """The Releases view: the newest two releases by default, the verdict in a sentence, each
+    metric's change with its evidence; the choice kept in the link."""
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    go_to(page, "Releases", "Releases")
+    page.get_by_role("heading", name="🔴 Regressed").wait_for()
+    assert page.get_by_role("combobox", name="System").input_value() == "support-assistant"
+    assert page.get_by_role("combobox", name="Judged (release B)").input_value().startswith(
+        "assistant-2026.11.2")
+    headline = page.get_by_text("assistant-2026.11.2 regressed against assistant-2026.10.4:")
+    assert "answers 1.32 s slower at p95 than assistant-2026.10.4" in headline.inner_text()
+    assert "b=assistant-2026.11.2" in page.url and "a=assistant-2026.10.4" in page.url
+    # the other way round, by link: the older release improved on the newer one
+    page.goto(f"{app_url}/releases?system=support-assistant&by=release"
+              "&a=assistant-2026.11.2&b=assistant-2026.10.4")
+    page.get_by_role("heading", name="🟢 Improved").wait_for()
+    page.reload()
+    page.get_by_role("heading", name="🟢 Improved").wait_for()
+    assert page.get_by_role("combobox", name="Judged (release B)").input_value().startswith(
+        "assistant-2026.10.4")
+
+
+def test_a_leader_downloads_the_cost_by_customer_table(app_url, page, tmp_path):
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    go_to(page, "Cost attribution", "Cost attribution")
+    page.get_by_role("combobox", name="System").click()
+    page.get_by_role("option", name="support-assistant").click()
+    page.get_by_text("Customer", exact=True).click()
+    page.get_by_text("spent the most").wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as CSV").click()
+    saved = tmp_path / "costs.csv"
+    download.value.save_as(saved)
+    import pandas as pd
+
+    table = pd.read_csv(saved)
+    assert table.loc[0, "value"] == "northwind" and set(table.system) == {"support-assistant"}
+    assert table.share_of_spend.sum() == pytest.approx(1.0)
+    assert list(table.spend_usd) == sorted(table.spend_usd, reverse=True)

@@ -194,6 +194,22 @@ def test_clock_bounds_are_configurable_and_apply_to_typed_columns(store, tmp_pat
         IngestLimits.from_settings({"future_tolerance_hours": "a day"})
 
 
+def test_a_row_stamped_a_little_ahead_is_stored_and_moves_no_window(store, tmp_path):
+    """SPEC section 3: as_of defaults to the newest event's day, but never later than today."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    today = now.date()
+    ahead = datetime.combine(today + timedelta(days=1), datetime.min.time()) + timedelta(
+        seconds=1)  # tomorrow, and always within the default one day's tolerance
+    frame = pd.DataFrame([event_row("a"), event_row("b")])
+    frame["timestamp"] = [pd.Timestamp(now - timedelta(days=2)), pd.Timestamp(ahead)]
+    frame.to_parquet(tmp_path / "ahead.parquet")
+    assert ingest_file(store, tmp_path / "ahead.parquet").inserted == 2
+    card = compute_scorecard(store, load_thresholds(PACKAGED))
+    assert card.window.as_of == today
+    assert compute_scorecard(store, load_thresholds(PACKAGED),
+                             as_of=today + timedelta(days=1)).window.as_of > today  # if asked
+
+
 # -- 4. an upload can be taken back ------------------------------------------------------------
 
 def test_undo_removes_exactly_one_upload_and_brings_the_rollup_back_in_step(store, tmp_path):

@@ -20,11 +20,11 @@ st.title("Releases")
 if ui.empty_store_notice():
     st.stop()
 card = ui.scorecard(ui.cache_key(), 7, None)
-asked = st.query_params.to_dict()
-if asked.get("system") in card.systems:
-    st.session_state.setdefault("rel_system", asked["system"])
-if asked.get("by") in COMPARED_BY:
-    st.session_state.setdefault("rel_by", asked["by"])
+asked = {name: ui.asked_in_link("releases", name) for name in ("system", "by", "a", "b")}
+if asked["system"] in card.systems:
+    st.session_state["rel_system"] = asked["system"]
+if asked["by"] in COMPARED_BY:
+    st.session_state["rel_by"] = asked["by"]
 
 c1, c2, c3 = st.columns([2, 1, 1])
 with c2:
@@ -50,17 +50,17 @@ values = [v for v, _ in present[system]]
 events = dict(present[system])
 label = {v: f"{v} ({events[v]:,} decisions)" for v in values}
 left, right = st.columns(2)
-# the newest two by default: B the newest, A the one before it
-defaults = {"rel_a": asked.get("a") if asked.get("a") in values else values[-2],
-            "rel_b": asked.get("b") if asked.get("b") in values else values[-1]}
-for key, value in defaults.items():
-    if st.session_state.get(key) not in values:
+# what the link asks for; else the newest two: B the newest, A the one before it
+for key, value, default in (("rel_a", asked["a"], values[-2]), ("rel_b", asked["b"], values[-1])):
+    if value in values:
         st.session_state[key] = value
+    elif st.session_state.get(key) not in values:
+        st.session_state[key] = default
 with left:
     a = st.selectbox(f"Compared against (A, {by})", values, key="rel_a", format_func=label.get)
 with right:
     b = st.selectbox(f"Judged ({by} B)", values, key="rel_b", format_func=label.get)
-st.query_params.from_dict({"system": system, "by": by, "a": a, "b": b})
+ui.write_link("releases", {"system": system, "by": by, "a": a, "b": b})
 if a == b:
     st.info(f"Pick two different {by}s.")
     st.stop()

@@ -173,14 +173,15 @@ def draw(rows: list[dict]) -> None:
 
 
 def slice_rows(sliced, metric_ids: list[str]) -> list[dict]:
-    """One row per slice, worst first: its volume and spend, and each metric as status and
-    value (too few events to judge marked, never hidden)."""
-    spend = sliced.spend.get(system or "", {})
+    """One row per slice of the chosen system (of each system, for all), worst first: its
+    volume and spend, and each metric as status and value, judged by its own system's
+    thresholds (too few events to judge marked, never hidden)."""
     rows = []
-    for value in worst_first(sliced, system, metric_ids):
-        values = sliced.slices(system)[value]
-        row = {sliced.dimension.capitalize(): value,
-               "Spend": f"${spend.get(value, 0.0):,.2f}"}
+    for name, value in worst_first(sliced, [system] if system else card.systems, metric_ids):
+        values = sliced.slices(name)[value]
+        row = {} if system else {"System": name}
+        row.update({sliced.dimension.capitalize(): value,
+                    "Spend": f"${sliced.spend.get(name, {}).get(value, 0.0):,.2f}"})
         for mid in metric_ids:
             v, m = values[mid], registry().get(mid)
             row[m.title] = f"{ui.short_badge('insufficient' if v.insufficient else v.status)} " \
@@ -196,9 +197,10 @@ if dimension != NO_SLICING:
     if not rows:
         st.info(f"No {dimension} has events in this window.")
     else:
-        st.caption(f"One row per {dimension} of {ui.as_text(system or 'all systems')}, the "
-                   "worst first (most red, then amber). ◌ Few: too few events to judge. Only "
-                   "the metrics of the window's events are computed per slice.")
+        st.caption(f"One row per {dimension} of {ui.as_text(system or 'each system')}, the "
+                   "worst first (most red, then amber), each judged by its system's thresholds. "
+                   "◌ Few: too few events to judge. Only the metrics of the window's events are "
+                   "computed per slice.")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
                      column_config={sliced.dimension.capitalize(): st.column_config.TextColumn(
                          pinned=True)})

@@ -21,8 +21,8 @@ if ui.empty_store_notice():
     st.stop()
 card = ui.scorecard(ui.cache_key(), 7, None)
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
-asked = st.query_params.get("metric")  # links from the scorecard and questions, bookmarks
-asked_system = st.query_params.get("system")
+asked = ui.asked_in_link("trends", "metric")  # links from the scorecard and questions
+asked_system = ui.asked_in_link("trends", "system")
 if asked in registry().ids:
     st.session_state["trend_metric"] = asked
 if asked_system in card.systems:
@@ -36,15 +36,15 @@ with c2:
     system = ui.system_picker(card.systems, key="trend_system")
 with c3:
     period = st.radio("Period", ["day", "week", "month"], index=1, horizontal=True)
-asked_slice = st.query_params.get("by")
+asked_slice = ui.asked_in_link("trends", "by")
 if asked_slice in DIMENSIONS:
     st.session_state["trend_by"] = asked_slice
 with c4:
     by = st.selectbox("One line per", [WHOLE, *DIMENSIONS], key="trend_by",
                       format_func=lambda d: d if d == WHOLE else d.capitalize())
 # the link in the address bar is always this view, so a reload or a bookmark comes back to it
-st.query_params.from_dict({"metric": metric.id, **({"system": system} if system else {}),
-                           **({"by": by} if by != WHOLE else {})})
+ui.write_link("trends", {"metric": metric.id, **({"system": system} if system else {}),
+                         **({"by": by} if by != WHOLE else {})})
 # the same units as the scorecard: shares in %, latencies in seconds
 scale, axis_title = {"percent": (100, "%"), "ms": (0.001, "seconds")}.get(
     metric.format, (1, metric.unit))

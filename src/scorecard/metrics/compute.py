@@ -76,11 +76,14 @@ def parse_day(text: str | date | None) -> date | None:
 
 def resolve_window(store: Store, as_of: str | date | None = None, window_days: int = 7,
                    baseline_days: int = 28) -> Window:
-    """The current window W = [end - window_days, end), end = the day after as_of at 00:00 UTC."""
+    """The current window W = [end - window_days, end), end = the day after as_of at 00:00 UTC.
+    By default as_of is the newest event's UTC day, but never later than today's: a row
+    stamped a little ahead (within the future tolerance) is stored and moves no window."""
     if window_days < 1 or baseline_days < 1:
         raise BadInput("Window and baseline lengths must be at least one day.")
-    day = parse_day(as_of) or store.scalar(base.newest_day_query()) \
-        or datetime.now(timezone.utc).date()
+    today = datetime.now(timezone.utc).date()
+    newest = store.scalar(base.newest_day_query())
+    day = parse_day(as_of) or (min(newest, today) if newest else today)
     end = datetime.combine(day + timedelta(days=1), time())
     return Window(day, end - timedelta(days=window_days), end, window_days, baseline_days)
 

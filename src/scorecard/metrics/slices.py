@@ -171,15 +171,16 @@ def cost_rows(card: SliceCard, system: str | None) -> list[dict]:
     return sorted(rows, key=lambda r: (-r["spend_usd"], r["value"]))
 
 
-def worst_first(card: SliceCard, system: str | None, metric_ids: list[str]) -> list[str]:
-    """The slice values of a scope, those with the most red (then amber) among the metrics
-    first, then by volume."""
-    def weight(value: str) -> tuple:
-        values = card.slices(system)[value]
+def worst_first(card: SliceCard, systems: list[str], metric_ids: list[str]
+                ) -> list[tuple[str, str]]:
+    """(system, slice value) of these systems, those with the most red (then amber) among the
+    metrics first, then the busiest; a slice too small to judge counts neither."""
+    def weight(pair: tuple[str, str]) -> tuple:
+        values = card.slices(pair[0])[pair[1]]
         judged = [values[m] for m in metric_ids if not values[m].insufficient]
         return (-sum(v.status == "red" for v in judged), -sum(v.status == "amber" for v in judged),
-                -(values[registry().volume.id].value or 0), value)
-    return sorted(card.slices(system), key=weight)
+                -(values[registry().volume.id].value or 0), pair)
+    return sorted(((s, v) for s in systems for v in card.slices(s)), key=weight)
 
 
 def values_in_order(store: Store, dimension: str, system: str, start, end
