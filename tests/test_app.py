@@ -728,6 +728,6 @@ def test_cost_attribution_downloads_with_formulas_neutralised(app_env, tmp_path)
     assert table.iloc[0]["Customer"] == '=HYPERLINK("http://x")'  # shown as the text it is
     assert table.iloc[0]["Cost per successful outcome"] == "$500.00 ◌ too few to judge"
     csv = at.get("download_button")[0]
-    assert csv.proto.label == "Download as CSV"
+    assert csv.proto.label == "Download the table (CSV)"
     at.radio(key="cost_by").set_value("team").run()
     assert not at.exception

@@ -375,10 +375,11 @@ def test_a_leader_downloads_the_cost_by_customer_table(app_url, page, tmp_path):
     go_to(page, "Cost attribution", "Cost attribution")
     page.get_by_role("combobox", name="System").click()
     page.get_by_role("option", name="support-assistant").click()
-    page.get_by_text("Customer", exact=True).click()
-    page.get_by_text("spent the most").wait_for()
+    page.get_by_text("customer-support spent the most").wait_for()
+    page.locator("[data-testid=stRadio] label").filter(has_text="Customer").click()
+    page.get_by_text("northwind spent the most").wait_for()
     with page.expect_download() as download:
-        page.get_by_role("button", name="Download as CSV").click()
+        page.get_by_test_id("stDownloadButton").get_by_role("button").click()
     saved = tmp_path / "costs.csv"
     download.value.save_as(saved)
     import pandas as pd

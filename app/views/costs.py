@@ -49,7 +49,7 @@ download = pd.DataFrame([{
     "spend_usd": round(r["spend_usd"], 6), "share_of_spend": r["share_of_spend"],
     "decisions": r["decisions"], "cost_per_successful_outcome_usd": r["cost_per_success_usd"],
     "window_start": f"{w.start:%Y-%m-%d}", "window_end": f"{w.end:%Y-%m-%d}"} for r in rows])
-st.download_button("Download as CSV", safe_csv(download),
+st.download_button("Download the table (CSV)", safe_csv(download),
                    file_name=f"cost-by-{dimension}-{w.as_of:%Y-%m-%d}.csv", mime="text/csv",
                    icon=":material/download:", key="cost_csv")
 st.caption("Spend: cost_usd and review_cost_usd of the window's decisions. Cost per successful "
