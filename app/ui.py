@@ -192,11 +192,6 @@ def slice_trends(key: tuple, metric_id: str, dimension: str, period: str,
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def slice_values(key: tuple, dimension: str, system: str | None, start=None, end=None):
-    return slices.values_of(store(), dimension, system, start, end)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
 def slice_values_in_order(key: tuple, dimension: str, system: str, start, end):
     return slices.values_in_order(store(), dimension, system, start, end)
 

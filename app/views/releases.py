@@ -119,7 +119,9 @@ for change in result.changes:
 order = {"regressed": 0, "worse, within target": 1, "improved": 2}
 rows.sort(key=lambda r: order.get(r["Verdict"].split(" ", 1)[1], 3))
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-             column_config={"Metric": st.column_config.TextColumn(pinned=True)})
+             column_config={"Metric": st.column_config.TextColumn(pinned=True),
+                            "Evidence": st.column_config.TextColumn(width="large"),
+                            "Test": st.column_config.TextColumn(width="small")})
 st.caption("Rates: pooled two-proportion z-test. 95th percentile latency: bootstrap 95% "
            "interval of the difference (2,000 resamples). Cost per successful outcome: "
            "delta-method z-test. 🟠 worse, within target: a clear change that the thresholds "

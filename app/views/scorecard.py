@@ -19,6 +19,7 @@ AREAS = {"Accuracy & Benchmarks": "Accuracy", "Temporal Reliability": "Temporal 
          "Bias over time": "Bias", "Appropriateness": "Appropriateness", "Trust": "Trust"}
 ALL_AREAS = "All areas"
 NO_SLICING = "nothing (one row per metric)"
+SLICE_ROWS = 200  # a slice table shows the worst this many (ten thousand customers are many)
 
 st.title("AI systems scorecard")
 if ui.empty_store_notice():
@@ -177,7 +178,8 @@ def slice_rows(sliced, metric_ids: list[str]) -> list[dict]:
     volume and spend, and each metric as status and value, judged by its own system's
     thresholds (too few events to judge marked, never hidden)."""
     rows = []
-    for name, value in worst_first(sliced, [system] if system else card.systems, metric_ids):
+    for name, value in worst_first(sliced, [system] if system else card.systems,
+                                   metric_ids)[:SLICE_ROWS]:
         values = sliced.slices(name)[value]
         row = {} if system else {"System": name}
         row.update({sliced.dimension.capitalize(): value,
@@ -197,8 +199,11 @@ if dimension != NO_SLICING:
     if not rows:
         st.info(f"No {dimension} has events in this window.")
     else:
-        st.caption(f"One row per {dimension} of {ui.as_text(system or 'each system')}, the "
-                   "worst first (most red, then amber), each judged by its system's thresholds. "
+        total = sum(len(sliced.slices(s)) for s in ([system] if system else card.systems))
+        shown_of = f" (the {SLICE_ROWS} worst of {total:,})" if total > SLICE_ROWS else ""
+        st.caption(f"One row per {dimension} of {ui.as_text(system or 'each system')}"
+                   f"{shown_of}, the worst first (most red, then amber), each judged by its "
+                   "system's thresholds. "
                    "◌ Few: too few events to judge. Only the metrics of the window's events are "
                    "computed per slice.")
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",

@@ -24,7 +24,7 @@ from ..sql import Query, identifier
 from ..store.db import Store
 from .compute import MetricValue, Window, parse_day, resolve_window, systems
 from .families import base
-from .families.window import Slicing
+from .families.window import NO_VALUE, Slicing
 from .formatting import format_value
 from .registry import Metric, registry
 from .slices import SPEND_OF, compute_slices, values_of
@@ -255,7 +255,7 @@ def _sentence(metric: Metric, change: Change, a: str) -> str:
         word = "slower" if diff > 0 else "faster"
         return (f"answers {format_value(metric, abs(diff))} {word} at p95 than {a} "
                 f"(95% interval {format_value(metric, change.ci_low)} to "
-                f"{format_value(metric, change.ci_high)}, {p})").replace("  ", " ")
+                f"{format_value(metric, change.ci_high)}, {p})")
     if metric.format == "percent":
         word = "higher" if diff > 0 else "lower"
         return (f"{metric.title[0].lower() + metric.title[1:]} {format_value(metric, change.b)}"
@@ -286,13 +286,13 @@ def compare(store: Store, thresholds: Thresholds, system: str, dimension: str, a
         raise BadInput("Give two different values to compare.")
     start, end = period(store, since, until, as_of, window_days)
     present = dict(values_of(store, dimension, system, start, end))
-    if set(present) <= {"(none)"}:
+    if set(present) <= {NO_VALUE}:
         raise BadInput(f"{system} logs no {dimension} between {start:%Y-%m-%d} and "
                        f"{end - timedelta(days=1):%Y-%m-%d}, so its {dimension}s cannot be "
                        "compared.")
     for side in (a, b):
         if side not in present:
-            known = ", ".join(v for v in present if v != "(none)")
+            known = ", ".join(v for v in present if v != NO_VALUE)
             raise BadInput(f"{system} has no events of {dimension} '{side}' between "
                            f"{start:%Y-%m-%d} and {end - timedelta(days=1):%Y-%m-%d}; "
                            f"its {dimension}s there are {known}.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -34,9 +34,9 @@ class MetricValue:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict:
-        data = asdict(self)
-        data.update(data.pop("extra"))
-        return data
+        return {"value": self.value, "status": self.status, "n": self.n, "ci_low": self.ci_low,
+                "ci_high": self.ci_high, "target": self.target, "limit": self.limit,
+                "insufficient": self.insufficient, **self.extra}
 
 
 @dataclass(frozen=True)

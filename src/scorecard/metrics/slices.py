@@ -1,6 +1,6 @@
 """One level down: the window's metrics per release, team, feature, customer, segment or model
-within each system (SPEC section 3, Slices), what each slice spends, and which slice drives a
-red metric. The metrics are the window family's, computed by the same declarations."""
+within each system (SPEC section 3, Slices), one line per slice over time, and what each slice
+spends. The metrics are the window family's, computed by the same declarations and query."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ from ..store.db import Store
 from ..store.schema import DIMENSIONS
 from .compute import OVERALL, MetricValue, Window, collect, judge, resolve_window, systems
 from .families import base, catalog
-from .families.window import NO_VALUE, OTHER, Slicing
+from .families.window import OTHER, Slicing
 from .families.window import query as window_query
 from .registry import Metric, registry
 from .thresholds import Thresholds
 from .trends import WIDE, TrendPoint, period_end
 
 SPEND_OF = "cost_per_outcome_usd"  # the metric whose numerator is what a slice spends
-__all__ = ["DIMENSIONS", "NO_VALUE", "OTHER", "SliceCard", "check_dimension", "compute_slices"]
+ATTRIBUTED_BY = ("team", "feature", "customer")  # who owns and pays
 
 
 def check_dimension(dimension: str) -> str:
@@ -89,21 +89,42 @@ def compute_slices(store: Store, thresholds: Thresholds, dimension: str, *,
                        f"{', '.join(names) or 'none yet'}.")
     by = Slicing(dimension, kept, system)
     ctx = window.context(thresholds, names, False, store.dialect)
-    raw: dict[tuple[str, str], dict] = {}
-    collect(store.query_dicts(window_query(ctx, sliced_metrics(), by=by)), raw,
-            key=lambda row: (row["scope"], row["slice"]))
+    rows = store.query_dicts(window_query(ctx, sliced_metrics(), by=by))
     spend: dict[str, dict[str, float]] = {}
     for row in store.query_dicts(spend_query(ctx, by)):
         amount = float(row["spend"] or 0.0)
         spend.setdefault(row["system"], {})[row["slice"]] = amount
         overall = spend.setdefault(OVERALL, {})
         overall[row["slice"]] = overall.get(row["slice"], 0.0) + amount
-    values: dict[str, dict[str, dict[str, MetricValue]]] = {}
-    for (scope, value), fields in sorted(raw.items()):
-        values.setdefault(scope, {})[value] = {
-            m.id: judge(m.id, fields.get(m.id, {}), thresholds, scope or None)
-            for m in sliced_metrics()}
-    return SliceCard(window, dimension, values, spend)
+    return SliceCard(window, dimension, _judged(rows, thresholds), spend)
+
+
+def _number(value):
+    """A number from the store as a float (a count stays whole)."""
+    return value if value is None or isinstance(value, (int, float)) else float(value)
+
+
+def _judged(rows: list[dict], thresholds: Thresholds) -> dict:
+    """scope -> slice -> metric id -> value with its status, as `compute.judge` judges one,
+    for the many cells of a slice table (ten thousand customers: half a million cells)."""
+    metrics = sliced_metrics()
+    judged: dict[str, dict[str, dict[str, MetricValue]]] = {}
+    limits: dict[tuple[str, str], object] = {}
+    for row in sorted(rows, key=lambda r: (r["scope"], r["slice"])):
+        scope = row["scope"]
+        cells = {}
+        for m in metrics:
+            threshold = limits.get((scope, m.id))
+            if threshold is None:
+                threshold = limits[scope, m.id] = thresholds.for_metric(m.id, scope or None)
+            value, n = _number(row[f"{m.id}:value"]), row[f"{m.id}:n"]
+            n = None if n is None else int(n)
+            cells[m.id] = MetricValue(
+                value, threshold.status(value), n, _number(row[f"{m.id}:ci_low"]),
+                _number(row[f"{m.id}:ci_high"]), threshold.target, threshold.limit,
+                value is not None and (n is None or n < m.min_sample))
+        judged.setdefault(scope, {})[row["slice"]] = cells
+    return judged
 
 
 def values_of(store: Store, dimension: str, system: str | None = None,
@@ -149,9 +170,6 @@ def slice_trends(store: Store, thresholds: Thresholds, metric_id: str, dimension
             mv.insufficient, mv.extra))
     order = {v: i for i, v in enumerate([*ranked[:top], OTHER])}
     return dict(sorted(series.items(), key=lambda kv: order.get(kv[0], len(order))))
-
-
-ATTRIBUTED_BY = ("team", "feature", "customer")  # who owns and pays
 
 
 def cost_rows(card: SliceCard, system: str | None) -> list[dict]:
