@@ -147,7 +147,8 @@ def report(results: dict[str, dict], runs: int) -> str:
         paint = f"{r['paint'].median:.2f} s" if "paint" in r else "not measured"
         lines.append(
             f"| {r['rows']:,} | {r['customers']:,} | {r['metrics'].median:.2f} s | "
-            f"{r['by_customer'].median:.2f} s | {r['by_customer'].median / r['metrics'].median:.2f}x"
+            f"{r['by_customer'].median:.2f} s | "
+            f"{r['by_customer'].median / r['metrics'].median:.2f}x"
             f" | {r['by_release'].median:.2f} s | {r['compare'].median:.2f} s | "
             f"{r['bare'].median:.2f} s | {paint} |")
     lines += ["", "Targets (issue): `metrics --by customer` within 2x `metrics` at 50M; the "

@@ -149,7 +149,8 @@ def support_assistant(rng, dims) -> pd.DataFrame:
     n, day = len(t), (t // 86400).astype(int)
     new_model = day >= MODEL_SWITCH_DAY
     model = np.where(new_model, "gpt-4o-mini-2024-07-18", "gpt-4o-2024-08-06")
-    release = _releases(day, [(0, "assistant-2026.09.2"), (MODEL_SWITCH_DAY, "assistant-2026.10.4")])
+    release = _releases(day, [(0, "assistant-2026.09.2"),
+                              (MODEL_SWITCH_DAY, "assistant-2026.10.4")])
     share = np.where(day >= LATENCY_REGRESSION_DAY + 7, CANARY_SHARE[1], CANARY_SHARE[0])
     canary = (day >= LATENCY_REGRESSION_DAY) & (dims.random(n) < share)
     release = np.where(canary, "assistant-2026.11.2", release)

@@ -32,8 +32,8 @@ SPANS_COLUMNS = ("seq BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_id VARCH
                  "is_call BOOLEAN, system VARCHAR, model VARCHAR, started TIMESTAMP, "
                  "ended TIMESTAMP, input_tokens BIGINT, cache_read_tokens BIGINT, "
                  "cache_write_tokens BIGINT, output_tokens BIGINT, cost DOUBLE, "
-                 "status VARCHAR, release VARCHAR, team VARCHAR, feature VARCHAR, customer VARCHAR, "
-                 "raw VARCHAR, broken VARCHAR")
+                 "status VARCHAR, release VARCHAR, team VARCHAR, feature VARCHAR, "
+                 "customer VARCHAR, raw VARCHAR, broken VARCHAR")
 SLICED_BY = ("release", "team", "feature", "customer")  # carried from a span to its decision
 EVALS_COLUMNS = ("trace_id VARCHAR, span_id VARCHAR, name VARCHAR, label VARCHAR, "
                  "score DOUBLE, evaluated_at TIMESTAMP, kind VARCHAR")
