@@ -179,10 +179,9 @@ def attention_drivers(key: tuple, window_days: int, as_of: str | None) -> dict:
 
 
 @st.cache_data(show_spinner="Computing the slices...", max_entries=32)
-def slice_card(key: tuple, dimension: str, window_days: int, as_of: str | None,
-               system: str | None = None):
-    return slices.compute_slices(store(), thresholds(), dimension, system=system,
-                                 as_of=as_of, window_days=window_days)
+def slice_card(key: tuple, dimension: str, window_days: int, as_of: str | None):
+    return slices.compute_slices(store(), thresholds(), dimension, as_of=as_of,
+                                 window_days=window_days)
 
 
 @st.cache_data(show_spinner="Computing one line per slice...", max_entries=32)

@@ -19,7 +19,7 @@ from .registry import Metric, registry
 from .thresholds import Thresholds
 from .trends import WIDE, TrendPoint, period_end
 
-SPEND_OF = "cost_per_outcome_usd"  # the metric whose numerator is what a slice spends
+SPEND_OF = "cost_per_outcome_usd"  # its numerator (cost and review cost) is a slice's spend
 ATTRIBUTED_BY = ("team", "feature", "customer")  # who owns and pays
 
 
@@ -63,17 +63,6 @@ class SliceCard:
         }
 
 
-def spend_query(ctx: base.Context, by: Slicing) -> Query:
-    """What each slice of each system spent in the window: the numerator of cost per outcome."""
-    d = ctx.dialect
-    spend = base.measure_sql(registry().get(SPEND_OF).numerator, d)
-    value = by.value_sql(d, identifier(by.dimension))
-    system = " AND system = $system" if by.system is not None else ""
-    text = (f"SELECT system, {value} AS slice, {spend} AS spend FROM {base.EVENTS} "
-            f"WHERE timestamp >= $start AND timestamp < $end{system} GROUP BY system, slice")
-    return Query.using(text, {"start": ctx.start, "end": ctx.end, **by.params()})
-
-
 def compute_slices(store: Store, thresholds: Thresholds, dimension: str, *,
                    system: str | None = None, as_of: str | date | None = None,
                    window_days: int = 7, kept: tuple[str, ...] | None = None,
@@ -91,11 +80,9 @@ def compute_slices(store: Store, thresholds: Thresholds, dimension: str, *,
     ctx = window.context(thresholds, names, False, store.dialect)
     rows = store.query_dicts(window_query(ctx, sliced_metrics(), by=by))
     spend: dict[str, dict[str, float]] = {}
-    for row in store.query_dicts(spend_query(ctx, by)):
-        amount = float(row["spend"] or 0.0)
-        spend.setdefault(row["system"], {})[row["slice"]] = amount
-        overall = spend.setdefault(OVERALL, {})
-        overall[row["slice"]] = overall.get(row["slice"], 0.0) + amount
+    for row in rows:
+        spend.setdefault(row["scope"], {})[row["slice"]] = float(
+            row[f"{SPEND_OF}:numerator"] or 0.0)
     return SliceCard(window, dimension, _judged(rows, thresholds), spend)
 
 

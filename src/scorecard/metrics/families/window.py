@@ -75,8 +75,9 @@ def _aggregates(ctx: Context, metrics: list[Metric]) -> list[tuple[str, str, str
     return cols
 
 
-def _results(ctx: Context, metrics: list[Metric]) -> list[str]:
-    """Outer SELECT list: value, ci_low, ci_high, n for each metric."""
+def _results(ctx: Context, metrics: list[Metric], numerators: bool = False) -> list[str]:
+    """Outer SELECT list: value, ci_low, ci_high, n for each metric (and a ratio's numerator,
+    when asked: what a slice spends is the numerator of cost per outcome)."""
     d = ctx.dialect
     cols = []
     quantile_ids = [m.id for m in metrics if m.family == "quantile"]
@@ -88,6 +89,8 @@ def _results(ctx: Context, metrics: list[Metric]) -> list[str]:
             n = den
         elif m.family == "ratio":
             value, n = ratio(num, den, d), "count_all"
+            if numerators:
+                cols.append(f"{num} AS {column(m.id, 'numerator')}")
         elif m.family == "count":
             value, n = d.double(num), num
         elif m.family == "quantile":
@@ -113,7 +116,8 @@ def _summed(alias: str, kind: str) -> str:
 def query(ctx: Context, metrics: list[Metric], period: str | None = None,
           by: Slicing | None = None) -> Query:
     """The metrics per scope over [$start, $end), and per period too when `period` is set;
-    per value of a dimension within each scope (column `slice`) when `by` is set."""
+    per value of a dimension within each scope (column `slice`), with each ratio's numerator,
+    when `by` is set."""
     d = ctx.dialect
     if by is not None:
         ctx = replace(ctx, rolled=False)  # the rollup keeps systems and days, not slices
@@ -168,7 +172,7 @@ agg AS (
   UNION ALL
   SELECT '' AS scope, {key}{names} FROM {overall}
 )
-SELECT {keys}, {', '.join(_results(ctx, metrics))} FROM agg ORDER BY {keys}"""
+SELECT {keys}, {', '.join(_results(ctx, metrics, by is not None))} FROM agg ORDER BY {keys}"""
     return Query.using(text, {"start": ctx.start, "end": ctx.end,
                               **(by.params() if by is not None else {})})
 
