@@ -19,6 +19,7 @@ from golden_numbers import numbers
 from served_app import free_port
 from scorecard.demo import add_demo_settings, ensure_demo_store, load_demo, write_sample
 from scorecard.errors import BadInput, ScorecardError
+from scorecard.metrics import rollups
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.sql import Query
 from scorecard.sql.clickhouse import render
@@ -54,7 +55,13 @@ def both_demos(tmp_path_factory):
         with open_store(address_for(engine, root / engine)) as store:
             load_demo(store, root / "files", Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
             add_demo_settings(store)
+            assert rollups.ready(store), f"{engine}: the derived tables are kept after a load"
             out[engine] = numbers(store, digest=False)
+            if engine == "chdb":  # the same numbers with the derived tables set aside
+                with store.transaction(changes_data=False) as cur:
+                    cur.execute("DELETE FROM store_meta WHERE key LIKE 'rollup:%'")
+                assert not rollups.ready(store)
+                out["chdb from events"] = numbers(store, digest=False)
     return out
 
 
@@ -66,6 +73,51 @@ def test_every_number_agrees_on_duckdb_and_chdb(both_demos):
     assert set(card) == {"", "credit-precheck", "doc-summariser", "research-agent",
                          "support-assistant"}
     assert len(duck["trends day"]) > len(duck["trends week"]) > len(duck["trends month"]) >= 15
+
+
+def test_chdb_reads_its_derived_tables_and_they_give_the_events_numbers(both_demos):
+    assert _differences(both_demos["chdb"], both_demos["chdb from events"]) == []
+
+
+ROLLUP_TABLES = ("SELECT name, engine FROM system.tables WHERE database = currentDatabase() "
+                 "AND name LIKE 'daily_rollup%' ORDER BY name")
+
+
+def test_the_clickhouse_rollup_is_fed_by_every_insert_and_rebuilt_after_an_undo(tmp_path):
+    """A SummingMergeTree fed by a materialized view: rows another writer inserts are counted
+    at once; rows taken back leave it behind (read from the events) until the next refresh."""
+    from scorecard.metrics.compute import compute_scorecard
+    from scorecard.metrics.thresholds import load_thresholds
+    from scorecard.service import Loading, take_back
+
+    thresholds = load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml")
+    with open_store(address_for("chdb", tmp_path)) as store:
+        load_demo(store, _sample(tmp_path), Pricing.load(DEFAULT_CONFIG_DIR / "pricing.yaml"))
+        assert store.query(ROLLUP_TABLES) == [("daily_rollup", "SummingMergeTree"),
+                                              ("daily_rollup_feed", "MaterializedView")]
+        store.query("INSERT INTO inference_events (event_id, system, timestamp, model, outcome,"
+                    " cost_usd) SELECT concat('other-', toString(number)), 'other-writer', "
+                    "toDateTime64('2026-11-20 10:00:00', 6, 'UTC'), 'm', 'success', 0.5 "
+                    "FROM numbers(40)")
+        assert rollups.ready(store), "the view counted the other writer's rows"
+        rolled = compute_scorecard(store, thresholds, as_of="2026-11-21")
+        assert rolled.values["other-writer"]["events"].value == 40
+        first = store.scalar("SELECT ingest_id FROM ingest_log WHERE status = 'ok' "
+                             "ORDER BY recorded_at LIMIT 1")
+        take_back(store, first, Loading.from_config(DEFAULT_CONFIG_DIR), actor="test",
+                  reason="a wrong extract", via="cli")
+        assert rollups.ready(store), "the undo's refresh filled the rollup again"
+        events = store.scalar("SELECT count(*) FROM inference_events")
+        assert store.scalar("SELECT sum(__events) FROM daily_rollup") == events
+        store.query("DELETE FROM inference_events WHERE system = 'other-writer'")
+        assert not rollups.ready(store), "rows deleted behind its back: read from the events"
+        from_events = compute_scorecard(store, thresholds, as_of="2026-11-21")
+        assert "other-writer" not in from_events.systems
+        assert rollups.daily_rollup(store.dialect).refresh(store) == "rebuilt"
+        assert rollups.ready(store)
+        again = compute_scorecard(store, thresholds, as_of="2026-11-21")
+        assert _differences(json.loads(json.dumps(again.values, default=vars)),
+                            json.loads(json.dumps(from_events.values, default=vars))) == []
 
 
 def test_the_comparison_sees_a_difference():

@@ -225,7 +225,8 @@ def test_only_sums_and_counts_free_of_thresholds_are_rolled_up():
     assert not Measure(count="latency_ms <= {slo}").adds_up_over_days
     assert not Measure(count="confidence < {floor} AND human_reviewed").adds_up_over_days
     rolled = dict(rollups.daily_rollup().measures)
-    assert "latency_slo_compliance__num" not in rolled and "success_rate__num" in rolled
+    assert ("daily__latency_slo_compliance__num" not in rolled
+            and "daily__success_rate__num" in rolled)
 
 
 @pytest.mark.parametrize("declared", [{"avg": "latency_ms"}, {"count_of": "max(latency_ms)"},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from ..sql import DUCKDB, Dialect
 from ..store import records
 from ..store.db import Store
 from ..store.rollup import Rollup
@@ -18,10 +19,10 @@ from .thresholds import Thresholds
 DEFAULT_BASELINE_DAYS = 28
 
 
-def daily_rollup() -> Rollup:
+def daily_rollup(dialect: Dialect = DUCKDB) -> Rollup:
     """The rollup of every declared measure that adds up over days (from the registry)."""
     return Rollup(base.ROLLUP, tuple((column, aggregate) for aggregate, column
-                                     in base.rollup_columns().items()))
+                                     in base.rollup_columns(dialect).items()), dialect)
 
 
 def refresh(store: Store, thresholds: Thresholds | None = None,
@@ -31,10 +32,11 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     happened to the rollup: current, added, rebuilt, or none kept in this engine."""
     if not store.dialect.keeps_derived_tables:
         return "none"
-    done = daily_rollup().refresh(store)
+    done = daily_rollup(store.dialect).refresh(store)
     thresholds = thresholds or Thresholds.model_construct()  # only the pins matter here
     systems = tuple(r[0] for r in store.query(base.systems_query(rolled=True)))
-    whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True)
+    whole = base.Context(thresholds, systems, datetime.min, datetime.max, baseline_days, True,
+                         dialect=store.dialect)
     store.replace_rows(psi.KEPT, psi.kept_baselines(whole), key=("scope", "b0", "b1"))
     _refresh_daily_bins(store, whole)
     declared = calibration.declared()
@@ -86,7 +88,8 @@ def _refresh_daily_bins(store: Store, whole: base.Context) -> None:
         return
     kept = {DAILY_META: json.dumps(now)}
     covered = meta.get("events")
-    if meta.get("keys") == keys and covered is not None and covered < now["events"]:
+    if (meta.get("keys") == keys and covered is not None and covered < now["events"]
+            and store.dialect.rollup_fed_by == "rows"):
         store.replace_rows(psi_daily.DAILY, psi_daily.daily_bins(whole, since_row=covered),
                            psi_daily.KEY, meta=kept)
         if store.scalar(psi_daily.complete()):
@@ -108,7 +111,8 @@ def ready(store: Store) -> bool:
     """Whether the queries may read the derived tables: the rollup covers exactly the stored
     events. Reading never writes: a store whose rollup is behind (one written by an older
     version, or an ingest cut short) is answered from the events until the next write."""
-    return store.dialect.keeps_derived_tables and daily_rollup().is_current(store)
+    return (store.dialect.keeps_derived_tables
+            and daily_rollup(store.dialect).is_current(store))
 
 
 def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool:
@@ -118,7 +122,8 @@ def bring_up_to_date(store: Store, thresholds: Thresholds | None = None) -> bool
         return False
     events = records.event_count(store)
     calibrated = _calibrations_current(store, events)
-    if store.read_only or not events or (daily_rollup().is_current(store) and calibrated
+    if store.read_only or not events or (daily_rollup(store.dialect).is_current(store)
+                                         and calibrated
                                          and _daily_meta(store).get("events") == events):
         return False
     refresh(store, thresholds)

@@ -117,7 +117,7 @@ class ClickHouseDialect(Dialect):
     """ClickHouse's rendering of the pieces the metric queries share with DuckDB."""
 
     name = "clickhouse"
-    keeps_derived_tables = False  # ClickHouse answers from the events
+    rollup_fed_by = "view"  # a materialized view: every insert, from any writer, feeds it
 
     def double(self, expr: str) -> str:
         return f"toFloat64({expr})"
@@ -143,10 +143,15 @@ class ClickHouseDialect(Dialect):
         return f"toDateTime64({literal(value.isoformat(sep=' '))}, 6, 'UTC')"
 
     def lists_cte(self, name: str, columns: list[tuple[str, str]]) -> str:
-        arrays = ", ".join(f"CAST(${name}_{c} AS Array({self.native_type(t)}))"
+        arrays = ", ".join(f"CAST(${name}_{c} AS Array({self._item_type(t)}))"
                            for c, t in columns)
         items = ", ".join(f"t.{i + 1} AS {c}" for i, (c, _) in enumerate(columns))
         return f"{name} AS (SELECT {items} FROM (SELECT arrayJoin(arrayZip({arrays})) AS t))"
+
+    def _item_type(self, sql_type: str) -> str:
+        """The type of a list parameter's items: NULL allowed, except in a list of lists."""
+        native = self.native_type(sql_type)
+        return native if sql_type.endswith("[]") else f"Nullable({native})"
 
     def quantile(self, expr: str, q: float) -> str:
         return f"quantileExactInclusive({float(q)})({expr})"
@@ -195,8 +200,16 @@ class ClickHouseDialect(Dialect):
         return f"{function[self._period(period)]}({expr}, 1)"
 
     def row_position(self) -> str:
-        raise NotImplementedError("ClickHouse tables have no row position; its stores keep no "
-                                  "derived tables to catch up by row.")
+        raise NotImplementedError("ClickHouse tables have no row position; its rollup is fed "
+                                  "by a materialized view and its PSI bins are counted anew.")
+
+    def fed_rollup(self, table: str, feeder: str, select: str) -> list[str]:
+        # SummingMergeTree adds up the rows of a (system, day) as it merges parts; readers
+        # sum them anyway, so unmerged parts read the same
+        return [f"DROP VIEW IF EXISTS {feeder}", f"DROP TABLE IF EXISTS {table}",
+                f"CREATE TABLE {table} ENGINE = SummingMergeTree ORDER BY (system, day) "
+                f"EMPTY AS {select}",
+                f"CREATE MATERIALIZED VIEW {feeder} TO {table} AS {select}"]
 
     def trailing_days_sum(self, expr: str, partition: str, day: str, days: int) -> str:
         return (f"sum({expr}) OVER (PARTITION BY {partition} ORDER BY toDate32({day}) RANGE "

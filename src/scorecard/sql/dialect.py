@@ -17,6 +17,10 @@ class Dialect:
     # whether the scorecard keeps derived tables (daily rollup, PSI bins, calibrations) in
     # this engine's stores, refreshed after each write; without them queries read the events
     keeps_derived_tables = True
+    # how the daily rollup keeps up with new events: "rows", the scorecard adds the rows past
+    # those it covers after each write (by row position); or "view", the engine feeds it on
+    # every insert (`fed_rollup`)
+    rollup_fed_by = "rows"
 
     # -- types and values -------------------------------------------------------------------
 
@@ -120,6 +124,11 @@ class Dialect:
     def row_position(self) -> str:
         """A row's place in its table, growing as rows are appended."""
         return "rowid"
+
+    def fed_rollup(self, table: str, feeder: str, select: str) -> list[str]:
+        """Statements making `table`, summed by (system, day), fed by the view `feeder` with
+        `select` over every insert into the events (where `rollup_fed_by` is "view")."""
+        raise NotImplementedError(f"{self.name} rollups are kept by row position")
 
     def trailing_days_sum(self, expr: str, partition: str, day: str, days: int) -> str:
         """The sum of `expr` over the rows of the same `partition` whose `day` lies within the

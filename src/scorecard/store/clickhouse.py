@@ -279,6 +279,28 @@ class ClickHouseStore:
             if changes_data:
                 self.set_meta("data_version", str(self.data_version() + 1))
 
+    def replace_rows(self, table: str, rows: Query, key: tuple[str, ...] | None,
+                     meta: dict[str, str] | None = None) -> None:
+        """The rows of `rows` take the place of the rows of `table` with the same `key` (with
+        no key, of every row), and `meta` is kept: derived data only. The rows are computed
+        once, into a scratch table of the same columns, before anything is deleted."""
+        name, scratch = identifier(table), f"_replacing_{uuid.uuid4().hex}"
+        with self.transaction(changes_data=False) as cur:
+            cur.execute(f"CREATE TABLE {scratch} AS {name} ENGINE = Memory")
+            try:
+                cur.execute(f"INSERT INTO {scratch} {rows.text}", dict(rows.params))
+                if key is None:
+                    cur.execute(f"TRUNCATE TABLE {name}")
+                else:
+                    columns = ", ".join(identifier(c) for c in key)
+                    cur.execute(f"DELETE FROM {name} WHERE ({columns}) IN "
+                                f"(SELECT {columns} FROM {scratch})")
+                cur.execute(f"INSERT INTO {name} SELECT * FROM {scratch}")
+            finally:
+                cur.execute(f"DROP TABLE IF EXISTS {scratch}")
+        for meta_key, value in (meta or {}).items():
+            self.set_meta(meta_key, value)
+
     def insert_arrow(self, table: str, data) -> None:
         try:
             self._transport.insert_arrow(table, data)

@@ -3,8 +3,13 @@
 A window of whole days then reads a few rows per day instead of every event. The rollup is
 derived data: its columns are given by the caller (the metrics layer), it is rebuilt when they
 change, and it records how many events it covers, so a reader can tell whether it is current
-and fall back to the events when it is not. Events are only ever appended; new ones are the
-rows past the recorded count, and their sums are added to the days they fall on.
+and fall back to the events when it is not.
+
+How it keeps up is the engine's (`Dialect.rollup_fed_by`): on DuckDB events are only ever
+appended, new ones are the rows past the recorded count, and the scorecard adds their sums to
+the days they fall on after each write; on ClickHouse the rollup is a SummingMergeTree fed by a
+materialized view on the events, so every insert, by this program or another writer, keeps it
+current, and it is whole while its event counts add up to the events stored.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from ..sql import identifier
+from ..sql import DUCKDB, Dialect, identifier
 from .db import Store
 
 EVENTS = "inference_events"
@@ -26,6 +31,7 @@ class Rollup:
 
     name: str
     measures: tuple[tuple[str, str], ...]
+    dialect: Dialect = DUCKDB
 
     @property
     def signature(self) -> str:
@@ -38,23 +44,32 @@ class Rollup:
     def aggregate_query(self, where: str = "") -> str:
         """The rollup's rows computed from the events (`where` narrows them)."""
         cols = ", ".join(f"{sql} AS {identifier(name)}" for name, sql in self.measures)
-        return (f"SELECT system, date_trunc('day', timestamp) AS day, count(*) AS {COUNT}, "
-                f"{cols} FROM {EVENTS} {where} GROUP BY ALL")
+        return (f"SELECT system, {self.dialect.trunc('day', 'timestamp')} AS day, "
+                f"count(*) AS {COUNT}, {cols} FROM {EVENTS} {where} GROUP BY ALL")
+
+    def _kept(self, cur) -> dict:
+        """What store_meta says of the rollup, if it was made with these columns."""
+        row = cur.execute("SELECT value FROM store_meta WHERE key = ?", [self._meta_key]).fetchone()
+        meta = json.loads(row[0]) if row else {}
+        return meta if meta.get("signature") == self.signature else {}
 
     def _covered(self, cur) -> int | None:
         """How many events the rollup covers, or None when it is missing or out of date."""
-        row = cur.execute("SELECT value FROM store_meta WHERE key = ?", [self._meta_key]).fetchone()
-        meta = json.loads(row[0]) if row else {}
-        return meta.get("events") if meta.get("signature") == self.signature else None
+        return self._kept(cur).get("events")
 
     def is_current(self, store: Store) -> bool:
         """Whether the rollup covers exactly the events now stored."""
         cur = store.cursor()
-        return self._covered(cur) == cur.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()[0]
+        events = cur.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()[0]
+        if self.dialect.rollup_fed_by == "view":
+            return bool(self._kept(cur).get("fed")) and self._sum_of_counts(cur) == events
+        return self._covered(cur) == events
 
     def refresh(self, store: Store) -> str:
         """Add the events stored since the last refresh, or rebuild when that cannot be done
         (the columns changed, or events were deleted). Says which: current, added, rebuilt."""
+        if self.dialect.rollup_fed_by == "view":
+            return self._refresh_fed(store)
         with store.transaction(changes_data=False) as cur:
             events = cur.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()[0]
             covered = self._covered(cur)
@@ -92,3 +107,30 @@ class Rollup:
         cur.execute(f"INSERT INTO {identifier(self.name)} BY NAME SELECT * FROM _merged")
         cur.execute("DROP TABLE _delta")
         cur.execute("DROP TABLE _merged")
+
+    # -- fed by the engine (ClickHouse) -------------------------------------------------------
+
+    @property
+    def _feeder(self) -> str:
+        return f"{self.name}_feed"
+
+    def _refresh_fed(self, store) -> str:
+        """Make the summing table and the view that feeds it when they are missing or declare
+        other columns, and fill it again from the events when its counts do not add up to them
+        (events taken back, or a fill cut short)."""
+        with store.transaction(changes_data=False) as cur:
+            events = cur.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()[0]
+            if not self._kept(cur).get("fed"):
+                select = self.aggregate_query("")
+                for statement in self.dialect.fed_rollup(identifier(self.name),
+                                                         identifier(self._feeder), select):
+                    cur.execute(statement)
+            elif self._sum_of_counts(cur) == events:
+                return "current"
+            else:
+                cur.execute(f"TRUNCATE TABLE {identifier(self.name)}")
+            cur.execute(f"INSERT INTO {identifier(self.name)} {self.aggregate_query('')}")
+            for statement in self.dialect.keep_meta():
+                cur.execute(statement, {"key": self._meta_key, "value": json.dumps(
+                    {"signature": self.signature, "fed": True})})
+            return "rebuilt"

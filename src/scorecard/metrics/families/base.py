@@ -88,12 +88,17 @@ def events_with_settings(where: str, extra: str = "") -> str:
 def rollup_columns(d: Dialect = DUCKDB) -> dict[str, str]:
     """Aggregate SQL -> its column in the daily rollup: the events count and every declared
     measure that adds up over days (see `Measure.adds_up_over_days`)."""
-    columns = {"count(*)": "count_all"}
+    columns = {"count(*)": f"{DAILY}count_all"}
     for metric in registry().metrics:
         for part, measure in (("num", metric.numerator), ("den", metric.denominator)):
             if measure is not None and measure.adds_up_over_days:
-                columns.setdefault(measure_sql(measure, d), f"{metric.id}__{part}")
+                columns.setdefault(measure_sql(measure, d), f"{DAILY}{metric.id}__{part}")
     return columns
+
+
+# the rollup's columns are named apart from the sums read from them (`sum(daily__x) AS x`):
+# ClickHouse would take a column named like its own sum's alias for the alias
+DAILY = "daily__"
 
 
 def counts_source(ctx: Context) -> tuple[str, str, Callable[[str], str]]:

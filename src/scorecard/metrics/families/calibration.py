@@ -95,7 +95,7 @@ def _baselines(ctx: Context) -> Query:
     """(system, b0, b1, n): each system's baseline in force and its events, from the rollup."""
     return Query(f"""
 WITH {baseline_period.bounds(ctx, rolled=True).strip()}
-SELECT b.scope AS system, b.b0, b.b1, coalesce(sum(r.{ROLLUP_COUNT}), 0) AS n
+SELECT b.scope AS system, b.b0, b.b1, CAST(coalesce(sum(r.{ROLLUP_COUNT}), 0) AS BIGINT) AS n
 FROM bounds b LEFT JOIN {ROLLUP} r ON r.system = b.scope AND r.day >= b.b0 AND r.day < b.b1
 WHERE b.scope <> '' GROUP BY b.scope, b.b0, b.b1""")
 
@@ -130,6 +130,12 @@ def to_keep(ctx: Context, run: Run, refit_all: bool = False) -> Query:
                          list(fit.xs) if fit else [], list(fit.ys) if fit else []))
     if not rows:
         return Query(f"SELECT * FROM {KEPT} WHERE false")
-    columns = ("metric", "system", "b0", "b1", "n", "events", "xs", "ys")
-    params = {c: [r[i] for r in rows] for i, c in enumerate(columns)}
-    return Query("SELECT " + ", ".join(f"unnest(${c}) AS {c}" for c in columns), params)
+    params = {f"kept_{c}": [r[i] for r in rows] for i, (c, _) in enumerate(KEPT_COLUMNS)}
+    names = ", ".join(c for c, _ in KEPT_COLUMNS)
+    return Query(f"WITH {ctx.dialect.lists_cte('kept', KEPT_COLUMNS)} SELECT {names} FROM kept",
+                 params)
+
+
+KEPT_COLUMNS = [("metric", "VARCHAR"), ("system", "VARCHAR"), ("b0", "TIMESTAMP"),
+                ("b1", "TIMESTAMP"), ("n", "BIGINT"), ("events", "BIGINT"), ("xs", "DOUBLE[]"),
+                ("ys", "DOUBLE[]")]

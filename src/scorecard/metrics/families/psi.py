@@ -41,7 +41,7 @@ def baseline_ctes(ctx: Context, cached: bool) -> str:
               "WHERE confidence IS NOT NULL")
     deciles = (f"SELECT scope, {d.distinct_sorted_quantiles('confidence', DECILES)} AS q "
                "FROM base GROUP BY scope")
-    counts = (f"SELECT scope, {bin_of(ctx, 'edges')} AS bin, count(*) AS c "
+    counts = (f"SELECT scope, {bin_of(ctx, 'edges')} AS bin, CAST(count(*) AS BIGINT) AS c "
               "FROM base JOIN edges USING (scope) GROUP BY scope, bin")
     edges = d.shared_cte("edges", f"SELECT scope, q, {_edge_columns(ctx)} FROM quantiles")
     if not cached:
@@ -54,7 +54,7 @@ quantiles AS ({deciles}),
     return f"""
 WITH {bounds},
 counted AS (
-  SELECT b.scope, b.b0, b.b1, coalesce(sum(r.{ROLLUP_COUNT}), 0) AS n
+  SELECT b.scope, b.b0, b.b1, CAST(coalesce(sum(r.{ROLLUP_COUNT}), 0) AS BIGINT) AS n
   FROM bounds b LEFT JOIN {ROLLUP} r
     ON (b.scope = '' OR r.system = b.scope) AND r.day >= b.b0 AND r.day < b.b1
   GROUP BY b.scope, b.b0, b.b1
@@ -93,7 +93,8 @@ win_counts AS (
     pairs = f"""
   SELECT e.system AS system, {period_start(ctx, period, 'timestamp')} AS period_start,
          CASE WHEN s.scope IS NOT NULL THEN {bin_of(ctx, "s")} END AS bin_s,
-         CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o, count(*) AS c
+         CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o,
+         CAST(count(*) AS BIGINT) AS c
   FROM {EVENTS} e LEFT JOIN edges s ON s.scope = e.system
   LEFT JOIN edges o ON o.scope = ''
   WHERE e.timestamp >= $start AND e.timestamp < $end AND e.confidence IS NOT NULL

@@ -22,15 +22,17 @@ def _daily_new(ctx: Context, since_row: int) -> str:
     """CTE `new`: the events from row position `since_row` on, counted per scope, day and bin
     of the scope's kept baseline."""
     d = ctx.dialect
+    since = f"e.{d.row_position()} >= {int(since_row)} AND " if since_row else ""
     edges = ", ".join(f"e.e{i}" for i in range(1, len(DECILES) + 1))
     return f"""{baseline_ctes(ctx, cached=True)},
 kept AS (SELECT h.scope, h.b0, h.b1, h.n, {edges} FROM hits h JOIN edges e USING (scope)),
 pairs AS (
   SELECT e.system, {d.trunc('day', 'e.timestamp')} AS day,
          CASE WHEN s.scope IS NOT NULL THEN {bin_of(ctx, "s")} END AS bin_s,
-         CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o, count(*) AS c
+         CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o,
+         CAST(count(*) AS BIGINT) AS c
   FROM {EVENTS} e LEFT JOIN kept s ON s.scope = e.system LEFT JOIN kept o ON o.scope = ''
-  WHERE e.{d.row_position()} >= {int(since_row)} AND e.confidence IS NOT NULL
+  WHERE {since}e.confidence IS NOT NULL
   GROUP BY e.system, day, bin_s, bin_o
 ),
 new AS (

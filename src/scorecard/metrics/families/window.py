@@ -145,7 +145,8 @@ def query(ctx: Context, metrics: list[Metric], period: str | None = None,
                      f"{', '.join(f'{total(e)} AS {identifier(a)}' for a, e in from_rollup)} "
                      f"FROM (SELECT *{period_of_day} FROM {source} "
                      f"WHERE {t} >= $start AND {t} < $end) GROUP BY {groups}")
-        per_system = (f"SELECT * FROM ({rolled_up}) LEFT JOIN ({per_system}) USING ({keys})"
+        per_system = (f"SELECT * FROM ({rolled_up}) AS r LEFT JOIN ({per_system}) AS e "
+                      f"USING ({keys})"
                       if from_events else rolled_up)
     overall = "overall_sums"
     quantile_cte = ""
