@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -48,13 +49,44 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-ENGINES = ("duckdb", "chdb")  # the engines every metric test runs on
+# a ClickHouse server the engine tests also run on, when one is reachable:
+# SCORECARD_TEST_CLICKHOUSE=clickhouse://USER@HOST:PORT (its password in
+# $SCORECARD_CLICKHOUSE_PASSWORD); each test gets a database of its own there
+SERVER = os.environ.get("SCORECARD_TEST_CLICKHOUSE")
+ENGINES = ("duckdb", "chdb", *(("server",) if SERVER else ()))  # every metric test runs on each
 
 
 def address_for(engine: str, folder: Path) -> str:
     """A store address of `engine` in `folder`. chDB serves one folder per process at a time,
     so a test closes its chDB store before another opens (no chDB store stays open)."""
+    if engine == "server":
+        return server_database(folder)
     return str(folder / "store.duckdb") if engine == "duckdb" else f"chdb://{folder / 'ch'}"
+
+
+_MADE: set[str] = set()
+
+
+def server_database(folder: Path) -> str:
+    """The test server's database for `folder`: made empty the first time it is asked for in
+    this session, the same one after (a test that reopens its store finds its rows)."""
+    import hashlib
+
+    import clickhouse_connect
+
+    from scorecard.store.engines import PASSWORD_VARIABLE, clickhouse_address
+
+    server = clickhouse_address(SERVER)
+    name = "scorecard_test_" + hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    if name not in _MADE:
+        client = clickhouse_connect.get_client(host=server.host, port=server.port,
+                                               username=server.user,
+                                               password=os.environ.get(PASSWORD_VARIABLE, ""))
+        client.command(f"DROP DATABASE IF EXISTS {name}")
+        client.command(f"CREATE DATABASE {name}")
+        client.close()
+        _MADE.add(name)
+    return f"clickhouse://{server.user}@{server.host}:{server.port}/{name}"
 
 
 @pytest.fixture

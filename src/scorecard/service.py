@@ -47,6 +47,7 @@ def load(store: Store, path: str | Path, loading: Loading, *, kind: str = "event
          ) -> IngestResult:
     """Validate and load one file in one transaction, then refresh the derived tables."""
     step = progress or (lambda fraction, text: None)
+    rollups.feed(store)
     result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=loading.pricing,
                          limits=loading.limits, actor=actor, via=via,
                          display_name=display_name, source_format=source_format,

@@ -48,6 +48,14 @@ def refresh(store: Store, thresholds: Thresholds | None = None,
     return done
 
 
+def feed(store: Store) -> None:
+    """Before a load, where the engine feeds the rollup as rows arrive (ClickHouse): make it
+    if it is missing, so that the load's inserts fill it instead of a pass over every event
+    after the load."""
+    if store.dialect.rollup_fed_by == "view" and store.events_in_place is None:
+        daily_rollup(store.dialect).refresh(store)
+
+
 CALIBRATED = "calibrations"  # store_meta: the events and declarations the curves were fitted on
 
 

@@ -9,6 +9,7 @@ send cut short is taken back, but a reader can see part of a large load while it
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import uuid
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ScorecardError
-from ..sql import Query, identifier
+from ..sql import Query, identifier, literal
 from ..sql.clickhouse import SETTINGS, as_parameter_text, render
 from .schema import SCHEMA_VERSION
 from .schema_clickhouse import MIGRATIONS
@@ -89,6 +90,14 @@ class ChdbTransport:
             self._conn.query(f"INSERT INTO {table} ({', '.join(data.column_names)}) "
                              "SELECT * FROM Python(data)", "Null")
 
+    def insert_file(self, table: str, path: Path, columns: list[str]) -> None:
+        """Append the rows of an Arrow stream file, read by ClickHouse itself."""
+        names = ", ".join(identifier(c) for c in columns)
+        with self._lock:  # the parts of the insert sorted and written on every core
+            self._conn.query(f"INSERT INTO {table} ({names}) SELECT {names} FROM "
+                             f"file({literal(str(path))}, ArrowStream) "
+                             f"SETTINGS max_insert_threads = {os.cpu_count() or 1}", "Null")
+
     def close(self) -> None:
         self._conn.close()
 
@@ -118,6 +127,11 @@ class HttpTransport:
 
     def insert_arrow(self, table: str, data) -> None:
         self._client.insert_arrow(table, data)
+
+    def insert_file(self, table: str, path: Path, columns: list[str]) -> None:
+        """Stream an Arrow stream file to the server, which reads it as one insert."""
+        with open(path, "rb") as data:
+            self._client.raw_insert(table, columns, insert_block=data, fmt="ArrowStream")
 
     def close(self) -> None:
         self._client.close()
@@ -178,8 +192,9 @@ class ClickHouseStore:
     """The scorecard's tables in ClickHouse."""
 
     def __init__(self, address: ClickHouseAddress, *, read_only: bool = False,
-                 password: str | None = None) -> None:
+                 password: str | None = None, room_settings: dict | None = None) -> None:
         self.address = address
+        self.room_settings = room_settings or {}  # DuckDB's, for the room loads are checked in
         self.path = str(address)
         self.read_only = read_only
         self._write_lock = threading.RLock()
@@ -304,6 +319,14 @@ class ClickHouseStore:
     def insert_arrow(self, table: str, data) -> None:
         try:
             self._transport.insert_arrow(table, data)
+        except Exception as exc:
+            raise ScorecardError(f"The ClickHouse store {self.address} refused rows for "
+                                 f"{table}: {_first_line(exc)}.") from exc
+
+    def insert_file(self, table: str, path: Path, columns: list[str]) -> None:
+        """Append the rows of an Arrow stream file (columns by name)."""
+        try:
+            self._transport.insert_file(table, path, columns)
         except Exception as exc:
             raise ScorecardError(f"The ClickHouse store {self.address} refused rows for "
                                  f"{table}: {_first_line(exc)}.") from exc

@@ -78,7 +78,8 @@ def open_store(address: str | os.PathLike, *, read_only: bool = False,
         from .clickhouse import ClickHouseStore
 
         return ClickHouseStore(clickhouse_address(str(address)), read_only=read_only,
-                               password=os.environ.get(PASSWORD_VARIABLE))
+                               password=os.environ.get(PASSWORD_VARIABLE),
+                               room_settings=settings)
     from .db import Store
 
     return Store(address, read_only=read_only, settings=settings, wait_seconds=wait_seconds)

@@ -3,11 +3,14 @@ transaction. On ClickHouse it is a DuckDB in this process: the file is read and 
 checked there, as for a DuckDB store, against the stored rows that share an identity with the
 file's (ClickHouse finds them), and what the load decided (new rows, rejects, the log line) is
 then sent to ClickHouse. The rules are written once, in DuckDB's SQL, for both engines.
+
+The room works within the DuckDB settings the store was opened with (its memory limit; past it
+DuckDB spills to the room's folder), and what it sends travels in batches of BATCH_ROWS, each
+an Arrow stream file beside it that ClickHouse reads itself: no stage holds the whole load.
 """
 
 from __future__ import annotations
 
-import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -35,8 +38,8 @@ class ClickHouseRoom:
     """A DuckDB file in the load's scratch folder, holding what a load into a ClickHouse store
     needs to be checked."""
 
-    def __init__(self, store, cur) -> None:
-        self.store, self.cur = store, cur
+    def __init__(self, store, cur, folder: Path) -> None:
+        self.store, self.cur, self.folder = store, cur, folder
 
     def bring_stored_twins(self, kind: Kind, identities_sql: str) -> None:
         """Copy into the room's table the stored rows whose identity one of `identities_sql`'s
@@ -58,14 +61,21 @@ class ClickHouseRoom:
         try:
             with self.store.transaction():
                 for table in SENT:
-                    reader = _arrow(self.cur, f"SELECT * FROM {identifier(table)} "
-                                    f"WHERE {INGEST_ID} = ?", [ingest_id])
-                    for batch in reader:
-                        if batch.num_rows:
-                            self.store.insert_arrow(table, _table(batch))
+                    self._send_table(table, ingest_id)
         except BaseException:
             self._take_back(ingest_id)
             raise
+
+    def _send_table(self, table: str, ingest_id: str) -> None:
+        """The load's rows of `table`, BATCH_ROWS at a time (stored by day, as the room's
+        insert wrote them: each insert touches few of ClickHouse's monthly partitions)."""
+        batch_file = self.folder / f"send-{table}.arrows"
+        reader = _arrow(self.cur, f"SELECT * FROM {identifier(table)} WHERE {INGEST_ID} = ?",
+                        [ingest_id])
+        while _write(reader, batch_file):
+            self.store.insert_file(table, batch_file, reader.schema.names)
+        reader.close()
+        batch_file.unlink(missing_ok=True)
 
     def _take_back(self, ingest_id: str) -> None:
         """Remove what a send cut short had sent; when ClickHouse cannot be reached for that
@@ -82,18 +92,28 @@ SENT = ("inference_events", "incidents", "rejected_rows", "ingest_log")
 
 
 def _arrow(cur, sql: str, params: list | None = None):
-    """A query's rows as Arrow batches of BATCH_ROWS. The room's cursor has run other
-    statements, so the query runs as a statement of its own (which DuckDB warns copies the
-    rows once more: a small cost beside sending them)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        return cur.execute(sql, params or []).to_arrow_reader(BATCH_ROWS)
+    """A query's rows as Arrow batches of BATCH_ROWS, produced as they are read. A result the
+    cursor's last statement left unread is let go first (DuckDB runs no relation while one
+    is pending)."""
+    cur.abort()
+    return cur.sql(sql, params=params or None).to_arrow_reader(BATCH_ROWS)
 
 
-def _table(batch):
-    import pyarrow as pa
+def _write(reader, path: Path) -> int:
+    """The reader's next BATCH_ROWS rows (or those left) as an Arrow stream file at `path`,
+    replacing the one before; says how many rows it holds."""
+    import pyarrow.ipc as ipc
 
-    return pa.Table.from_batches([batch])
+    rows = 0
+    with ipc.new_stream(str(path), reader.schema) as out:
+        while rows < BATCH_ROWS:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            rows += batch.num_rows
+            out.write_batch(batch)
+    return rows
 
 
 @contextmanager
@@ -107,5 +127,6 @@ def room_for(store, workdir: Path) -> Iterator[DuckDBRoom | ClickHouseRoom]:
     from .db import Store
 
     # a file beside the load's other scratch files, so a large load can spill to disk
-    with Store(workdir / "room.duckdb") as room, room.transaction() as cur:
-        yield ClickHouseRoom(store, cur)
+    with Store(workdir / "room.duckdb", settings=store.room_settings) as room, \
+            room.transaction() as cur:
+        yield ClickHouseRoom(store, cur, workdir)

@@ -37,8 +37,8 @@ def baseline_ctes(ctx: Context, cached: bool) -> str:
     `cached`, scopes whose kept edges are stale or missing are in `live(scope, b0, b1, n)`."""
     d = ctx.dialect
     bounds = baseline_period.bounds(ctx, rolled=cached).strip()
-    scoped = (f"SELECT scope, confidence FROM ({baseline_period.scoped(EVENTS, 'timestamp')}) "
-              "WHERE confidence IS NOT NULL")
+    in_bounds = baseline_period.scoped(EVENTS, "timestamp", "e.confidence")
+    scoped = f"SELECT scope, confidence FROM ({in_bounds}) WHERE confidence IS NOT NULL"
     deciles = (f"SELECT scope, {d.distinct_sorted_quantiles('confidence', DECILES)} AS q "
                "FROM base GROUP BY scope")
     counts = (f"SELECT scope, {bin_of(ctx, 'edges')} AS bin, CAST(count(*) AS BIGINT) AS c "

