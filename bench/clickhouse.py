@@ -180,6 +180,25 @@ NOTES = """
   every node. Exact quantiles gather their window's values on the initiator, the step that
   grows with the window's size; a load is sent through the Distributed table, so the send
   spreads over three machines. The scorecard reads through one HTTP endpoint.
+- Where the time goes, and what is left (measured while building this, on the same box):
+  a 5M-event load into chDB is the room's checks (about DuckDB's own load: 10 s), the send
+  (12 s: each million-row insert about 1.6 s, most of it ClickHouse sorting the block by
+  (system, timestamp) and its background merges of the fresh parts) and the derived tables
+  (the PSI's daily bins counted afresh: 2 to 4 s; the rollup costs nothing, the view filled it
+  during the insert). At 50M the send is about 130 s and the bins about 30 s. Sending blocks
+  already sorted by (system, timestamp) made each insert 35% faster but the room's per-run
+  scans cost more than it saved, so it was left out. Next: count the bins of the new rows only
+  (by ingest instead of by row position), and overlap the room's writing with ClickHouse's
+  inserting.
+- `scorecard metrics` on chDB at 50M: 6.3 s, of which the families' queries are about 4 s
+  (the table above: the window's quantiles and latency counts, which must read the events,
+  the estimate's calibrated sums and the PSI's window bins) and the rest starting a process
+  and opening the store (a bare grouped aggregate in a new chDB process takes 1.9 s). The
+  first paint from chDB (7.5 s cold, 12.6 s warm at 50M) is not yet broken down: the kept
+  snapshot covers the scorecard table, so the time is in what the page asks besides it, and
+  finding which query is the next step.
+- This run's machine was slower than the one the DuckDB table above was measured on (DuckDB's
+  50M load: 117 s here, 54 s there); the ratios compare the engines in the same run.
 """
 
 
