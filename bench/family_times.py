@@ -13,10 +13,8 @@ import argparse
 import json
 import statistics
 import time
-from dataclasses import replace
 
-from scorecard.metrics import rollups
-from scorecard.metrics.compute import resolve_window, systems
+from scorecard.metrics.compute import resolve_window, store_context
 from scorecard.metrics.families import catalog
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import load_thresholds
@@ -28,11 +26,7 @@ def family_times(address: str, runs: int) -> dict[str, float]:
     thresholds = load_thresholds(DEFAULT_CONFIG_DIR / "thresholds.yaml")
     seconds: dict[str, list[float]] = {}
     with open_store(address, read_only=True) as store:
-        window = resolve_window(store, None, 7, 28)
-        rolled = rollups.ready(store)
-        ctx = window.context(thresholds, systems(store, rolled), rolled, store.dialect)
-        ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
-                      calibrated=rollups.calibrations_ready(store, ctx))
+        ctx = store_context(store, thresholds, resolve_window(store, None, 7, 28))
         for _ in range(runs):
             for family in dict.fromkeys(m.family for m in registry().metrics):
                 metrics = [m for m in registry().metrics if m.family == family]

@@ -162,15 +162,21 @@ def judge(metric_id: str, fields: dict, thresholds: Thresholds, system: str | No
                        limit=threshold.limit, insufficient=insufficient, extra=extra)
 
 
+def store_context(store: Store, thresholds: Thresholds, window: Window) -> Context:
+    """The context the metric queries over `window` are built in: every system, and which of
+    the store's derived tables (rollup, PSI bins, calibrations) cover its events."""
+    rolled = rollups.ready(store)
+    ctx = window.context(thresholds, systems(store, rolled), rolled, store.dialect)
+    return replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
+                   calibrated=rollups.calibrations_ready(store, ctx))
+
+
 def compute_scorecard(store: Store, thresholds: Thresholds, *, as_of: str | date | None = None,
                       window_days: int = 7, baseline_days: int = 28) -> Scorecard:
     """All metrics for every system and for all systems together."""
     window = resolve_window(store, as_of, window_days, baseline_days)
-    rolled = rollups.ready(store)
-    names = systems(store, rolled)
-    ctx = window.context(thresholds, names, rolled, store.dialect)
-    ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
-                  calibrated=rollups.calibrations_ready(store, ctx))
+    ctx = store_context(store, thresholds, window)
+    names = list(ctx.systems)
     raw, baselines = raw_metrics(store, ctx)
     values: dict[str, dict[str, MetricValue]] = {}
     for scope in [OVERALL, *names]:

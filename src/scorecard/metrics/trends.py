@@ -9,8 +9,7 @@ from typing import Any
 from ..errors import BadInput
 from ..store.db import Store
 from ..sql.dialect import PERIODS
-from . import rollups
-from .compute import Window, collect, judge, systems
+from .compute import Window, collect, judge, store_context
 from .families import catalog
 from .families.base import OVERALL
 from .registry import registry
@@ -54,11 +53,7 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
     """(scope, period start) -> metric id -> raw fields, for the metric families asked for
     (and of those `only` these ids, when given). The events count always comes too: it says
     which periods hold events."""
-    rolled = rollups.ready(store)
-    ctx = WIDE.context(thresholds, systems(store, rolled), rolled, store.dialect)
-    ctx = replace(ctx, baseline_days=baseline_days)
-    ctx = replace(ctx, binned=rollups.daily_bins_ready(store, ctx),
-                  calibrated=rollups.calibrations_ready(store, ctx))
+    ctx = store_context(store, thresholds, replace(WIDE, baseline_days=baseline_days))
     volume = registry().volume
     wanted = [m for m in registry().metrics
               if m == volume or (m.family in families and (only is None or m.id in only))]

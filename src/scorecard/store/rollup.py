@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from ..sql import DUCKDB, Dialect, identifier
 from .db import Store
+from .records import set_meta
 
 EVENTS = "inference_events"
 COUNT = "__events"  # every rollup counts its events, which is how it checks it is whole
@@ -118,19 +119,17 @@ class Rollup:
         """Make the summing table and the view that feeds it when they are missing or declare
         other columns, and fill it again from the events when its counts do not add up to them
         (events taken back, or a fill cut short)."""
+        select, name = self.aggregate_query(""), identifier(self.name)
         with store.transaction(changes_data=False) as cur:
             events = cur.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()[0]
             if not self._kept(cur).get("fed"):
-                select = self.aggregate_query("")
-                for statement in self.dialect.fed_rollup(identifier(self.name),
-                                                         identifier(self._feeder), select):
+                for statement in self.dialect.fed_rollup(name, identifier(self._feeder), select):
                     cur.execute(statement)
             elif self._sum_of_counts(cur) == events:
                 return "current"
             else:
-                cur.execute(f"TRUNCATE TABLE {identifier(self.name)}")
-            cur.execute(f"INSERT INTO {identifier(self.name)} {self.aggregate_query('')}")
-            for statement in self.dialect.keep_meta():
-                cur.execute(statement, {"key": self._meta_key, "value": json.dumps(
-                    {"signature": self.signature, "fed": True})})
-            return "rebuilt"
+                cur.execute(f"TRUNCATE TABLE {name}")
+            cur.execute(f"INSERT INTO {name} {select}")
+        set_meta(store, {self._meta_key: json.dumps({"signature": self.signature, "fed": True})},
+                 changes_data=False)
+        return "rebuilt"

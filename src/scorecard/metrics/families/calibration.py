@@ -27,6 +27,9 @@ def based_on(metric: Metric):
 
 
 KEPT = "calibrations"  # each system's curve over its baseline, kept by writes
+KEPT_COLUMNS = [("metric", "VARCHAR"), ("system", "VARCHAR"), ("b0", "TIMESTAMP"),
+                ("b1", "TIMESTAMP"), ("n", "BIGINT"), ("events", "BIGINT"), ("xs", "DOUBLE[]"),
+                ("ys", "DOUBLE[]")]
 
 
 def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) -> Query:
@@ -135,7 +138,3 @@ def to_keep(ctx: Context, run: Run, refit_all: bool = False) -> Query:
     return Query(f"WITH {ctx.dialect.lists_cte('kept', KEPT_COLUMNS)} SELECT {names} FROM kept",
                  params)
 
-
-KEPT_COLUMNS = [("metric", "VARCHAR"), ("system", "VARCHAR"), ("b0", "TIMESTAMP"),
-                ("b1", "TIMESTAMP"), ("n", "BIGINT"), ("events", "BIGINT"), ("xs", "DOUBLE[]"),
-                ("ys", "DOUBLE[]")]
