@@ -195,7 +195,7 @@ def test_the_first_screen_shows_each_systems_error_budget_and_firing_alert(app_e
     strip = [m.value for m in at.markdown if m.value.startswith("| System |")][0]
     assert strip.splitlines()[0] == "| System | Failure rate | Within latency SLO | Success rate |"
     support = [line for line in strip.splitlines() if line.startswith("| support-assistant")][0]
-    assert "🟠 ticket: 3.0x over 3 days · spent (-55%)" in support
+    assert "🔴 ticket: 3.0x over 3 days · budget overspent by 55%" in support
 
 
 def test_the_first_screen_says_which_system_needs_attention_and_why(app_env):

@@ -180,6 +180,28 @@ def cmd_evidence(args) -> int:
     return 0
 
 
+def cmd_digest(args) -> int:
+    from contextlib import contextmanager
+
+    from .digests.run import run_due
+    from .store.engines import open_store
+
+    cfg = config_dir(args.config)
+    address, settings = store_address(args.db), engine_settings(cfg)
+
+    @contextmanager
+    def opened(read_only: bool):
+        with open_store(address, read_only=read_only, settings=settings) as store:
+            yield store
+
+    result = run_due(opened, cfg, _timestamp(args.now) if args.now else None, args.dry_run)
+    print(json.dumps(result, default=str))
+    failed = [d["problem"] for d in result["digests"] if d.get("problem")]
+    for problem in failed:
+        print(problem, file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _timestamp(text: str):
     """An ISO 8601 time as naive UTC (the store's time)."""
     from datetime import datetime, timezone
@@ -333,6 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="a folder (created if needed)")
     p.add_argument("--thresholds", help="thresholds file (default config/thresholds.yaml)")
     p.set_defaults(func=cmd_evidence)
+
+    p = sub.add_parser("digest", help="send the scheduled digests that are due (e-mail, "
+                       "Slack or webhook), once per period")
+    with_store(p)
+    p.add_argument("--now", help="ISO 8601 time to run as of (default: the clock)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="say what would be sent; send and record nothing")
+    p.set_defaults(func=cmd_digest)
 
     p = sub.add_parser("link", help="score events where they already live: another tool's "
                        "ClickHouse table, read in place through a column map")

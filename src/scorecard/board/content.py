@@ -6,7 +6,7 @@ budgets left, and how much data it rests on."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from ..store import records
 from ..store.db import Store
@@ -17,6 +17,7 @@ from ..metrics.formatting import budget_cell, format_value
 from ..metrics.registry import registry
 from ..metrics.thresholds import Thresholds
 from ..metrics.trends import series_from_table, trend_table
+from .headline import HeadlineRow, headline
 
 # each quality leaders steer by, and the areas of the leadership table that decide it
 DIMENSIONS = {"dependable": ("Accuracy & Benchmarks", "Temporal Reliability",
@@ -72,6 +73,8 @@ class BoardReport:
     charts: list[Chart]
     budgets: dict[str, dict[str, str]]  # system -> indicator title -> words
     coverage: dict[str, str] = field(default_factory=dict)
+    headline: list[HeadlineRow] = field(default_factory=list)
+    previous: tuple[datetime, datetime] | None = None  # the period the changes are against
 
 
 def _phrase(dimension: str, status: str, worst: tuple | None) -> str:
@@ -126,10 +129,15 @@ def _signed(store: Store, question: str, system: str | None) -> str:
 
 
 def board_report(store: Store, thresholds: Thresholds, as_of: str | date | None = None,
-                 system: str | None = None) -> BoardReport:
-    """The report's content, for one system or all of them."""
+                 system: str | None = None, among: list[str] | None = None) -> BoardReport:
+    """The report's content, for one system or all of them; `among` keeps the verdicts,
+    numbers and concerns to those systems (the questions, charts and coverage stay those of
+    all systems together)."""
     card = compute_scorecard(store, thresholds, as_of=as_of)
-    systems = [system] if system else card.systems
+    systems = [system] if system else [s for s in card.systems if not among or s in among]
+    days = card.window.window_days
+    previous = compute_scorecard(store, thresholds, as_of=card.window.as_of - timedelta(days),
+                                 window_days=days)
     grid = attention.area_grid(card)
     week = trend_table(store, thresholds, "week", {m.family for m in registry().metrics})
     found = concerns(card, systems)
@@ -153,13 +161,16 @@ def board_report(store: Store, thresholds: Thresholds, as_of: str | date | None 
     estimate = values["estimated_success_rate"]
     estimated = estimate.extra.get("n_estimated") or 0
     coverage = {
-        "window": f"{card.window.start:%d %b} – {card.window.end:%d %b %Y} (UTC, 7 days)",
+        "window": f"{card.window.start:%d %b} – {card.window.end - timedelta(days=1):%d %b %Y} "
+                  f"(UTC, {days} days)",
         "events": format_value(registry().get("events"), events.value),
         "labelled": format_value(registry().get("label_coverage"), labelled.value),
         "estimated": (f"{estimated / events.value:.1%}" if events.value else "no data"),
     }
-    return BoardReport(card.window.as_of, (card.window.start, card.window.end), system,
+    scope = system or (", ".join(systems) if among else None)
+    return BoardReport(card.window.as_of, (card.window.start, card.window.end), scope,
                        [verdict(s, card.scope(s), grid[s]) for s in systems],
                        found[:MOST_CONCERNS], max(len(found) - MOST_CONCERNS, 0), answers,
-                       charts, budget_words, coverage)
+                       charts, budget_words, coverage, headline(card, previous, systems),
+                       (previous.window.start, previous.window.end))
 

@@ -3,11 +3,13 @@ charts, nothing fetched from a network. Every value from the data is escaped."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from html import escape
 
 from ..metrics.formatting import STATUS, format_value, status_label
 from ..metrics.registry import registry
 from .content import BoardReport, Chart
+from .headline import titles as headline_titles
 
 STYLE = """
 @page { size: A4 landscape; margin: 9mm; }
@@ -25,8 +27,18 @@ td, th { border-bottom: 0.2mm solid #ddd; padding: 0.6mm 1mm; text-align: left;
          vertical-align: top; }
 .charts { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 4mm; margin-top: 1mm; }
 .chart svg { width: 100%; height: auto; }
+.headline td, .headline th { white-space: nowrap; }
+.headline .change { color: #555; font-size: 6.6pt; }
 footer { margin-top: 2mm; color: #555; border-top: 0.2mm solid #bbb; padding-top: 1mm; }
 """
+
+
+def days(start, end) -> str:
+    """A window [start, end) as the days it covers, as the app shows it: "16 – 22 Nov"."""
+    last = end - timedelta(days=1)
+    if (start.year, start.month) == (last.year, last.month):
+        return f"{start:%d} – {last:%d %b}"
+    return f"{start:%d %b} – {last:%d %b}"
 
 
 def _status(status: str) -> str:
@@ -75,6 +87,28 @@ def chart_svg(chart: Chart) -> str:
     return "".join(parts)
 
 
+def headline_table(report: BoardReport) -> str:
+    """One row per system: each number with its status and its change against the period
+    before."""
+    if not report.headline:
+        return ""
+    heads = "".join(f"<th>{escape(t)}</th>" for t in headline_titles())
+    rows = "".join(
+        f"<tr><td><b>{escape(row.system)}</b></td>" + "".join(
+            f"<td>{escape(f.status.split(' ')[0])} {escape(f.value)}"
+            f"<br><span class=\"change\">{escape(f.change or 'no earlier figure')}</span></td>"
+            for f in row.figures) + "</tr>"
+        for row in report.headline)
+    before = ""
+    if report.previous:
+        start, end = report.previous
+        before = f" Changes are against the week before ({days(start, end)})."
+
+    return (f'<h2>The numbers behind each verdict</h2><table class="headline"><tr>'
+            f"<th>System</th>{heads}</tr>{rows}</table>"
+            f'<div class="sub">Icons: status against the thresholds.{escape(before)}</div>')
+
+
 def render(report: BoardReport, scale: float = 1.0) -> str:
     """The page; `scale` below 1 shrinks it to fit one sheet (many systems)."""
     scope = escape(report.scope) if report.scope else "all AI systems"
@@ -106,8 +140,9 @@ def render(report: BoardReport, scale: float = 1.0) -> str:
 <style>{STYLE} html {{ zoom: {scale:g}; }}</style></head>
 <body>
 <h1>AI systems: board report for {scope}</h1>
-<div class="sub">The week to {report.as_of:%A %d %B %Y} ({start:%d %b} – {end:%d %b}, UTC),
+<div class="sub">The week to {report.as_of:%A %d %B %Y} ({days(start, end)}, UTC),
 against the thresholds product management set. Status: {escape(legend)}.</div>
+{headline_table(report)}
 <div class="cols">
 <div>
 <h2>Verdict</h2><ul>{verdicts}</ul>

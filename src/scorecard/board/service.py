@@ -11,37 +11,43 @@ from ..settings import write_private
 from ..store import records
 from ..store.db import Store
 from . import html, pdf
-from .content import board_report
+from .content import BoardReport, board_report
 
 
 SCALES = (1.0, 0.9, 0.8, 0.7, 0.6)  # tried in turn until the report fits one page
 
 
-def _content(store: Store, thresholds: Thresholds, as_of=None, system: str | None = None):
+def content(store: Store, thresholds: Thresholds, as_of=None, system: str | None = None,
+            among: list[str] | None = None):
     """The report's content; BadInput for an empty store or an unknown system."""
     if not records.event_count(store):
         raise BadInput("The store holds no inference events yet, so there is nothing to "
                        "report; load an extract first (scorecard ingest).")
-    if system and not store.scalar("SELECT count(*) > 0 FROM inference_events WHERE system = $s",
-                                   {"s": system}):
-        raise BadInput(f"The store has no system named '{system}'.")
-    return board_report(store, thresholds, parse_day(as_of), system)
+    for name in [system] if system else among or []:
+        if not store.scalar("SELECT count(*) > 0 FROM inference_events WHERE system = $s",
+                            {"s": name}):
+            raise BadInput(f"The store has no system named '{name}'.")
+    return board_report(store, thresholds, parse_day(as_of), system, among)
+
+
+def print_pdf(report: BoardReport, out: Path) -> None:
+    """The report printed to one PDF page, shrunk as far as it must be (many systems)."""
+    for scale in SCALES:
+        pdf.html_to_pdf(html.render(report, scale), out)
+        if pdf.page_count(out) == 1:
+            return
 
 
 def report_html(store: Store, thresholds: Thresholds, as_of=None, system: str | None = None
                 ) -> str:
     """The report as one self-contained HTML page."""
-    return html.render(_content(store, thresholds, as_of, system))
+    return html.render(content(store, thresholds, as_of, system))
 
 
 def report_pdf(store: Store, thresholds: Thresholds, out: Path, as_of=None,
                system: str | None = None) -> None:
-    """The report printed to one PDF page, shrunk as far as it must be (many systems)."""
-    content = _content(store, thresholds, as_of, system)
-    for scale in SCALES:
-        pdf.html_to_pdf(html.render(content, scale), out)
-        if pdf.page_count(out) == 1:
-            return
+    """The report printed to one PDF page."""
+    print_pdf(content(store, thresholds, as_of, system), out)
 
 
 def write_report(store: Store, thresholds: Thresholds, out: Path, as_of=None,

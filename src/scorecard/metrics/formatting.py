@@ -85,16 +85,27 @@ def describe(metric: Metric, value: float | None, fields: dict | None = None) ->
 WINDOW_WORDS = {"5m": "5 min", "30m": "30 min", "1h": "1 h", "6h": "6 h", "3d": "3 days"}
 
 
+def budget_words(left: float) -> str:
+    """What is left of an error budget in plain words: "40% left", "budget spent", "budget
+    overspent by 55%", "budget overspent 1.9x"."""
+    if left > 0:
+        return f"{left:.0%} left"
+    over = -left
+    if over < 0.005:
+        return "budget spent"
+    return f"budget overspent {over:.1f}x" if over >= 1 else f"budget overspent by {over:.0%}"
+
+
 def budget_cell(indicator) -> str:
     """An error budget as people read it: the firing rule first, then what is left of the
-    30-day budget; icon and words, never colour alone."""
+    30-day budget; icon and words, never colour alone. A spent budget is red."""
     left = indicator.budget_remaining
     if left is None:
         return "⚪ no events"
-    share = f"{left:.0%} left" if left > 0 else f"spent ({left:.0%})"
+    share = budget_words(left)
     if indicator.alerts:
         worst = indicator.alerts[0]
-        icon = "🔴" if worst.severity == "page" else "🟠"
+        icon = "🔴" if worst.severity == "page" or left <= 0 else "🟠"
         return (f"{icon} {worst.severity}: {worst.long_burn:.1f}x over "
                 f"{WINDOW_WORDS[worst.long]} · {share}")
-    return f"{'🟢' if left > 0 else '🟠'} {share}"
+    return f"{'🟢' if left > 0 else '🔴'} {share}"

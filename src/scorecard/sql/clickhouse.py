@@ -142,6 +142,9 @@ class ClickHouseDialect(Dialect):
             value = datetime(value.year, value.month, value.day)
         return f"toDateTime64({literal(value.isoformat(sep=' '))}, 6, 'UTC')"
 
+    def now(self) -> str:
+        return "now64(6, 'UTC')"
+
     def lists_cte(self, name: str, columns: list[tuple[str, str]]) -> str:
         arrays = ", ".join(f"CAST(${name}_{c} AS Array({self._item_type(t)}))"
                            for c, t in columns)

@@ -36,6 +36,10 @@ class Dialect:
     def timestamp(self, value: date | datetime) -> str:
         return f"TIMESTAMP {literal(value.isoformat())}"
 
+    def now(self) -> str:
+        """The engine's clock, as a UTC timestamp (the store's times are naive UTC)."""
+        return "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"
+
     def no_period(self) -> str:
         """The period start of rows when there are no periods: one constant time."""
         return self.timestamp(date(1970, 1, 1))

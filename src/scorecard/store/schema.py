@@ -236,4 +236,16 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    10,
+    [
+        # What each scheduled digest did, one row per step (claimed, sent, failed, test), so
+        # a period is sent once whichever runner gets there first (scorecard.digests.ledger).
+        """CREATE TABLE IF NOT EXISTS digest_sends (
+             recorded_at TIMESTAMP NOT NULL, subscription VARCHAR NOT NULL,
+             period VARCHAR NOT NULL, step VARCHAR NOT NULL, claim VARCHAR NOT NULL,
+             runner VARCHAR, detail VARCHAR)""",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]

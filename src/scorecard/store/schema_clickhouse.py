@@ -103,4 +103,9 @@ def _add_slice_columns(store) -> None:
 
 
 MIGRATIONS.append((9, [_add_slice_columns]))
+MIGRATIONS.append((10, [
+    _table("digest_sends", f"recorded_at {TIME}, subscription String, period String, "
+           "step String, claim String, runner Nullable(String), detail Nullable(String)",
+           "(subscription, period, recorded_at)"),
+]))
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION, "a DuckDB migration without its ClickHouse one"
