@@ -37,6 +37,7 @@ PAGES = [
     ("views/upload.py", "Upload", ":material/upload_file:", "upload"),
     ("views/audit.py", "Audit", ":material/policy:", "audit"),
     ("views/evidence.py", "Evidence", ":material/verified:", "evidence"),
+    ("views/digests.py", "Digests", ":material/forward_to_inbox:", "digests"),
 ]
 
 

@@ -27,7 +27,8 @@ from scorecard.users import Directory, NotAllowed
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 RESTRICTED = {"views/thresholds.py": "edit_thresholds", "views/upload.py": "upload",
-              "views/audit.py": "audit", "views/evidence.py": "evidence"}
+              "views/audit.py": "audit", "views/evidence.py": "evidence",
+              "views/digests.py": "digests"}
 ALLOWED = {"exec": [], "pm": ["views/thresholds.py", "views/evidence.py"],
            "analyst": ["views/upload.py"], "admin": list(RESTRICTED)}
 

@@ -22,7 +22,7 @@ require_chromium()
 READERS = ["Scorecard", "Trends", "Questions for leaders", "Releases", "Cost attribution"]
 NAV = {"exec": READERS, "pm": [*READERS, "Thresholds", "Evidence"],
        "analyst": [*READERS, "Upload"],
-       "admin": [*READERS, "Thresholds", "Upload", "Audit", "Evidence"]}
+       "admin": [*READERS, "Thresholds", "Upload", "Audit", "Evidence", "Digests"]}
 
 
 APP_DB: dict[str, object] = {}  # served URL -> its store file
@@ -216,7 +216,8 @@ PAGES = {"Scorecard": ("", "AI systems scorecard"), "Trends": ("trends", "Trends
          "Questions for leaders": ("questions", "Questions for leaders"),
          "Releases": ("releases", "Releases"), "Cost attribution": ("costs", "Cost attribution"),
          "Thresholds": ("thresholds", "Thresholds"), "Upload": ("upload", "Upload a log extract"),
-         "Audit": ("audit", "Audit log"), "Evidence": ("evidence", "Governance evidence")}
+         "Audit": ("audit", "Audit log"), "Evidence": ("evidence", "Governance evidence"),
+         "Digests": ("digests", "Digests")}
 
 
 @pytest.mark.parametrize("user", list(NAV))

@@ -85,3 +85,20 @@ def end_sessions(store: Store, directory: Directory, username: str,
     directory.require(username, "audit")
     return sessions.end_sessions(store, by=username, username=whose,
                                  reason="signed out everywhere by an administrator")
+
+
+def save_digests(cfg_dir: Path, directory: Directory, username: str, config) -> None:
+    """Write config/digests.yaml (checked again before it is written)."""
+    from .digests.config import save
+
+    directory.require(username, "digests")
+    save(cfg_dir, config)
+
+
+def send_test_digest(store: Store, cfg_dir: Path, directory: Directory, username: str,
+                     name: str) -> str | None:
+    """Send one subscription now, whatever its schedule; None when sent, else why not."""
+    from .digests.run import send_test
+
+    directory.require(username, "digests")
+    return send_test(store, cfg_dir, name)

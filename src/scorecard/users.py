@@ -29,11 +29,12 @@ CAPABILITIES = {
     "executive": {"read"},
     "product_manager": {"read", "edit_thresholds", "sign_off", "evidence"},
     "analyst": {"read", "upload"},
-    "admin": {"read", "edit_thresholds", "sign_off", "upload", "audit", "evidence"},
+    "admin": {"read", "edit_thresholds", "sign_off", "upload", "audit", "evidence", "digests"},
 }
 ACTIONS = {"read": "read the scorecard", "edit_thresholds": "change thresholds",
            "sign_off": "sign off answers", "upload": "upload log extracts",
-           "audit": "read the audit log", "evidence": "read the governance evidence"}
+           "audit": "read the audit log", "evidence": "read the governance evidence",
+           "digests": "manage the scheduled digests"}
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
 MIN_ADMIN_PASSWORD = 12
