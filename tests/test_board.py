@@ -131,30 +131,89 @@ def test_the_evidence_pack_maps_clauses_to_records(demo_db, tmp_path):
         assert (out / f"{name}.csv").stat().st_size > 0, name
 
 
-def test_a_report_on_many_systems_still_fits_one_page(tmp_path):
+def write_systems(tmp_path, systems: int) -> "Path":
+    """A store of `systems` systems with long names, two months of events each."""
     import numpy as np
     import pandas as pd
 
-    from scorecard.board.pdf import page_count
     from scorecard.store.ingest import ingest_file
 
     rng = np.random.default_rng(5)
-    n = 4000
+    n = 600 * systems
     frame = pd.DataFrame({
         "event_id": [f"e{i}" for i in range(n)],
         "timestamp": pd.Timestamp("2026-09-01") + pd.to_timedelta(rng.integers(0, 60 * 86400, n),
                                                                   unit="s"),
-        "system": [f"system-with-a-long-name-{i % 9}" for i in range(n)], "model": "m",
+        "system": [f"system-with-a-long-name-{i % systems}" for i in range(n)], "model": "m",
         "status": np.where(rng.random(n) < 0.05, "error", "ok"),
         "latency_ms": rng.lognormal(7, 0.5, n), "cost_usd": 0.01,
         "outcome": np.where(rng.random(n) < 0.8, "success", "failure"),
         "confidence": rng.random(n)})
-    frame.to_parquet(tmp_path / "many.parquet", index=False)
-    with Store(tmp_path / "many.duckdb") as store:
-        ingest_file(store, tmp_path / "many.parquet")
-    out = tmp_path / "many.pdf"
-    done = scorecard("report", "--db", str(tmp_path / "many.duckdb"), "--out", str(out))
+    frame.to_parquet(tmp_path / f"{systems}.parquet", index=False)
+    db = tmp_path / f"{systems}.duckdb"
+    with Store(db) as store:
+        ingest_file(store, tmp_path / f"{systems}.parquet")
+    return db
+
+
+@pytest.mark.parametrize("systems", [1, 12])
+def test_the_report_with_its_headline_table_fits_one_page(tmp_path, systems):
+    from scorecard.board.pdf import page_count
+
+    db = write_systems(tmp_path, systems)
+    out = tmp_path / "report.pdf"
+    done = scorecard("report", "--db", str(db), "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert page_count(out) == 1
     info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True).stdout
     assert re.search(r"^Pages:\s+1$", info, re.M)
+    text = " ".join(subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                                   text=True).stdout.split())
+    assert "The numbers behind each verdict" in text
+    assert text.count("system-with-a-long-name-") >= 2 * systems, "a headline row per system"
+
+
+def test_the_headline_gives_each_systems_numbers_and_their_change(demo_db, tmp_path):
+    from datetime import timedelta
+
+    from scorecard.board.content import board_report
+    from scorecard.board.headline import COLUMNS
+
+    with Store(demo_db, read_only=True) as store:
+        thresholds = thresholds_for(store, PACKAGED)
+        card = compute_scorecard(store, thresholds)
+        before = compute_scorecard(store, thresholds,
+                                   as_of=card.window.as_of - timedelta(days=7))
+        report = board_report(store, thresholds)
+    assert [row.system for row in report.headline] == card.systems
+    for row in report.headline:
+        for figure, metric_id in zip(row.figures, COLUMNS):
+            metric = registry().get(metric_id)
+            now, then = (c.scope(row.system)[metric_id].value for c in (card, before))
+            assert figure.value.startswith(format_value(metric, now)), (row.system, metric_id)
+            if now is None or then is None or now == then:
+                continue
+            arrow = "▲" if now > then else "▼"
+            assert figure.change.startswith(arrow) or figure.change == "no change", figure
+            if metric_id != "events" and figure.change != "no change":
+                better = (now > then) == (metric.direction == "higher_is_better")
+                assert figure.change.endswith("better" if better else "worse"), figure
+    lagging = next(r for r in report.headline if r.system == "doc-summariser")
+    assert "(estimated " in lagging.figures[1].value, "labels lag there: the estimate beside"
+    page = tmp_path / "report.html"
+    assert scorecard("report", "--db", str(demo_db), "--out", str(page)).returncode == 0
+    text = " ".join(visible_text(page.read_text()).split())
+    assert "Changes are against the week before (09 – 15 Nov)" in text
+    assert "The week to Sunday 22 November 2026 (16 – 22 Nov, UTC)" in text
+    assert "spent (-" not in text
+    assert re.search(r"🔴 (ticket: \S+ over 3 days · )?budget overspent (by \d+%|[\d.]+x)",
+                     text), "an overspent budget in plain words, red"
+
+
+def test_an_overspent_budget_is_said_in_plain_words():
+    from scorecard.metrics.formatting import budget_words
+
+    assert budget_words(0.4) == "40% left"
+    assert budget_words(0.0) == "budget spent"
+    assert budget_words(-0.55) == "budget overspent by 55%"
+    assert budget_words(-1.9) == "budget overspent 1.9x"

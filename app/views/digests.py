@@ -77,7 +77,8 @@ else:
         if problem:
             st.error(ui.plain(problem))
         else:
-            st.success(f"Sent a test of '{test_name}' to {config.get(test_name).where()}.")
+            st.success(ui.as_text(f"Sent a test of '{test_name}' to "
+                                  f"{config.get(test_name).where()}."))
 
 # -- add or change a subscription -------------------------------------------------------------
 st.subheader("Add or change a subscription")

@@ -95,8 +95,8 @@ def headline_table(report: BoardReport) -> str:
     heads = "".join(f"<th>{escape(t)}</th>" for t in headline_titles())
     rows = "".join(
         f"<tr><td><b>{escape(row.system)}</b></td>" + "".join(
-            f"<td>{escape(f.status.split(' ')[0])} {escape(f.value)}"
-            f"<br><span class=\"change\">{escape(f.change or 'no earlier figure')}</span></td>"
+            f"<td>{escape(f.status.split(' ')[0])} {escape(f.value)} "
+            f"<span class=\"change\">{escape(f.change or 'no earlier figure')}</span></td>"
             for f in row.figures) + "</tr>"
         for row in report.headline)
     before = ""
@@ -147,10 +147,10 @@ against the thresholds product management set. Status: {escape(legend)}.</div>
 <div>
 <h2>Verdict</h2><ul>{verdicts}</ul>
 <h2>What needs attention, and why</h2><ul>{concerns}</ul>
-<h2>Error budgets, last 30 days</h2>{budget_table}
 </div>
 <div>
 <h2>Questions for leaders</h2><ul>{answers}</ul>
+<h2>Error budgets, last 30 days</h2>{budget_table}
 </div>
 </div>
 <div class="charts">{charts}</div>

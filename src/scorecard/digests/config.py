@@ -27,6 +27,13 @@ HEADER = ("# Scheduled digests (scorecard digest): each subscription is sent onc
           "# the environment variable `password_env` names, never from this file.\n")
 
 
+class _NoAliases(yaml.SafeDumper):
+    """Every value written out (the reader refuses YAML aliases)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def _address(value: str) -> str:
     if not ADDRESS.fullmatch(value):
         shown = value.encode("unicode_escape").decode()[:80]
@@ -128,6 +135,11 @@ class Subscription(BaseModel):
             raise ValueError(f"the role must be one of {', '.join(ROLES)}")
         return value
 
+    @field_validator("email", "systems", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value):
+        return [] if value is None else value
+
     @field_validator("email")
     @classmethod
     def _emails(cls, value: list[str]) -> list[str]:
@@ -179,7 +191,8 @@ def _problem(exc: ValidationError, source: str) -> BadInput:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     message = first["msg"].removeprefix("Value error, ")
-    return BadInput(f"The digests configuration {source} is invalid"
+    named = f" {source}" if source else ""
+    return BadInput(f"The digests configuration{named} is invalid"
                     f"{' at ' + where if where else ''}: {message}.")
 
 
@@ -207,5 +220,5 @@ def save(cfg_dir: Path, config: DigestsConfig) -> None:
             del sub["webhook"]
         if not sub["email"]:
             del sub["email"]
-    text = HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+    text = HEADER + yaml.dump(data, Dumper=_NoAliases, sort_keys=False, allow_unicode=True)
     write_private(Path(cfg_dir) / FILE, text)

@@ -57,7 +57,11 @@ def deliver(config: DigestsConfig, sub: Subscription, digest: Digest, period: st
 
 
 def failure_sentence(sub: Subscription, period: str, problem: str) -> str:
-    return (f"Could not send the digest '{sub.name}' for {period}: {problem}; it will be tried "
+    """One sentence, whether the problem came as a clause or as a sentence of its own."""
+    clause = problem.strip().rstrip(".")
+    if clause[:4] in ("The ", "Ther"):
+        clause = clause[0].lower() + clause[1:]
+    return (f"Could not send the digest '{sub.name}' for {period}: {clause}; it will be tried "
             "again at the next run.")
 
 
