@@ -62,13 +62,13 @@ def launched_chromium():
 
 
 @contextmanager
-def served(db: Path, cfg: Path, timeout: float = 90):
+def served(db: Path, cfg: Path, timeout: float = 90, extra: tuple[str, ...] = ()):
     """Run `scorecard serve` until the block ends; yields its URL and process id."""
     port = free_port()
     log = open(cfg / "serve.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "scorecard.cli", "serve", "--db", str(db), "--config", str(cfg),
-         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+         "--port", str(port), *extra], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

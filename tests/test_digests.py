@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 from datetime import datetime, timedelta, timezone
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -461,3 +462,26 @@ def test_an_admin_sets_up_a_digest_on_the_page_and_sends_a_test(place, tmp_path,
     assert saved["subscriptions"][0]["email"] == ["cto@example.com", "cfo@example.com"]
     history = at.dataframe[-1].value
     assert list(history["Period"]) == ["test"] and list(history["Result"]) == ["✓ sent"]
+
+
+def test_serve_sends_due_digests_in_the_background_when_asked(place):
+    import time
+
+    from served_app import served
+
+    db, cfg = place
+    with Receiver() as receiver:
+        configure(cfg, [{"name": "ops", "role": "executive",
+                         "webhook": {"name": "ops", "url": receiver.url, "format": "slack"},
+                         "schedule": {"every": "day", "hour": 0}}])
+        with served(db, cfg, extra=("--digests", "--digests-every", "1")) as app:
+            deadline = time.monotonic() + 120
+            while not receiver.received and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(3)  # a few more rounds: nothing is sent twice
+            with urllib.request.urlopen(f"{app.url}/_stcore/health", timeout=5) as answer:
+                assert answer.status == 200
+    assert len(receiver.received) == 1
+    log = (cfg / "serve.log").read_text()
+    assert "Sending due digests every 1 seconds" in log
+    assert "Sent the digest 'ops' for" in log and "SECRET" not in log

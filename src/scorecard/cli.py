@@ -180,21 +180,26 @@ def cmd_evidence(args) -> int:
     return 0
 
 
-def cmd_digest(args) -> int:
+def _opener(address: str, cfg: Path):
+    """Opens the store at `address` for a while (read_only -> a context manager)."""
     from contextlib import contextmanager
 
-    from .digests.run import run_due
     from .store.engines import open_store
-
-    cfg = config_dir(args.config)
-    address, settings = store_address(args.db), engine_settings(cfg)
 
     @contextmanager
     def opened(read_only: bool):
-        with open_store(address, read_only=read_only, settings=settings) as store:
+        with open_store(address, read_only=read_only, settings=engine_settings(cfg)) as store:
             yield store
 
-    result = run_due(opened, cfg, _timestamp(args.now) if args.now else None, args.dry_run)
+    return opened
+
+
+def cmd_digest(args) -> int:
+    from .digests.run import run_due
+
+    cfg = config_dir(args.config)
+    result = run_due(_opener(store_address(args.db), cfg), cfg,
+                     _timestamp(args.now) if args.now else None, args.dry_run)
     print(json.dumps(result, default=str))
     failed = [d["problem"] for d in result["digests"] if d.get("problem")]
     for problem in failed:
@@ -252,6 +257,14 @@ def cmd_serve(args) -> int:
         print(f"Warning: {exc}", file=sys.stderr, flush=True)
         thresholds = None
     env["SCORECARD_DB"] = store_to_serve(args.db, args.demo, thresholds)
+    if args.digests:
+        from .digests.run import run_in_background
+
+        run_in_background(_opener(env["SCORECARD_DB"], config_dir(args.config)),
+                          config_dir(args.config), every_seconds=args.digests_every,
+                          report=lambda line: print(line, flush=True))
+        print(f"Sending due digests every {args.digests_every:g} seconds "
+              f"(config/digests.yaml).", flush=True)
     app = PROJECT_ROOT / "app" / "streamlit_app.py"
     if not app.exists():
         raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")
@@ -384,6 +397,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="127.0.0.1",
                    help="interface to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--digests", action="store_true",
+                   help="also send the scheduled digests when due (config/digests.yaml)")
+    p.add_argument("--digests-every", type=float, default=300, metavar="SECONDS",
+                   help="with --digests: how often to look for due digests (default 300)")
     p.set_defaults(func=cmd_serve)
     return parser
 

@@ -134,6 +134,9 @@ def run_in_background(open_store: Opener, cfg_dir: Path, every_seconds: float = 
                                f"{entry['period']} to {entry['to']}.")
             except ScorecardError as exc:
                 report(f"Digests: {exc}")
+            except Exception as exc:  # noqa: BLE001 - the loop must outlive one bad run
+                report(f"Digests: the run failed unexpectedly ({type(exc).__name__}); "
+                       "the next one follows as scheduled.")
             stop.wait(every_seconds)
 
     threading.Thread(target=loop, name="digests", daemon=True).start()
