@@ -485,3 +485,44 @@ def test_serve_sends_due_digests_in_the_background_when_asked(place):
     log = (cfg / "serve.log").read_text()
     assert "Sending due digests every 1 seconds" in log
     assert "Sent the digest 'ops' for" in log and "SECRET" not in log
+
+
+# -- on each engine -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_the_ledger_grants_a_period_once_on_each_engine(tmp_path, engine):
+    from conftest import address_for
+    from scorecard.store.engines import open_store
+
+    with open_store(address_for(engine, tmp_path)) as store:
+        first, _ = ledger.claim(store, "leaders", "2026-11-23")
+        assert first
+        assert ledger.claim(store, "leaders", "2026-11-23") == (None,
+                                                              "being sent by another run")
+        ledger.finish(store, "leaders", "2026-11-23", first, "the mail server refused")
+        second, _ = ledger.claim(store, "leaders", "2026-11-23")
+        assert second and second != first, "a failure is tried again"
+        ledger.finish(store, "leaders", "2026-11-23", second, None)
+        assert ledger.claim(store, "leaders", "2026-11-23") == (None, "sent already")
+        assert ledger.was_sent(store, "leaders", "2026-11-23")
+        status = ledger.statuses(store)["leaders"]
+        assert (status.last_period, status.failures) == ("2026-11-23", 0)
+        assert [r["step"] for r in ledger.history(store)] == ["sent", "failed"]
+
+
+def test_a_digest_carries_the_scorecards_numbers_on_each_engine(demo):
+    with Receiver() as receiver:
+        cfg = Path(str(demo["db"]).removeprefix("chdb://")).parent / "digest-config"
+        cfg.mkdir(exist_ok=True)
+        configure(cfg, [{"name": "bridge", "role": "executive",
+                         "webhook": {"name": "b", "url": receiver.url, "format": "json"},
+                         "schedule": {"every": "day", "hour": 0}}])
+        done = digest(demo["db"], cfg, "--now", "2026-11-23T09:30:00Z")
+        assert done.returncode == 0, done.stderr
+    [(_, body)] = receiver.received
+    card = demo["card"]
+    for row in body["headline"]:
+        for metric_id in ("events", "cost_per_outcome_usd", "latency_p95_ms", "failure_rate"):
+            expected = format_value(registry().get(metric_id),
+                                    card.scope(row["system"])[metric_id].value)
+            assert row[metric_id]["value"] == expected, (row["system"], metric_id)
