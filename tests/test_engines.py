@@ -287,7 +287,7 @@ def test_numbers_json_is_what_the_golden_file_holds(both_demos):
 # -- the app on a chDB store -------------------------------------------------------------------
 
 PAGES = ["views/scorecard.py", "views/trends.py", "views/questions.py", "views/thresholds.py",
-         "views/upload.py", "views/audit.py", "views/evidence.py"]
+         "views/upload.py", "views/audit.py", "views/evidence.py", "views/digests.py"]
 
 
 @pytest.fixture
