@@ -147,6 +147,12 @@ def cache_key() -> tuple[str, int, int]:
     return store_address(), store().data_version(), th_file.stat().st_mtime_ns
 
 
+def records_key() -> tuple:
+    """The cache key of what also shows who signed off (the board report, the evidence pack):
+    a sign-off changes no metric, so it does not move the data version."""
+    return (*cache_key(), *records.signoff_mark(store()))
+
+
 @st.cache_data(show_spinner="Preparing the scorecard...", max_entries=32)
 def scorecard(key: tuple, window_days: int, as_of: str | None):
     """The scorecard for a window; the newest 7 days come from the store's snapshot while it

@@ -291,12 +291,20 @@ def _status_of(at: AppTest, metric_title: str) -> str:
     return table.loc[table.Metric == metric_title, "Status"].iloc[0]
 
 
+def threshold_input(at: AppTest, name: str):
+    """The Thresholds page's target or limit input for a scope and metric, whichever save or
+    revert it has come to (its key carries the page's version)."""
+    found = [n for n in at.number_input if str(n.key).rsplit("_", 1)[0] == name]
+    assert len(found) == 1, [n.key for n in at.number_input]
+    return found[0]
+
+
 def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app_env):
     db, cfg = app_env
     assert "Watch" in _status_of(run(user="pm"), "Success rate")  # 83.0% between 80% and 90%
     at = run("views/thresholds.py", user="pm")
     assert at.selectbox(key="th_metric").value == "success_rate"
-    at.number_input(key="target_all_success_rate").set_value(81.5).run()
+    threshold_input(at, "target_all_success_rate").set_value(81.5).run()
     preview = at.dataframe[0].value
     row = preview[(preview.Scope == "All systems") & (preview.Metric == "Success rate")]
     assert "Watch" in row["Status now"].iloc[0] and "On target" in row["After the change"].iloc[0]
@@ -336,10 +344,10 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
     history = at.dataframe[-1].value
     assert list(history["Who"]) == ["pm"] and list(history["Before (target / limit)"]) == [
         "90.0% / 80.0%"]
-    at.number_input(key="target_all_success_rate").set_value(81.5).run()
+    threshold_input(at, "target_all_success_rate").set_value(81.5).run()
     [b for b in at.button if b.label == "Revert"][0].click().run()
     assert not at.exception
-    assert at.number_input(key="target_all_success_rate").value == 90.0, "inputs follow revert"
+    assert threshold_input(at, "target_all_success_rate").value == 90.0, "inputs follow revert"
     assert "No status on the current 7-day window would change." in texts(at)
     assert yaml.safe_load((cfg / "thresholds.yaml").read_text())["defaults"]["success_rate"][
         "target"] == 0.9
@@ -348,7 +356,7 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
 
 def test_threshold_validation_explains_itself(app_env):
     at = run("views/thresholds.py", user="admin")
-    at.number_input(key="target_all_success_rate").set_value(70.0).run()
+    threshold_input(at, "target_all_success_rate").set_value(70.0).run()
     assert as_read(at.error[0].value) == ("Success rate: target 0.7 is below limit 0.8, but "
                                           "higher is better, so the target must be at or "
                                           "above the limit.")
@@ -359,7 +367,7 @@ def test_a_system_override_is_saved_and_can_be_dropped(app_env):
     _, cfg = app_env
     at = run("views/thresholds.py", user="pm")
     at.selectbox(key="th_system").select("doc-summariser").run()
-    at.number_input(key="limit_doc-summariser_success_rate").set_value(70.0).run()
+    threshold_input(at, "limit_doc-summariser_success_rate").set_value(70.0).run()
     at.text_area(key="th_reason").input("Summaries are judged more leniently")
     [b for b in at.button if b.label == "Save threshold"][0].click().run()
     saved = yaml.safe_load((cfg / "thresholds.yaml").read_text())

@@ -287,7 +287,7 @@ def test_on_a_phone_the_grid_is_cards(app_url, browser):
 
 def test_an_executive_downloads_the_board_report_as_one_pdf_page(app_url, page, tmp_path):
     sign_in(page, app_url, "exec", DEMO_PASSWORD)
-    page.get_by_text("Board report: this scorecard on one page").click()
+    page.get_by_text("Board report: this scorecard on one page").first.click()
     page.get_by_role("button", name="Prepare the board report").click()
     button = page.get_by_role("button", name="Download (PDF)")
     button.wait_for(timeout=120_000)

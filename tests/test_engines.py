@@ -17,6 +17,7 @@ import pytest
 from conftest import ENGINES, address_for
 from golden_numbers import numbers
 from served_app import free_port
+from test_app import threshold_input
 from scorecard.demo import add_demo_settings, ensure_demo_store, load_demo, write_sample
 from scorecard.errors import BadInput, ScorecardError
 from scorecard.metrics import rollups
@@ -363,7 +364,7 @@ def test_a_product_manager_signs_off_and_changes_a_threshold_on_a_chdb_store(chd
     [b for b in at.button if "detect_recover" in str(b.form_id)][0].click().run()
     assert [s.value for s in at.success] == ["Signed off."]
     at = page("views/thresholds.py")
-    at.number_input(key="target_all_success_rate").set_value(81.5).run()
+    threshold_input(at, "target_all_success_rate").set_value(81.5).run()
     at.text_area(key="th_reason").input("Agreed with support leads")
     [b for b in at.button if b.label == "Save threshold"][0].click().run()
     assert not at.exception and at.success[0].value.startswith("Saved: Success rate")

@@ -25,7 +25,7 @@ st.dataframe(pd.DataFrame([{
 if st.button("Prepare the evidence pack", icon=":material/inventory_2:", key="pack_make"):
     st.session_state["pack_ready"] = True
 if st.session_state.get("pack_ready"):
-    st.download_button("Download the pack (zip)", ui.evidence_zip(ui.cache_key()),
+    st.download_button("Download the pack (zip)", ui.evidence_zip(ui.records_key()),
                        file_name="evidence-pack.zip", mime="application/zip",
                        icon=":material/download:", key="pack_zip")
     st.caption("index.html, clauses.csv and the records behind them: threshold changes with "

@@ -21,53 +21,62 @@ ALL_AREAS = "All areas"
 NO_SLICING = "nothing (one row per metric)"
 SLICE_ROWS = 200  # a slice table shows the worst this many (ten thousand customers are many)
 
-st.title("AI systems scorecard")
+with st.container(key="page_title"):
+    st.title("AI systems scorecard")
 if ui.empty_store_notice():
     st.stop()
+# On a phone the verdict comes first, under the title, and the window's controls after it
+st.html("""<style>@media (max-width: 640px) {
+  :has(> .st-key-page_title) { order: -2; } :has(> .st-key-verdict) { order: -1; }
+  .st-key-page_title h1 { font-size: 1.75rem; padding-bottom: 0.25rem; }
+}</style>""")
+controls, verdict = st.container(key="controls"), st.container(key="verdict")
 
 # -- the window: the newest event's day by default, or a day the reader pins -------------------
-newest = ui.scorecard(ui.cache_key(), 7, None).window.as_of
-pinned = ui.pinned_day(st.query_params.get("as_of"))
-left, right = st.columns([1, 1])
-with left:
-    window_days = st.selectbox("Window", [7, 14, 28], format_func=lambda d: f"Last {d} days",
-                               key="window_days")
-with right:
-    as_of = st.date_input("As of (UTC day)", value=min(pinned or newest, newest),
-                          max_value=newest,
-                          key="as_of_day", format="YYYY-MM-DD")
-if as_of != newest:
-    st.query_params["as_of"] = as_of.isoformat()
-else:
-    st.query_params.pop("as_of", None)
-pinned_as_of = None if as_of == newest else as_of.isoformat()  # None: one cache entry for "now"
-card = ui.scorecard(ui.cache_key(), window_days, pinned_as_of)
-w = card.window
-last_day = (w.end - pd.Timedelta(days=1)).date()
-st.markdown(f"**Window: {w.start:%a %d %b} – {last_day:%a %d %b %Y}** (UTC, {w.window_days} days)"
-            + (" · the newest data" if as_of == newest else f" · pinned; newest data is "
-               f"{newest:%d %b %Y}"))
-fresh = ui.freshness(ui.cache_key(), window_days, pinned_as_of)
-quiet = [f for f in fresh if f.quiet]
-st.caption("Newest events: " + " · ".join(
-    f"{ui.as_text(f.system)} {f.newest:%d %b}" if f.newest else f"{ui.as_text(f.system)} none"
-    for f in fresh)
-    + ". Status: 🟢 on target · 🟠 watch · 🔴 act · ◌ too few events to judge · ⚪ no data.")
-for f in quiet:
-    since = f"since {f.newest:%d %b %Y}" if f.newest else "yet"
-    st.warning(f"{ui.as_text(f.system)} has logged nothing {since}: its numbers describe an "
-               "older period; "
-               "check that its logging still works.")
+with controls:
+    newest = ui.scorecard(ui.cache_key(), 7, None).window.as_of
+    pinned = ui.pinned_day(st.query_params.get("as_of"))
+    left, right = st.columns([1, 1])
+    with left:
+        window_days = st.selectbox("Window", [7, 14, 28], format_func=lambda d: f"Last {d} days",
+                                   key="window_days")
+    with right:
+        as_of = st.date_input("As of (UTC day)", value=min(pinned or newest, newest),
+                              max_value=newest,
+                              key="as_of_day", format="YYYY-MM-DD")
+    if as_of != newest:
+        st.query_params["as_of"] = as_of.isoformat()
+    else:
+        st.query_params.pop("as_of", None)
+    pinned_as_of = None if as_of == newest else as_of.isoformat()  # None: one entry for "now"
+    card = ui.scorecard(ui.cache_key(), window_days, pinned_as_of)
+    w = card.window
+    last_day = (w.end - pd.Timedelta(days=1)).date()
+    st.markdown(f"**Window: {w.start:%a %d %b} – {last_day:%a %d %b %Y}** "
+                f"(UTC, {w.window_days} days)"
+                + (" · the newest data" if as_of == newest else f" · pinned; newest data is "
+                   f"{newest:%d %b %Y}"))
+    fresh = ui.freshness(ui.cache_key(), window_days, pinned_as_of)
+    quiet = [f for f in fresh if f.quiet]
+    st.caption("Newest events: " + " · ".join(
+        f"{ui.as_text(f.system)} {f.newest:%d %b}" if f.newest else f"{ui.as_text(f.system)} none"
+        for f in fresh)
+        + ". Status: 🟢 on target · 🟠 watch · 🔴 act · ◌ too few events to judge · ⚪ no data.")
+    for f in quiet:
+        since = f"since {f.newest:%d %b %Y}" if f.newest else "yet"
+        st.warning(f"{ui.as_text(f.system)} has logged nothing {since}: its numbers describe "
+                   "an older period; check that its logging still works.")
 
 # -- which systems need attention, and why --------------------------------------------------
 grid = attention.area_grid(card)
 flagged = attention.needing_attention(card)
-st.subheader("Needs attention" if flagged else "Nothing in the red")
 driven = ui.attention_drivers(ui.cache_key(), window_days, pinned_as_of)
-for item in flagged:
-    why = f" — {driven[item.system]}" if item.system in driven else ""
-    st.page_link("views/trends.py", label=ui.as_text(item.sentence + why), icon="🔴",
-                 query_params={"metric": item.metric, "system": item.system})
+with verdict:
+    st.subheader("Needs attention" if flagged else "Nothing in the red")
+    for item in flagged:
+        why = f" — {driven[item.system]}" if item.system in driven else ""
+        st.page_link("views/trends.py", label=ui.as_text(item.sentence + why), icon="🔴",
+                     query_params={"metric": item.metric, "system": item.system})
 
 
 def open_cell(system: str, area: str) -> None:
@@ -232,12 +241,12 @@ with st.expander("Board report: this scorecard on one page, to download"):
         stamp = f"{w.as_of:%Y-%m-%d}"
         left, right = st.columns(2)
         left.download_button("Download (HTML)",
-                             ui.board_report_html(ui.cache_key(), None, pinned_as_of),
+                             ui.board_report_html(ui.records_key(), None, pinned_as_of),
                              file_name=f"board-report-{stamp}.html", mime="text/html",
                              icon=":material/download:", key="report_html")
         try:
             right.download_button("Download (PDF)",
-                                  ui.board_report_pdf(ui.cache_key(), None, pinned_as_of),
+                                  ui.board_report_pdf(ui.records_key(), None, pinned_as_of),
                                   file_name=f"board-report-{stamp}.pdf", mime="application/pdf",
                                   icon=":material/picture_as_pdf:", key="report_pdf")
         except ScorecardError as exc:

@@ -27,10 +27,15 @@ if st.session_state.get("threshold_saved"):
 
 
 
+# Inputs and the revert box are keyed by this version: after a save or a revert they are new
+# widgets, so the browser shows the thresholds now in force and the newest change, instead of
+# keeping what was typed or picked before.
+version = st.session_state.setdefault("_th_version", 0)
+
+
 def _done(message: str) -> None:
     """After a save or revert: say so, and let the inputs show the thresholds now in force."""
-    for key in [k for k in st.session_state if str(k).startswith(("target_", "limit_"))]:
-        del st.session_state[key]
+    st.session_state["_th_version"] = version + 1
     st.session_state["threshold_saved"] = message
     st.rerun()
 
@@ -59,7 +64,7 @@ st.markdown(
     f"{format_value(metric, current.limit)}"
     + ("" if scope is None or own else " (inherited from all systems)") + ".")
 
-key = f"{scope or 'all'}_{metric.id}"
+key = f"{scope or 'all'}_{metric.id}_{version}"
 step = 0.1 if scale == 100 else (0.01 if metric.format in ("usd", "decimal") else 1.0)
 a, b = st.columns(2)
 target = a.number_input(f"Target ({unit})" if unit else "Target", value=current.target * scale,
@@ -130,16 +135,35 @@ st.dataframe(pd.DataFrame([{
     "Metric": registry().get(h["metric"]).title, "Before (target / limit)": _describe(
         h["old"], h["metric"]), "After": _describe(h["new"], h["metric"]), "Reason": h["reason"],
 } for h in history]), hide_index=True, width="stretch")
-with st.form("revert"):
-    pick = st.selectbox("Revert a change", range(len(history)), key="revert_pick",
-                        format_func=lambda i: (
-                            f"{history[i]['recorded_at']:%d %b %H:%M} · {history[i]['actor']} · "
-                            f"{registry().get(history[i]['metric']).title} "
-                            f"({history[i]['system'] or 'all systems'})"))
-    if st.form_submit_button("Revert"):
-        try:
-            actions.revert_threshold(ui.store(), ui.directory(), ui.username(),
-                                     ui.thresholds_path(), history[pick])
-            _done("Reverted; the revert is in the history too.")
-        except ScorecardError as exc:
-            st.error(ui.plain(str(exc)))
+
+
+def _restores(change: dict) -> str:
+    """What reverting a change puts back, in the units people read: "back to 2.00 s / 4.00 s,
+    inherited from all systems"."""
+    m = registry().get(change["metric"])
+    try:
+        after = changes.apply(th, changes.revert_proposal(change))
+    except ScorecardError as exc:
+        return ui.plain(str(exc))
+    restored = after.for_metric(m.id, change["system"])
+    words = f"back to {format_value(m, restored.target)} / {format_value(m, restored.limit)}"
+    if change["system"] and change["old"] is None:
+        words += ", inherited from all systems"
+    scope_words = ui.as_text(change["system"]) if change["system"] else "all systems"
+    return f"Reverting sets {m.title} for {scope_words} {words}."
+
+
+pick = st.selectbox("Revert a change (newest first)", range(len(history)),
+                    key=f"revert_pick_{version}",
+                    format_func=lambda i: (
+                        f"{history[i]['recorded_at']:%d %b %H:%M} · {history[i]['actor']} · "
+                        f"{registry().get(history[i]['metric']).title} "
+                        f"({history[i]['system'] or 'all systems'})"))
+st.caption(_restores(history[pick]))
+if st.button("Revert", key=f"revert_go_{version}"):
+    try:
+        actions.revert_threshold(ui.store(), ui.directory(), ui.username(),
+                                 ui.thresholds_path(), history[pick])
+        _done("Reverted; the revert is in the history too.")
+    except ScorecardError as exc:
+        st.error(ui.plain(str(exc)))

@@ -38,6 +38,12 @@ def signoffs(store: Store, question: str | None = None) -> list[dict]:
         {"q": question})
 
 
+def signoff_mark(store: Store) -> tuple[int, Any]:
+    """How many sign-offs there are and the newest's time: changes whenever one is added."""
+    row = store.query("SELECT count(*), max(recorded_at) FROM signoffs")[0]
+    return int(row[0]), row[1]
+
+
 # -- threshold changes -------------------------------------------------------------------------
 
 
