@@ -31,10 +31,12 @@ from scorecard.metrics.formatting import status_label
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_for
 from scorecard.metrics.trends import trend_table
-from scorecard.settings import config_dir, engine_settings, parse_yaml, store_address
+from scorecard.settings import (config_dir, engine_settings, parse_yaml, read_yaml,
+                                store_address)
 from scorecard.store import records
 from scorecard.store.db import Store
 from scorecard.store.engines import open_store, writable
+from scorecard.store.retention import configured_days
 from scorecard.users import ROLE_TITLES, Directory, NotAllowed, can
 
 
@@ -272,7 +274,7 @@ def board_report_pdf(key: tuple, system: str | None = None, as_of: str | None = 
 def evidence_zip(key: tuple) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "evidence"
-        write_pack(store(), thresholds(), folder)
+        write_pack(store(), thresholds(), folder, retention_days())
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as pack:
             for file in sorted(folder.iterdir()):
@@ -282,6 +284,11 @@ def evidence_zip(key: tuple) -> bytes:
 
 def thresholds():
     return thresholds_for(store(), thresholds_path())
+
+
+def retention_days() -> int:
+    """The retention in force: `retention_days` of store.yaml."""
+    return configured_days(read_yaml(config_dir() / "store.yaml", "store settings file"))
 
 
 def prefetch() -> None:

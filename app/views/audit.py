@@ -10,6 +10,8 @@ from scorecard import actions
 from scorecard.errors import ScorecardError
 from scorecard.metrics.audit_view import readable
 from scorecard.sessions import list_sessions
+from scorecard.settings import config_dir
+from scorecard.store import retention
 from scorecard.store.audit import AUDIT_TABLES, audit_rows
 
 st.title("Audit log")
@@ -42,6 +44,47 @@ def end_sessions_form() -> None:
             except ScorecardError as exc:
                 st.error(ui.plain(str(exc)))
 
+
+def retention_section() -> None:
+    """Preview what the retention would remove (a dry run, always shown), then remove it."""
+    if done := st.session_state.pop("_retention_done", None):
+        st.success(done)
+    in_force = ui.retention_days()
+    last = retention.last_run(ui.store())
+    st.caption(f"store.yaml keeps {in_force} days. " + (
+        f"Last applied on {last['recorded_at']:%d %b %Y %H:%M} UTC by "
+        f"{ui.as_text(last['actor'])} ({last['keep_days']} days)." if last
+        else "It has not been applied yet."))
+    days = int(st.number_input("Keep (days)", 1, 36500, value=in_force, key="ret_days"))
+    plan = retention.plan(ui.store(), days)
+    gone = {name: n for name, n in plan.removed.items() if n}
+    st.markdown(f"Removing what is older than **{plan.cutoff:%d %b %Y %H:%M} UTC** would take "
+                + (", ".join(f"{n:,} {name}" for name, n in gone.items()) if gone
+                   else "nothing") + "." + (f" The oldest event kept would be from "
+                                            f"{plan.oldest_kept:%d %b %Y}." if plan.oldest_kept
+                                            else " No event would be left."))
+    force = False
+    if days < retention.MINIMUM_DAYS:
+        st.warning(f"{days} days is below six months ({retention.MINIMUM_DAYS} days), which the "
+                   "EU AI Act asks deployers to keep logs for.")
+        force = st.checkbox("Keep less than six months all the same", key="ret_force")
+    if gone and st.button("Remove them now", icon=":material/delete_sweep:", key="ret_go",
+                          disabled=ui.store().read_only):
+        try:
+            with st.spinner("Removing and bringing the daily summaries up to date..."):
+                run = actions.keep_to_retention(ui.store(), config_dir(), ui.directory(),
+                                                ui.username(), days, force)
+            st.session_state["_retention_done"] = (
+                f"Removed {sum(run.removed.values()):,} rows older than {run.cutoff:%d %b %Y}; "
+                "the run is recorded.")
+            st.rerun()  # the preview above then counts what is left
+        except ScorecardError as exc:
+            st.error(ui.plain(str(exc)))
+
+
+with st.expander("Retention: remove what is older than the logs must be kept",
+                 expanded="_retention_done" in st.session_state):
+    retention_section()
 
 for table, tab in zip(AUDIT_TABLES, st.tabs([t.title for t in AUDIT_TABLES])):
     with tab:

@@ -102,3 +102,14 @@ def send_test_digest(store: Store, cfg_dir: Path, directory: Directory, username
 
     directory.require(username, "digests")
     return send_test(store, cfg_dir, name)
+
+
+def keep_to_retention(store: Store, cfg_dir: Path, directory: Directory, username: str,
+                      keep_days: int, force: bool):
+    """Remove what is older than the retention (admins, from the Audit page)."""
+    from .service import keep_to_retention as keep
+    from .store.retention import check_days
+
+    directory.require(username, "audit")
+    check_days(keep_days, force)
+    return keep(store, Loading.from_config(cfg_dir), keep_days, actor=username, via="web")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .cli_users import add_parsers as add_user_parsers
 from .errors import ScorecardError
-from .settings import PROJECT_ROOT, config_dir, engine_settings, store_address
+from .settings import PROJECT_ROOT, config_dir, engine_settings, read_yaml, store_address
 
 EXIT_BAD_INPUT = 2
 NO_REASON = "no reason given (scorecard ingest --undo without --reason)"
@@ -169,14 +169,33 @@ def cmd_report(args) -> int:
 
 def cmd_evidence(args) -> int:
     from .board.evidence import write_pack
+    from .store.retention import configured_days
     from .metrics.report import thresholds_file
     from .metrics.thresholds import thresholds_for
 
     cfg = config_dir(args.config)
     with _store(args, read_only=True) as store:
         thresholds = thresholds_for(store, thresholds_file(args.thresholds, cfg))
-        index = write_pack(store, thresholds, Path(args.out))
+        index = write_pack(store, thresholds, Path(args.out), configured_days(
+            read_yaml(cfg / "store.yaml", "store settings file")))
     print(index)
+    return 0
+
+
+def cmd_retention(args) -> int:
+    from .service import Loading, keep_to_retention
+    from .store.ingest import whoami
+    from .store.retention import check_days, configured_days
+
+    cfg = config_dir(args.config)
+    days = args.keep_days if args.keep_days is not None else configured_days(
+        read_yaml(cfg / "store.yaml", "store settings file"))
+    check_days(days, args.force)  # before the store is opened
+    loading = Loading.from_config(cfg)
+    with _store(args, read_only=args.dry_run) as store:
+        run = keep_to_retention(store, loading, days, actor=whoami(), via="cli",
+                                dry_run=args.dry_run)
+    print(json.dumps(run.public()))
     return 0
 
 
@@ -376,6 +395,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true",
                    help="say what would be sent; send and record nothing")
     p.set_defaults(func=cmd_digest)
+
+    p = sub.add_parser("retention", help="remove events, rejects and logs older than the "
+                       "retention (config/store.yaml, default 400 days)")
+    with_store(p)
+    p.add_argument("--keep-days", type=int, metavar="N",
+                   help="days to keep (default: retention_days in store.yaml)")
+    p.add_argument("--dry-run", action="store_true", help="count what would go; remove nothing")
+    p.add_argument("--force", action="store_true",
+                   help="allow a retention below six months (183 days)")
+    p.set_defaults(func=cmd_retention)
 
     p = sub.add_parser("link", help="score events where they already live: another tool's "
                        "ClickHouse table, read in place through a column map")

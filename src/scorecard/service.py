@@ -14,6 +14,7 @@ from .store.formats import ImportOptions
 from .store.ingest import IngestLimits, IngestResult, Progress, ingest_file
 from .store.mapping import ColumnMap
 from .store.pricing import Pricing
+from .store import retention
 from .store.undo import UndoResult, undo_ingest
 
 REFRESHING = "Updating the daily summaries"
@@ -64,3 +65,13 @@ def take_back(store: Store, ingest_id: str, loading: Loading, *, actor: str, rea
     undone = undo_ingest(store, ingest_id, actor=actor, reason=reason, via=via)
     refresh(store, loading)
     return undone
+
+
+def keep_to_retention(store: Store, loading: Loading, keep_days: int, *, actor: str, via: str,
+                      dry_run: bool = False) -> retention.RetentionRun:
+    """Remove what is older than the retention (or, dry, count it), then refresh."""
+    if dry_run:
+        return retention.plan(store, keep_days)
+    run = retention.apply(store, keep_days, actor=actor, via=via)
+    refresh(store, loading)
+    return run

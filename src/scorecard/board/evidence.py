@@ -23,6 +23,7 @@ from ..settings import parse_yaml, write_private
 from ..store import records
 from ..store.audit import upload_history
 from ..store.db import Store
+from ..store.retention import last_run
 
 CLAUSES = Path(__file__).with_name("clauses.yaml")
 HISTORY_WEEKS = 8
@@ -99,26 +100,37 @@ def evidence_rows(store: Store, thresholds: Thresholds) -> tuple[list[Row], dict
     return rows, {"card": card, "frames": _frames(store, card, thresholds)}
 
 
-def _retention_sentence(frame: pd.DataFrame) -> str:
+def retention_sentence(frame: pd.DataFrame, keep_days: int | None, last: dict | None) -> str:
+    """The retention in force, when it was last applied, and the span of events kept."""
+    policy = (f"Retention in force: {keep_days} days (store.yaml, scorecard retention)"
+              if keep_days else "No retention is configured")
+    policy += (f"; last applied on {last['recorded_at']:%d %b %Y} by {last['actor']}, removing "
+               f"what was older than {last['cutoff']:%d %b %Y}. " if last else
+               "; it has not been applied yet. ")
     if frame.empty:
-        return "The store holds no events."
+        return policy + "The store holds no events."
     oldest, newest = frame["oldest"].min(), frame["newest"].max()
     days = (newest - oldest).days
     verdict = "at least" if days >= RETENTION.days else "less than"
-    return (f"The store holds events from {oldest:%d %b %Y} to {newest:%d %b %Y}: {days} days, "
-            f"{verdict} the six months Art. 26(6) asks a deployer to keep.")
+    return (policy + f"The oldest event kept is from {oldest:%d %b %Y}; the store holds events "
+            f"from {oldest:%d %b %Y} to {newest:%d %b %Y}: {days} days, {verdict} the six "
+            "months Art. 26(6) asks a deployer to keep.")
 
 
-def write_pack(store: Store, thresholds: Thresholds, out: Path) -> Path:
-    """Write index.html and the CSV files into `out`; returns the index page."""
+def write_pack(store: Store, thresholds: Thresholds, out: Path,
+              keep_days: int | None = None) -> Path:
+    """Write index.html and the CSV files into `out`; returns the index page. `keep_days` is
+    the retention in force (store.yaml)."""
     rows, behind = evidence_rows(store, thresholds)
     card, frames = behind["card"], behind["frames"]
     out.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame([vars(r) for r in rows])
     write_private(out / "clauses.csv", safe_csv(table))
+    if not frames["retention"].empty:
+        frames["retention"]["retention_days_in_force"] = keep_days
     for name, frame in frames.items():
         write_private(out / f"{name}.csv", safe_csv(frame))
-    retention = _retention_sentence(frames["retention"])
+    retention = retention_sentence(frames["retention"], keep_days, last_run(store))
     body = "".join(
         f"<tr><td>{escape(r.clause)}</td><td>{escape(r.asks)}</td><td>{escape(r.measures)}</td>"
         f"<td>{escape(r.now)}</td><td>{escape(r.history)}</td><td>"

@@ -145,6 +145,10 @@ class ClickHouseDialect(Dialect):
     def now(self) -> str:
         return "now64(6, 'UTC')"
 
+    def retention_ttl(self, columns: dict[str, str], days: int) -> list[str]:
+        return [f"ALTER TABLE {table} MODIFY TTL toDateTime({column}) + INTERVAL {int(days)} DAY"
+                for table, column in columns.items()]
+
     def lists_cte(self, name: str, columns: list[tuple[str, str]]) -> str:
         arrays = ", ".join(f"CAST(${name}_{c} AS Array({self._item_type(t)}))"
                            for c, t in columns)

@@ -36,6 +36,11 @@ class Dialect:
     def timestamp(self, value: date | datetime) -> str:
         return f"TIMESTAMP {literal(value.isoformat())}"
 
+    def retention_ttl(self, columns: dict[str, str], days: int) -> list[str]:
+        """Statements that make the engine itself drop rows past the retention (none here:
+        DuckDB has no TTL, so `scorecard retention` runs from a schedule)."""
+        return []
+
     def now(self) -> str:
         """The engine's clock, as a UTC timestamp (the store's times are naive UTC)."""
         return "CAST(now() AT TIME ZONE 'UTC' AS TIMESTAMP)"

@@ -248,4 +248,14 @@ MIGRATIONS.append((
     ],
 ))
 
+MIGRATIONS.append((
+    11,
+    [
+        # Each run of `scorecard retention`: who, the days kept, the cutoff and what it removed.
+        """CREATE TABLE IF NOT EXISTS retention_log (
+             recorded_at TIMESTAMP NOT NULL, actor VARCHAR NOT NULL, via VARCHAR,
+             keep_days BIGINT NOT NULL, cutoff TIMESTAMP NOT NULL, removed VARCHAR)""",
+    ],
+))
+
 SCHEMA_VERSION = MIGRATIONS[-1][0]

@@ -108,4 +108,8 @@ MIGRATIONS.append((10, [
            "step String, claim String, runner Nullable(String), detail Nullable(String)",
            "(subscription, period, recorded_at)"),
 ]))
+MIGRATIONS.append((11, [
+    _table("retention_log", f"recorded_at {TIME}, actor String, via Nullable(String), "
+           f"keep_days Int64, cutoff {TIME}, removed Nullable(String)", "recorded_at"),
+]))
 assert MIGRATIONS[-1][0] == SCHEMA_VERSION, "a DuckDB migration without its ClickHouse one"
