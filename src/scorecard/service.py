@@ -3,7 +3,7 @@ way the command line and the web app load an extract and take one back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .metrics import rollups
@@ -14,7 +14,9 @@ from .store.formats import ImportOptions
 from .store.ingest import IngestLimits, IngestResult, Progress, ingest_file
 from .store.mapping import ColumnMap
 from .store.pricing import Pricing
+from .store import privacy as privacy_rules
 from .store import retention
+from .store.privacy import Privacy
 from .store.undo import UndoResult, undo_ingest
 
 REFRESHING = "Updating the daily summaries"
@@ -23,17 +25,20 @@ REFRESHING = "Updating the daily summaries"
 @dataclass(frozen=True)
 class Loading:
     """What loading reads from the config folder, read (and checked) before anything is stored:
-    prices, the ingest limits, and the thresholds whose pinned baselines are kept."""
+    prices, the ingest limits, the thresholds whose pinned baselines are kept, and what
+    personal data to mask."""
 
     pricing: Pricing
     limits: IngestLimits
     thresholds: Thresholds
+    privacy: Privacy = field(default_factory=Privacy)
 
     @classmethod
     def from_config(cls, cfg_dir: Path) -> "Loading":
         return cls(Pricing.load(cfg_dir / "pricing.yaml"),
                    IngestLimits.from_settings(read_yaml(cfg_dir / "store.yaml")),
-                   load_thresholds(cfg_dir / "thresholds.yaml"))
+                   load_thresholds(cfg_dir / "thresholds.yaml"),
+                   privacy_rules.load(cfg_dir))
 
 
 def refresh(store: Store, loading: Loading) -> str:
@@ -52,7 +57,7 @@ def load(store: Store, path: str | Path, loading: Loading, *, kind: str = "event
     result = ingest_file(store, path, kind=kind, cmap=cmap, pricing=loading.pricing,
                          limits=loading.limits, actor=actor, via=via,
                          display_name=display_name, source_format=source_format,
-                         import_options=import_options,
+                         import_options=import_options, privacy=loading.privacy,
                          progress=lambda fraction, text: step(min(fraction, 0.9), text))
     step(0.95, REFRESHING)
     refresh(store, loading)

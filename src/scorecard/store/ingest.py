@@ -12,6 +12,8 @@ from __future__ import annotations
 import getpass
 import gzip
 import hashlib
+import json
+import re
 import tempfile
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -31,6 +33,7 @@ from .formats.decisions import CACHE_READ, CACHE_WRITE
 from .loading_room import room_for
 from .mapping import ColumnMap
 from .pricing import Pricing
+from .privacy import Privacy
 from .schema import INGEST_ID, KINDS, Column, Kind
 
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
@@ -94,10 +97,13 @@ class IngestResult:
     conflicts: int
     rejected: int
     ingest_id: str = ""
+    masked: int | None = None  # values masked or hashed (None: no privacy rules in force)
 
     def public(self) -> dict:
         data = asdict(self)
         data.pop("ingest_id")
+        if data["masked"] is None:
+            data.pop("masked")
         return data
 
 
@@ -372,11 +378,19 @@ def _source_columns(columns: dict[str, str]) -> list[str]:
     return [c for c in columns if c not in (JSON_ERROR, JSON_LINE, CACHE_READ, CACHE_WRITE)]
 
 
+def _text_source(col: Column, columns: dict[str, str], cmap: ColumnMap,
+                 privacy: Privacy | None) -> str:
+    """A column's raw value from the file as it may be stored: masked or hashed where the
+    privacy rules say so."""
+    expr = _source_expr(col, columns, cmap)
+    return privacy.protect(col.name, expr) if privacy and col.kind == "text" else expr
+
+
 def _checked_sql(kind: Kind, columns: dict[str, str], cmap: ColumnMap,
-                 limits: IngestLimits) -> str:
+                 limits: IngestLimits, privacy: Privacy | None = None) -> str:
     """SQL over `_stage` giving row number, typed values and a reason (NULL when valid)."""
     typed = {c.name: e for c in kind.columns if (e := _typed_source(c, columns, cmap))}
-    raws = [f"{typed.get(c.name) or _source_expr(c, columns, cmap)} AS r_{c.name}"
+    raws = [f"{typed.get(c.name) or _text_source(c, columns, cmap, privacy)} AS r_{c.name}"
             for c in kind.columns]
     vals = [f"{'r_' + c.name if c.name in typed else _typed_expr(c, 'r_' + c.name)} AS v_{c.name}"
             for c in kind.columns]
@@ -459,10 +473,13 @@ def ingest_file(
     progress: Progress | None = None,
     source_format: str = "auto",
     import_options: ImportOptions | None = None,
+    privacy: Privacy | None = None,
 ) -> IngestResult:
     """Validate and load one file in one transaction; raise BadInput (storing nothing) if unusable.
     `source_format` is `contract`, an observability tool's export (formats.READERS) or `auto`
-    (decided from the content); `import_options` tell an export's reader what to count."""
+    (decided from the content); `import_options` tell an export's reader what to count;
+    `privacy` masks personal data in SQL before anything is stored."""
+    privacy = privacy if privacy is not None and privacy.active else None
     path = Path(path)
     name = display_name or path.name
     kind_spec = KINDS[kind]
@@ -511,7 +528,7 @@ def ingest_file(
                     "column mapper on the Upload page)."
                 )
             result = _load(room, kind_spec, columns, cmap, pricing, limits, ingest_id, name,
-                           export or fmt, step)
+                           export or fmt, step, privacy)
             if export:
                 formats.fill_raw(cur, export, source, ingest_id)
             step(0.9, "Recording the upload")
@@ -607,15 +624,17 @@ def _find_repeats(cur, kind: Kind, stored_rows: int, raw_identity: str) -> int:
 
 def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: Pricing | None,
           limits: IngestLimits, ingest_id: str, name: str, fmt: str,
-          step: Progress) -> IngestResult:
+          step: Progress, privacy: Privacy | None = None) -> IngestResult:
     """Stream the checked rows into the store, without materialising them: one pass finds
     identities already stored or repeated in the file, one inserts the valid new rows, one keeps
     the rejected and conflicting ones with their reasons."""
     cur = room.cur
     # every rule as SQL over the file; the passes below ask it only for what they need (the
     # time order reads one column), and the insert checks every rule as it stores the rows
+    if privacy:
+        privacy.prepare(cur)
     cur.execute("CREATE OR REPLACE TEMP VIEW _checked AS "
-                f"{_checked_sql(kind, columns, cmap, limits)}")
+                f"{_checked_sql(kind, columns, cmap, limits, privacy)}")
     rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
 
     values = {c.name: f"v_{c.name}" for c in kind.columns}
@@ -662,12 +681,13 @@ def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: P
     else:
         inserted = cur.execute(insert, [ingest_id]).fetchone()[0]
 
-    raw = _raw_value(columns)
+    raw = _raw_value(columns, cmap, privacy)
+    reason = privacy.masked("c.reason") if privacy else "c.reason"
     step(0.8, "Keeping the rejected rows with their reasons")
     rejected = 0
     if rows_read - inserted - skips:  # some rows broke a rule: check again to keep them
         rejected = cur.execute(
-            f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, c.reason, {raw} FROM _checked "
+            f"INSERT INTO rejected_rows SELECT ?, ?, ?, c.{ROW}, {reason}, {raw} FROM _checked "
             f"c WHERE c.{BROKEN}",
             [ingest_id, kind.name, name],
         ).fetchone()[0]
@@ -681,28 +701,65 @@ def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: P
         ).fetchone()[0]
     structural = _structural_rejects(fmt)
     if structural:
+        text = ((privacy.masked("reason"), privacy.masked("raw")) if privacy
+                else ("reason", "raw"))
         extra = cur.execute(
-            f"INSERT INTO rejected_rows SELECT ?, ?, ?, row_number, reason, raw FROM ({structural})",
+            f"INSERT INTO rejected_rows SELECT ?, ?, ?, row_number, {text[0]}, {text[1]} "
+            f"FROM ({structural})",
             [ingest_id, kind.name, name],
         ).fetchone()[0]
         rows_read += extra
         rejected += extra
+    masked = _masked_count(cur, kind, columns, cmap, privacy) if privacy else None
     for view in ("_checked", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_json", "_prices",
                   "_csv_errors", "_csv_scans", "_csv_gaps", "_export", "_spans", "_evals"):
         cur.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestResult(name, rows_read, inserted, rows_read - rejected - conflicts - inserted,
-                        conflicts, rejected, ingest_id)
+                        conflicts, rejected, ingest_id, masked)
 
 
-def _raw_value(columns: dict[str, str]) -> str:
+def _masked_count(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap,
+                  privacy: Privacy) -> int:
+    """How many of the file's text values the privacy rules changed (one more read of the
+    file's text columns, only while rules are in force)."""
+    changed = [f"coalesce(({privacy.protect(c.name, e)}) IS DISTINCT FROM {e}, false)::INT"
+               for c in kind.columns if c.kind == "text"
+               and (e := _source_expr(c, columns, cmap)) != "NULL"
+               and (c.name in privacy.hash or c.name in privacy.columns)]
+    if not changed:
+        return 0
+    return int(cur.execute(f"SELECT coalesce(sum({' + '.join(changed)}), 0) FROM _stage"
+                           ).fetchone()[0])
+
+
+def _raw_value(columns: dict[str, str], cmap: ColumnMap | None = None,
+               privacy: Privacy | None = None) -> str:
     """SQL for a rejected row as it was: a JSON Lines line verbatim, else its source columns as
-    a JSON object."""
+    a JSON object; with privacy rules, hashed columns hashed and every value masked."""
+    hashed = {(cmap or ColumnMap()).columns.get(c, c) for c in (privacy.hash if privacy else [])}
     if JSON_LINE in columns:
-        return JSON_LINE
-    raw_cols = ", ".join(f"{identifier(c)} := {identifier(SOURCE + c)}"
-                         for c in _source_columns(columns))
+        line = JSON_LINE
+        for key in sorted(hashed):  # hashed in a record; in a broken line, redacted
+            path = literal(f'$."{key}"')
+            field = literal(f'"{re.escape(key)}"' + r'\s*:\s*"(?:[^"\\]|\\.)*"')
+            redacted = literal(json.dumps(key) + ': "[redacted]"')
+            line = (f"CASE WHEN json_valid({line}) AND json_exists({line}, {path}) THEN "
+                    f"CAST(json_merge_patch({line}, json_object({literal(key)}, "
+                    f"{privacy.hashed(f'json_extract_string({line}, {path})')})) AS VARCHAR) "
+                    f"WHEN NOT json_valid({line}) THEN regexp_replace({line}, {field}, "
+                    f"{redacted}, 'g') ELSE {line} END")
+        return privacy.masked(line) if privacy else line
+
+    def value(c: str) -> str:
+        src = identifier(SOURCE + c)
+        if not privacy:
+            return src
+        text = f"CAST({src} AS VARCHAR)"
+        return privacy.hashed(text) if c in hashed else privacy.masked(text)
+
+    raw_cols = ", ".join(f"{identifier(c)} := {value(c)}" for c in _source_columns(columns))
     return f"to_json(struct_pack({raw_cols}))" if raw_cols else "NULL"
 
 
