@@ -262,6 +262,10 @@ if result is not None:
               ("Rejected", result.rejected)]
     for col, (label, count) in zip(st.columns(len(counts)), counts):
         col.metric(label, f"{count:,}")
+    if result.masked:
+        st.caption(f"🔒 {result.masked:,} personal value{'s' if result.masked != 1 else ''} "
+                   "(e-mail addresses, phone and card numbers, IBANs, or the patterns in "
+                   "privacy.yaml) masked or hashed before anything was stored.")
     if result.conflicts:
         st.caption("A conflict is a row whose system and event_id are already stored (or appear "
                    "earlier in the file) with other values; nothing stored was overwritten.")

@@ -102,7 +102,7 @@ class IngestResult:
     def public(self) -> dict:
         data = asdict(self)
         data.pop("ingest_id")
-        if data["masked"] is None:
+        if not data["masked"]:  # said only when something was masked (SPEC's keys first)
             data.pop("masked")
         return data
 
