@@ -531,6 +531,9 @@ def ingest_file(
                            export or fmt, step, privacy)
             if export:
                 formats.fill_raw(cur, export, source, ingest_id)
+                if privacy:  # a rejected span read back from the file is masked too
+                    cur.execute(f"UPDATE rejected_rows SET raw = {privacy.masked('raw')} "
+                                "WHERE ingest_id = ?", [ingest_id])
             step(0.9, "Recording the upload")
             _log(cur, ingest_id, actor, via, kind, name, *fingerprint.result(), result, "ok",
                  None)
