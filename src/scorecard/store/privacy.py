@@ -49,6 +49,8 @@ class Custom(BaseModel):
     def _name(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,30}", value):
             raise ValueError("a custom pattern's name is lower-case letters, digits, - and _")
+        if value in BUILT_IN:
+            raise ValueError(f"'{value}' is a built-in pattern; list it under mask instead")
         return value
 
 
@@ -88,18 +90,30 @@ class Privacy(BaseModel):
             cur.execute(_LUHN)
 
     def masked(self, expr: str) -> str:
-        """SQL: text with every pattern replaced by its marker (cards only when Luhn-valid)."""
+        """SQL: text with every pattern replaced by its marker: IBANs first, then card numbers
+        (only those passing the Luhn check; a value without a long run of digits skips it),
+        then the rest."""
+        def replaced(text: str, name: str) -> str:
+            return (f"regexp_replace({text}, {literal(self._pattern(name))}, "
+                    f"{literal('[' + name + ']')}, 'g')")
+
+        patterns = [name for name, _ in self.patterns()]
         out = expr
-        for name, pattern in self.patterns():
-            out = f"regexp_replace({out}, {literal(pattern)}, {literal('[' + name + ']')}, 'g')"
-        if "card" in self.mask:
+        if "iban" in patterns:  # an IBAN's digits are not a card number
+            out = replaced(out, "iban")
+            patterns.remove("iban")
+        if "card" in self.mask:  # the engine reads the repeated text once (common terms)
+            card = literal(BUILT_IN["card"])
             digits = "reverse(regexp_replace(c, '[^0-9]', '', 'g'))"
-            cards = (f"list_filter(regexp_extract_all(t, {literal(BUILT_IN['card'])}), "
-                     f"lambda c: _luhn_ok({digits}))")
-            out = (f"(SELECT CASE WHEN t IS NULL THEN NULL ELSE list_reduce(list_prepend(t, "
-                   f"{cards}), lambda acc, c: replace(acc, c, '[card]')) END "
-                   f"FROM (SELECT {out} AS t))")
+            valid = f"list_filter(regexp_extract_all({out}, {card}), lambda c: _luhn_ok({digits}))"
+            out = (f"CASE WHEN regexp_matches({out}, {card}) THEN list_reduce(list_prepend("
+                   f"{out}, {valid}), lambda acc, c: replace(acc, c, '[card]')) ELSE {out} END")
+        for name in patterns:
+            out = replaced(out, name)
         return out
+
+    def _pattern(self, name: str) -> str:
+        return BUILT_IN.get(name) or next(c.pattern for c in self.custom if c.name == name)
 
     def hashed(self, expr: str) -> str:
         """SQL: a keyed hash of the text (equal text, equal hash), 'h:' and 20 hex digits."""
