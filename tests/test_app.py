@@ -494,6 +494,27 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
             ("analyst", "web", "mapped to the wrong system", 40)]
 
 
+def test_the_mapper_matches_names_that_differ_only_in_case_or_spacing(app_env):
+    db, _ = app_env
+    rows = "".join(f"m-{i},2026-11-21T09:{i:02d}:00Z,Field Agent,fa-1,ok,{100 + i}\n"
+                   for i in range(12))
+    extract = ("Event_ID,TimeStamp,System ,Model,status,Latency-MS\n" + rows).encode()
+    at = run("views/upload.py", user="analyst")
+    at.file_uploader[0].set_value(("export.csv", extract, "text/csv")).run()
+    assert not at.exception
+    assert not [w for w in at.warning if "needs mapping" in w.value]
+    fid = at.session_state["_upload_copies"].copy().popitem()[0]
+    picked = {c: at.selectbox(key=f"map_{fid}_(none)_{c}").value
+              for c in ("event_id", "timestamp", "system", "latency_ms")}
+    assert picked == {"event_id": "Event_ID", "timestamp": "TimeStamp", "system": "System",
+                      "latency_ms": "Latency-MS"}
+    at.button(key="up_load").click().run()
+    assert {m.label: m.value for m in at.metric}["Inserted"] == "12"
+    with open_store(db) as store:
+        assert store.scalar("SELECT max(latency_ms) FROM inference_events WHERE "
+                            "system = 'Field Agent'") == 111
+
+
 def test_the_mapper_says_a_file_needs_mapping_and_translates_coded_values(app_env):
     """An outcome coded 1/0 and a reviewed flag coded Y/N: the page asks what each value means,
     and with the answers every row loads (without them, 9 of 12 rows would be set aside)."""

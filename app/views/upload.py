@@ -16,7 +16,7 @@ from scorecard.settings import config_dir
 from scorecard.store import audit, formats, preview
 from scorecard.store.formats import ImportOptions
 from scorecard.store.ingest import detect_format
-from scorecard.store.mapping import ColumnMap, load_map
+from scorecard.store.mapping import ColumnMap, load_map, same_name
 from scorecard.store.schema import KINDS
 
 NOT_MAPPED, CONSTANT = "— not in this file —", "a constant value…"
@@ -99,7 +99,8 @@ def _mapping(path: Path, name: str, columns: list[str], start: ColumnMap,
     mapped, constants = {}, {}
     grid = st.columns(3)
     for i, col in enumerate(KINDS[kind].columns):
-        source = start.columns.get(col.name, col.name)
+        source = start.columns.get(col.name) or (
+            col.name if col.name in columns else same_name(col.name, columns) or col.name)
         default = (CONSTANT if col.name in start.constants else
                    source if source in columns else NOT_MAPPED)
         options = [NOT_MAPPED, *columns, CONSTANT]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -57,6 +58,17 @@ class ColumnMap(BaseModel):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(exclude_defaults=True), sort_keys=False)
+
+
+def _plain(name: str) -> str:
+    return re.sub(r"[\s\-.]+", "_", name.strip().lower())
+
+
+def same_name(name: str, columns) -> str | None:
+    """The file's column that is the contract column `name` written another way (Event_ID,
+    "Event ID", event-id), if exactly one is."""
+    found = [c for c in columns if _plain(str(c)) == _plain(name)]
+    return found[0] if len(found) == 1 else None
 
 
 def load_map(path: str | Path | None) -> ColumnMap:
