@@ -38,6 +38,7 @@ def test_on_a_phone_the_first_screen_names_the_first_red_system_before_the_contr
     page.set_default_timeout(30_000)
     try:
         sign_in(page, app_url, "exec", DEMO_PASSWORD)
+        wait_until_idle(page, 2.0)  # measured once the page has finished drawing
         page.evaluate("window.scrollTo(0, 0)")
         first_red = page.locator(".st-key-verdict [data-testid=stPageLink]").first
         first_red.wait_for()
