@@ -154,3 +154,13 @@ def browser():
 
     with launched_chromium() as chromium:
         yield chromium
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page of its own in that Chromium."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()

@@ -37,15 +37,6 @@ def app_url(tmp_path_factory):
         yield server.url
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
 def nav_links(page) -> list[str]:
     page.locator("[data-testid=stSidebarNav]").wait_for()
     return [t.strip() for t in page.locator("[data-testid=stSidebarNav] a").all_inner_texts()]

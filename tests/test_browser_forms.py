@@ -22,15 +22,6 @@ def app_url(tmp_path_factory):
         yield server.url
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    yield page
-    context.close()
-
-
 def test_on_a_phone_the_first_screen_names_the_first_red_system_before_the_controls(
         app_url, browser, tmp_path):
     context = browser.new_context(viewport={"width": 390, "height": 844})

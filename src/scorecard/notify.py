@@ -87,18 +87,21 @@ def payload(webhook: Webhook, status: str, record: dict, now: str) -> dict:
     return {"status": status, "now": now, "summary": text, **record}
 
 
-def post(webhook: Webhook, body: dict) -> str | None:
-    """Send one message; None when the webhook took it, else why not, in words."""
-    request = urllib.request.Request(webhook.url, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"},
-                                     method="POST")
+def post(webhook: Webhook, body: dict, headers: dict[str, str] | None = None) -> str | None:
+    """POST one JSON message; None when the webhook took it, else why not, as a clause
+    ("refused the connection", "answered 404 Not Found")."""
+    request = urllib.request.Request(webhook.url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              **(headers or {})})
     try:
         with urllib.request.urlopen(request, timeout=webhook.timeout_seconds):
             return None
     except urllib.error.HTTPError as exc:
-        return f"it answered {exc.code} {exc.reason}"
+        return f"answered {exc.code} {exc.reason}"
     except (urllib.error.URLError, OSError) as exc:
-        return str(getattr(exc, "reason", exc))
+        reason = getattr(exc, "reason", exc)
+        return "refused the connection" if isinstance(reason, ConnectionRefusedError) \
+            else f"could not be reached ({type(reason).__name__})"
 
 
 def notify(report: BudgetReport, config_path: Path) -> list[str]:
@@ -127,7 +130,7 @@ def notify(report: BudgetReport, config_path: Path) -> list[str]:
         for status, k, record in messages:
             trouble = post(webhook, payload(webhook, status, record, now))
             if trouble:
-                problems.append(f"Could not send an alert to the webhook {webhook.where}: "
+                problems.append(f"Could not send an alert to the webhook {webhook.where}: it "
                                 f"{trouble}; it will be sent again on the next run.")
                 break
             if status == "firing":

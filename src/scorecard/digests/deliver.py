@@ -6,15 +6,13 @@ a second copy (the e-mail's Message-ID, the webhook's Idempotency-Key)."""
 
 from __future__ import annotations
 
-import json
 import os
 import smtplib
 import ssl
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from ..notify import post
 from .config import Smtp, Subscription
 from .message import Digest
 
@@ -95,16 +93,5 @@ def webhook_body(subscription: Subscription, digest: Digest, period: str) -> dic
 
 def send_webhook(subscription: Subscription, body: dict, key: str) -> str | None:
     hook = subscription.webhook
-    request = urllib.request.Request(hook.url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              "Idempotency-Key": key})
-    try:
-        with urllib.request.urlopen(request, timeout=hook.timeout_seconds):
-            return None
-    except urllib.error.HTTPError as exc:
-        return f"the webhook {hook.where} answered {exc.code} {exc.reason}"
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        words = "refused the connection" if isinstance(reason, ConnectionRefusedError) \
-            else f"could not be reached ({type(reason).__name__})"
-        return f"the webhook {hook.where} {words}"
+    trouble = post(hook, body, {"Idempotency-Key": key})
+    return f"the webhook {hook.where} {trouble}" if trouble else None
