@@ -5,17 +5,18 @@ and every run checks it in the store, so an ended session is over wherever its c
 streamlit-authenticator checks passwords against the users file's bcrypt hashes; its own JWT
 cookie is not used, because nothing could end one before it expired."""
 
-import importlib
+import html
 import os
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
-import extra_streamlit_components as stx
 import pandas as pd
 import streamlit as st
 import streamlit_authenticator as stauth
 
+import company_sign_in
+import cookies
 import ui
 from scorecard import sessions
 from scorecard.errors import ScorecardError, StoreBusy
@@ -42,7 +43,6 @@ PAGES = [
 
 
 COOKIE = "scorecard_session"  # holds only a random token; the session itself is in the store
-_cookie_component = importlib.import_module(stx.CookieManager.__module__)._component_func
 NOT_A_MATCH = "That username and password do not match a sign-in."
 
 
@@ -52,37 +52,12 @@ def client_address() -> str:
     return address if isinstance(address, str) and address else "local"
 
 
-def cookie_token() -> str | None:
-    """The session token in the browser's cookie, if it sent one."""
-    value = st.context.cookies.get(COOKIE)
-    return value if isinstance(value, str) and value else None
-
-
-def _over_https() -> bool:
-    proto, url = st.context.headers.get("X-Forwarded-Proto"), st.context.url
-    return (isinstance(proto, str) and proto.lower() == "https") or (
-        isinstance(url, str) and url.startswith("https:"))
-
-
-def _hide_cookie_frame() -> None:
-    """The cookie component draws an empty frame; keep it from taking space on the page."""
-    st.html('<style>.element-container:has(iframe[height="0"]) { display: none; }</style>')
-
-
 def write_cookie(token: str, policy) -> None:
     """Give the browser the session token: SameSite Strict, Secure over HTTPS, gone when the
     session's lifetime ends. (Set from the page, so it cannot be HttpOnly; the server-side
     check is what makes a copied token useless once the session has ended.)"""
     expires = datetime.now(timezone.utc) + timedelta(days=policy.lifetime_days)
-    _hide_cookie_frame()
-    _cookie_component(method="set", cookie=COOKIE, value=token, key="cookie_set", default=False,
-                      options={"path": "/", "expires": expires.isoformat(), "sameSite": "strict",
-                               **({"secure": True} if _over_https() else {})})
-
-
-def delete_cookie() -> None:
-    _hide_cookie_frame()
-    _cookie_component(method="delete", cookie=COOKIE, key="cookie_delete", default=False)
+    cookies.write(COOKIE, token, expires, key="cookie_set")
 
 
 def _wait_words(seconds: float) -> str:
@@ -111,7 +86,7 @@ def attempt_sign_in(username: str, password: str, directory: Directory, policy) 
         return
     sessions.record_attempt(ledger, name, role, "sign_in", client)
     if ui.store().read_only:  # nowhere to keep a session: this tab only, no cookie
-        st.session_state["_tab_user"] = name
+        st.session_state["_tab_user"] = (name, None)
     else:
         token = sessions.start_session(ui.store(), name, role, entry["password"], client, policy)
         st.session_state["_token"] = token
@@ -133,97 +108,130 @@ def preload_page_code() -> None:
         st.markdown("<span></span>", unsafe_allow_html=True)
 
 
-def sign_in_page(directory: Directory, policy) -> None:
+def sign_in_page(directory: Directory, policy, url_path: str) -> None:
     st.title("AI systems scorecard")
     st.caption("Dependable, economical, resilient: the numbers to steer your AI systems by.")
-    if not directory.usernames:
+    providers, sso_problem = company_sign_in.configured()
+    if not directory.usernames and not providers:
         st.info("No sign-ins exist yet. An administrator adds one with "
                 "`scorecard users add NAME --role admin` (the password is read from standard "
-                "input).")
+                "input), or sets up company sign-in (see the README's Security section).")
+        if sso_problem:
+            st.warning(sso_problem)
         return
     if st.session_state.pop("_cookie_delete", False):
-        delete_cookie()  # in a run the browser sees, so a reload stays signed out
+        cookies.delete(COOKIE, key="cookie_delete")  # in a run the browser sees, so a reload stays signed out
     ended = st.session_state.pop("_ended", None)
     if ended:
         st.info(f"You are signed out: {ended}. Sign in again to continue.")
-    with st.form("sign_in"):
-        st.subheader("Sign in")
-        username = st.text_input("Username", key="signin_username")
-        password = st.text_input("Password", type="password", key="signin_password")
-        submitted = st.form_submit_button("Sign in", type="primary")
-    if submitted:
-        attempt_sign_in(username, password, directory, policy)
+    company_sign_in.refusal()
+    company_sign_in.buttons(providers, sso_problem)
+    if providers:
+        company_sign_in.remember_return(url_path)
+    if directory.usernames:
+        with st.form("sign_in"):
+            st.subheader("Sign in" if not providers else "Or sign in with a password")
+            username = st.text_input("Username", key="signin_username")
+            password = st.text_input("Password", type="password", key="signin_password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+        if submitted:
+            attempt_sign_in(username, password, directory, policy)
     preload_page_code()
     ui.prefetch()
 
 
-def signed_in_user(directory: Directory, policy) -> str | None:
-    """Who this run belongs to, checked on the server every run: the session this tab opened,
-    or the one the browser's cookie names. A session that has ended, or a cookie that opens
-    none, signs the tab out (recorded in the audit log once)."""
+def signed_in_user(directory: Directory, policy) -> tuple[str | None, str | None]:
+    """Who this run belongs to, checked on the server every run, and the role of a company
+    sign-in (None for a password sign-in, whose role the directory gives): the session this tab
+    opened, the one the browser's cookie names, or a fresh company sign-in. A session that has
+    ended, or a cookie that opens none, signs the tab out (recorded in the audit log once)."""
     if st.session_state.get("_tab_user"):
-        name = st.session_state["_tab_user"]
-        return name if directory.role(name) else None
-    token = st.session_state.get("_token") or cookie_token()
-    if not token or ui.store().read_only:
-        return None
-    result = sessions.check_session(ui.store(), token, directory, policy)
-    if isinstance(result, sessions.Session):
-        if "_token" not in st.session_state:
-            st.session_state["_token"] = token
-            sessions.record_attempt(ui.store(), result.username, result.role, "resumed",
-                                    client_address())
-        return result.username
-    st.session_state.pop("_token", None)
-    st.session_state["_cookie_delete"] = True
-    if st.session_state.get("_refused_token") != token:
-        st.session_state["_refused_token"] = token
-        st.session_state["_ended"] = result.reason
-        sessions.record_attempt(ui.store(), "(unknown)", None, "refused", client_address(),
-                                detail=f"sign-in cookie refused: {result.reason}")
-    return None
+        name, company_role = st.session_state["_tab_user"]
+        return (name, company_role) if company_role or directory.role(name) else (None, None)
+    token = st.session_state.get("_token") or cookies.read(COOKIE)
+    if token and not ui.store().read_only:
+        result = sessions.check_session(ui.store(), token, directory, policy)
+        if isinstance(result, sessions.Session):
+            if "_token" not in st.session_state:
+                st.session_state["_token"] = token
+                sessions.record_attempt(ui.store(), result.username, result.role, "resumed",
+                                        client_address())
+            return result.username, result.role if result.company else None
+        st.session_state.pop("_token", None)
+        st.session_state["_cookie_delete"] = True
+        if st.session_state.get("_refused_token") != token:
+            st.session_state["_refused_token"] = token
+            st.session_state["_ended"] = result.reason
+            if result.reason != "signed out":
+                sessions.record_attempt(ui.store(), "(unknown)", None, "refused",
+                                        client_address(),
+                                        detail=f"sign-in cookie refused: {result.reason}")
+    arrived = company_sign_in.arrival(policy, client_address())
+    if arrived is None:
+        return None, None
+    if arrived["token"]:
+        st.session_state["_token"] = st.session_state["_cookie_pending"] = arrived["token"]
+        st.session_state.pop("_cookie_delete", None)
+        st.session_state.pop("_ended", None)
+    else:  # a read-only store keeps no sessions: this tab only, no cookie
+        st.session_state["_tab_user"] = (arrived["username"], arrived["role"])
+    st.session_state["_return_to"] = company_sign_in.returned_page()
+    return arrived["username"], arrived["role"]
 
 
-def sign_out(username: str, role: str) -> None:
+def sign_out(username: str, role: str, company: bool) -> None:
+    """End this session; a company sign-in also signs out of the identity provider's account
+    here (Streamlit's identity cookie), so the next person at this browser starts afresh."""
     if st.session_state.get("_token"):
         sessions.end_sessions(ui.store(), by=username, reason="signed out",
                               token=st.session_state["_token"])
-    if not ui.store().read_only:
-        sessions.record_attempt(ui.store(), username, role, "sign_out", client_address())
-    for key in ("_token", "_tab_user", "signed_in", "_cookie_pending"):
+    sessions.record_attempt(ui.security_ledger(), username, role, "sign_out", client_address())
+    for key in ("_token", "_tab_user", "signed_in", "_cookie_pending", "signed_in_company"):
         st.session_state.pop(key, None)
     st.session_state["_cookie_delete"] = True
-    st.session_state["_refused_token"] = cookie_token()  # not recorded as refused again
+    st.session_state["_refused_token"] = cookies.read(COOKIE)  # not recorded as refused again
+    if company:
+        st.logout()
+        st.stop()
     st.rerun()
 
 
 def main() -> None:
+    st.session_state.pop("signed_in_company", None)  # set again below, from the session
     directory, policy = ui.directory(), load_policy(config_dir())
-    username = signed_in_user(directory, policy)
+    username, company_role = signed_in_user(directory, policy)
+    if username and company_role:
+        st.session_state["signed_in_company"] = {"username": username, "role": company_role}
+        directory = directory.including(st.session_state["signed_in_company"])
     st.session_state["signed_in"] = username
-    role = directory.role(username)  # from the directory, never from the session
+    role = directory.role(username)  # from the directory or the server-side session
     if username is None or role is None:
         # every page's link leads to the sign-in form, and after signing in to that page
-        st.navigation([st.Page(partial(sign_in_page, directory, policy), title="Sign in",
-                               icon=":material/login:", url_path=url_path,
+        st.navigation([st.Page(partial(sign_in_page, directory, policy, url_path),
+                               title="Sign in", icon=":material/login:", url_path=url_path,
                                default=url_path == "sign-in")
                        for url_path in ["sign-in", *(Path(p).stem for p, *_ in PAGES)]],
                       position="hidden").run()
         st.stop()
 
+    pages = {Path(path).stem: st.Page(path, title=title, icon=icon,
+                                      default=(path == PAGES[0][0]))
+             for path, title, icon, capability in PAGES if can(role, capability)}
+    navigation = st.navigation(list(pages.values()))
+    back_to, choices = st.session_state.pop("_return_to", ("", {}))
+    if back_to in pages:  # the page a link asked for before the company sign-in
+        st.switch_page(pages[back_to], query_params=choices)
     pending = st.session_state.pop("_cookie_pending", None)
     if pending:
         # set the cookie in a run that lasts long enough for the browser to store it
         write_cookie(pending, policy)
     with st.sidebar:
         name = directory.usernames[username].get("name") or username
-        st.markdown(f"**{ui.as_text(name)}**  \n{ROLE_TITLES[role]}")
+        # as HTML text, so an e-mail address (a company sign-in's name) is not made a link
+        st.html(f"<p><b>{html.escape(name)}</b><br>{ROLE_TITLES[role]}</p>")
         if st.button("Sign out", icon=":material/logout:"):
-            sign_out(username, role)
-
-    pages = [st.Page(path, title=title, icon=icon, default=(path == PAGES[0][0]))
-             for path, title, icon, capability in PAGES if can(role, capability)]
-    st.navigation(pages).run()
+            sign_out(username, role, company=bool(company_role))
+    navigation.run()
 
 
 # The store is open only while a page runs, so other programs can write to it in between.

@@ -302,8 +302,10 @@ def prefetch() -> None:
 
 
 def directory() -> Directory:
-    """Who may sign in, read afresh on every run so a changed role counts at once."""
-    return Directory.load(config_dir(), store())
+    """Who may sign in, read afresh on every run so a changed role counts at once, with the
+    person the entry script found signed in through the company's identity provider."""
+    return Directory.load(config_dir(), store()).including(
+        st.session_state.get("signed_in_company"))
 
 
 def username() -> str | None:

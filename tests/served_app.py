@@ -62,9 +62,10 @@ def launched_chromium():
 
 
 @contextmanager
-def served(db: Path, cfg: Path, timeout: float = 90, extra: tuple[str, ...] = ()):
+def served(db: Path, cfg: Path, timeout: float = 90, extra: tuple[str, ...] = (),
+           port: int | None = None):
     """Run `scorecard serve` until the block ends; yields its URL and process id."""
-    port = free_port()
+    port = port or free_port()
     log = open(cfg / "serve.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "scorecard.cli", "serve", "--db", str(db), "--config", str(cfg),

@@ -290,6 +290,11 @@ def cmd_serve(args) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none"]
+    # secrets (company sign-in's [auth] section): Streamlit's usual places, then the config
+    # directory's secrets.toml, which wins
+    for secrets_file in (Path.home() / ".streamlit", PROJECT_ROOT / ".streamlit",
+                         config_dir(args.config)):
+        cmd += ["--secrets.files", str(secrets_file / "secrets.toml")]
     reach = ("this machine only; --address 0.0.0.0 serves every interface"
              if args.address in ("127.0.0.1", "localhost", "::1") else "as --address says")
     print(f"Serving the scorecard at http://{args.address}:{args.port} ({reach}).", flush=True)

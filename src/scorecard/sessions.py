@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import BadInput
 from .settings import config_dir, read_yaml
+from .sso import CREDENTIAL_PREFIX
 from .store import sign_ins
 
 TOKEN_BYTES = 32
@@ -38,6 +41,9 @@ class SecurityPolicy(BaseModel):
     delay_after: int = Field(5, ge=1)
     lock_after: int = Field(10, ge=1)
     lock_minutes: float = Field(15, gt=0)
+    # company sign-in: a group (from the ID token's group_claims) -> the role it gives
+    groups: dict[str, Literal["executive", "product_manager", "analyst", "admin"]] = {}
+    group_claims: list[str] = Field(default_factory=lambda: ["groups", "roles"], min_length=1)
 
 
 def load_policy(cfg_dir: Path | None = None) -> SecurityPolicy:
@@ -71,6 +77,7 @@ class Session:
     session_id: str
     username: str
     role: str
+    company: bool = False  # began with a company sign-in (its role came from its groups)
 
 
 @dataclass(frozen=True)
@@ -83,20 +90,34 @@ class Ended:
 def start_session(store, username: str, role: str, password_hash: str, client: str | None,
                   policy: SecurityPolicy, now: datetime | None = None) -> str:
     """A new session; returns the token for the cookie (only its hash is stored)."""
+    return _open_session(store, username, role, credential_mark(password_hash), client, policy,
+                         now)
+
+
+def start_company_session(store, username: str, role: str, credential: str, client: str | None,
+                          policy: SecurityPolicy, now: datetime | None = None) -> str | None:
+    """A new session from a company sign-in whose ID token has the given credential mark, or
+    None when that token already opened one (an ID token opens a session once)."""
+    if sign_ins.has_credential(store, credential):
+        return None
+    return _open_session(store, username, role, credential, client, policy, now)
+
+
+def _open_session(store, username, role, credential, client, policy, now) -> str:
     now = now or utc_now()
     token = secrets.token_urlsafe(TOKEN_BYTES)
     sign_ins.add_session(store, session_id=secrets.token_hex(8), token_hash=_digest(token),
-                         username=username, role=role,
-                         credential=credential_mark(password_hash), client=client, now=now,
-                         expires=now + timedelta(days=policy.lifetime_days))
+                         username=username, role=role, credential=credential, client=client,
+                         now=now, expires=now + timedelta(days=policy.lifetime_days))
     return token
 
 
 def check_session(store, token: str, directory, policy: SecurityPolicy,
                   now: datetime | None = None) -> Session | Ended:
     """The session a token opens, after checking it has not ended, expired or gone idle and
-    that its user still exists with the same role and password; otherwise why not (a session
-    found stale is ended here, with the reason)."""
+    that its user still exists with the same role and password (a company sign-in's role came
+    from its groups, so only its time limits are checked); otherwise why not (a session found
+    stale is ended here, with the reason)."""
     now = now or utc_now()
     row = sign_ins.session_by_token(store, _digest(token))
     if row is None:
@@ -106,11 +127,14 @@ def check_session(store, token: str, directory, policy: SecurityPolicy,
     if ended_at is not None:
         return Ended(end_reason or "the session has ended")
     entry = directory.usernames.get(username)
+    company = credential.startswith(CREDENTIAL_PREFIX)
     stale = (
+        None if company else
         "the user was removed" if entry is None else
         "the password was changed" if credential_mark(entry.get("password", "")) != credential
         else "the role was changed" if directory.role(username) != role
-        else "it reached its time limit" if now >= expires
+        else None) or (
+        "it reached its time limit" if now >= expires
         else "it was idle too long" if now - last_seen >= timedelta(hours=policy.idle_hours)
         else None)
     if stale:
@@ -119,7 +143,7 @@ def check_session(store, token: str, directory, policy: SecurityPolicy,
         return Ended(stale)
     if now - last_seen >= timedelta(minutes=1) and not store.read_only:
         sign_ins.touch_session(store, session_id, now)  # at most one write a minute
-    return Session(session_id, username, role)
+    return Session(session_id, username, role, company)
 
 
 def end_sessions(store, *, by: str, reason: str, session_id: str | None = None,

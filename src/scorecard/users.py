@@ -151,6 +151,14 @@ class Directory:
                 usernames.setdefault(username, entry)
         return cls({u.lower(): dict(e) for u, e in usernames.items()})
 
+    def including(self, person: dict | None) -> "Directory":
+        """This directory with the person signed in this run through the company's identity
+        provider ({"username", "role"}, as their server-side session holds it), if any."""
+        if not person:
+            return self
+        entry = {"name": person["username"], "roles": [person["role"]], "company": True}
+        return Directory({**self.usernames, person["username"]: entry})
+
     def role(self, username: str | None) -> str | None:
         entry = self.usernames.get((username or "").lower())
         roles = [r for r in (entry or {}).get("roles") or [] if r in ROLES]

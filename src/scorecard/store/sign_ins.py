@@ -26,6 +26,12 @@ def session_by_token(store: Store, token_hash: str) -> dict | None:
     return rows[0] if rows else None
 
 
+def has_credential(store: Store, credential: str) -> bool:
+    """Whether a session (open or ended) began with this credential mark."""
+    return bool(store.query("SELECT 1 FROM sessions WHERE credential = $credential LIMIT 1",
+                            {"credential": credential}))
+
+
 def touch_session(store: Store, session_id: str, now: datetime) -> None:
     with store.transaction(changes_data=False) as cur:
         cur.execute("UPDATE sessions SET last_seen_at = ? WHERE session_id = ?", [now, session_id])
