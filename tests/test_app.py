@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import socket
 import sys
 import json
 import shutil
@@ -761,3 +762,69 @@ def test_cost_attribution_downloads_with_formulas_neutralised(app_env, tmp_path)
     assert csv.proto.label == "Download the table (CSV)"
     at.radio(key="cost_by").set_value("team").run()
     assert not at.exception
+
+
+# -- company sign-in (OpenID Connect) -----------------------------------------------------------
+
+AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "s" * 32,
+        "company": {"client_id": "scorecard", "client_secret": "x",
+                    "server_metadata_url": "http://127.0.0.1:{port}/.well-known/"
+                                           "openid-configuration"}}
+
+
+def with_auth(auth: dict) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = auth
+    return at.run()
+
+
+def test_a_malformed_auth_section_is_one_sentence_and_passwords_still_work(app_env):
+    at = with_auth({key: value for key, value in AUTH.items() if key != "cookie_secret"})
+    assert [w.value for w in at.warning] == [
+        "The [auth] section of secrets.toml has no cookie_secret; company sign-in is off until "
+        "it has one."]
+    assert [b.label for b in at.button] == ["Sign in"]  # no company button, the password form
+    at = with_auth({**AUTH, "company": {"client_id": "scorecard"}})
+    assert at.warning[0].value == ("The [auth] section of secrets.toml is missing client_secret "
+                                   "and server_metadata_url for the provider company.")
+    at.text_input[0].input("pm")
+    at.text_input[1].input(DEMO_PASSWORD)
+    at.button[0].click().run()
+    assert any("Metric" in d.value.columns for d in at.dataframe), "signed in with a password"
+
+
+def test_a_provider_that_is_down_is_one_sentence_and_nobody_leaves(app_env):
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    company = {**AUTH["company"],
+               "server_metadata_url": AUTH["company"]["server_metadata_url"].format(port=port)}
+    at = with_auth({**AUTH, "company": company})
+    assert [b.label for b in at.button] == ["Sign in with Company", "Sign in"]
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [
+        "Signing in with Company cannot start: it refused the connection; try again in a "
+        "while, or sign in with a password."]
+    assert not at.exception
+
+
+def test_a_company_session_has_the_role_its_groups_gave_and_may_use_it(app_env):
+    """A product manager signed in through the identity provider (not in the users file) sees
+    their pages and may change a threshold, the role coming from their server-side session."""
+    from scorecard.sessions import start_company_session
+
+    db, _ = app_env
+    with open_store(db) as store:
+        token = start_company_session(store, "pat@example.com", "product_manager", "sso:abc",
+                                      "test", SecurityPolicy())
+    at = run("views/thresholds.py", _token=token)
+    assert at.title[0].value == "Thresholds"
+    assert "pat@example.com" in " ".join(h.proto.body for h in at.get("html"))
+    threshold_input(at, "target_all_success_rate").set_value(81.5).run()
+    at.text_area(key="th_reason").input("Agreed with support leads")
+    [b for b in at.button if b.label == "Save threshold"][0].click().run()
+    assert at.success[0].value.startswith("Saved: Success rate for all systems.")
+    with open_store(db) as store:
+        assert store.query("SELECT actor FROM threshold_changes") == [("pat@example.com",)]
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        run("views/upload.py", _token=token)  # an analyst's page is not offered to them
