@@ -22,7 +22,7 @@ from scorecard import sessions
 from scorecard.errors import ScorecardError, StoreBusy
 from scorecard.sessions import load_policy
 from scorecard.settings import config_dir
-from scorecard.users import ROLE_TITLES, Directory, can, dummy_password_hash
+from scorecard.users import ACTIONS, ROLE_TITLES, Directory, can, dummy_password_hash
 
 os.umask(0o077)  # uploads, maps, thresholds and the store's files are the owner's alone
 st.set_page_config(page_title="AI Scorecard", page_icon="📊", layout="wide")
@@ -179,6 +179,16 @@ def signed_in_user(directory: Directory, policy) -> tuple[str | None, str | None
     return arrived["username"], arrived["role"]
 
 
+def go_to(page) -> None:
+    st.switch_page(page, query_params=st.query_params.to_dict())
+
+
+def not_for_this_role(title: str, role: str, capability: str) -> None:
+    st.title(title)
+    st.info(f"The {title} page is not available to your role ({ROLE_TITLES[role]}): it is "
+            f"for those who {ACTIONS[capability]}. An admin can give you that role.")
+
+
 def sign_out(username: str, role: str, company: bool) -> None:
     """End this session; a company sign-in also signs out of the identity provider's account
     here (Streamlit's identity cookie), so the next person at this browser starts afresh."""
@@ -214,13 +224,24 @@ def main() -> None:
                       position="hidden").run()
         st.stop()
 
-    pages = {Path(path).stem: st.Page(path, title=title, icon=icon,
-                                      default=(path == PAGES[0][0]))
-             for path, title, icon, capability in PAGES if can(role, capability)}
-    navigation = st.navigation(list(pages.values()))
+    first = Path(PAGES[0][0]).stem
+    pages = {Path(path).stem: st.Page(path, title=title, icon=icon, default=stem == first,
+                                      url_path="home" if stem == first else None)
+             for path, title, icon, capability in PAGES if can(role, capability)
+             for stem in [Path(path).stem]}
+    # the landing page is served at the root; a link to its name is taken there, not to
+    # "Page not found", and a link to a page this role may not use says so
+    alias = st.Page(partial(go_to, pages[first]), title=PAGES[0][1], url_path=first,
+                    visibility="hidden")
+    elsewhere = {Path(path).stem: st.Page(partial(not_for_this_role, title, role, capability),
+                                          title=title, icon=icon, url_path=Path(path).stem,
+                                          visibility="hidden")
+                 for path, title, icon, capability in PAGES if not can(role, capability)}
+    navigation = st.navigation([*pages.values(), alias, *elsewhere.values()])
     back_to, choices = st.session_state.pop("_return_to", ("", {}))
-    if back_to in pages:  # the page a link asked for before the company sign-in
-        st.switch_page(pages[back_to], query_params=choices)
+    linked = pages.get(back_to) or elsewhere.get(back_to)
+    if linked:  # the page a link asked for before the company sign-in
+        st.switch_page(linked, query_params=choices)
     pending = st.session_state.pop("_cookie_pending", None)
     if pending:
         # set the cookie in a run that lasts long enough for the browser to store it

@@ -8,6 +8,7 @@ so an upload or a threshold change shows at once and nothing else recomputes.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import re
@@ -289,6 +290,14 @@ def thresholds():
 def retention_days() -> int:
     """The retention in force: `retention_days` of store.yaml."""
     return configured_days(read_yaml(config_dir() / "store.yaml", "store settings file"))
+
+
+def scroll_to(anchor: str) -> None:
+    """Bring the element with this id to the top of the screen, once, after this run draws."""
+    st.session_state["_scrolls"] = st.session_state.get("_scrolls", 0) + 1  # a new element
+    st.html(f"<script>/* {st.session_state['_scrolls']} */ setTimeout(() => document"
+            f".getElementById({json.dumps(anchor)})?.scrollIntoView({{behavior: 'smooth', "
+            "block: 'start'}), 200)</script>", unsafe_allow_javascript=True)
 
 
 def prefetch() -> None:

@@ -112,6 +112,11 @@ def test_the_evidence_pack_maps_clauses_to_records(demo_db, tmp_path):
                                       system=None, metric="success_rate", old=None, new=None,
                                       reason="=HYPERLINK(\"http://x\")"):
             pass
+        with records.threshold_change(store, recorded_at=datetime(2026, 11, 24), actor="pm",
+                                      system=None, metric="success_rate",
+                                      old={"target": 0.9, "limit": 0.8},
+                                      new={"target": 0.85, "limit": 0.8}, reason="agreed"):
+            pass
     out = tmp_path / "pack"
     done = scorecard("evidence", "--db", str(db), "--out", str(out))
     assert done.returncode == 0, done.stderr
@@ -125,6 +130,9 @@ def test_the_evidence_pack_maps_clauses_to_records(demo_db, tmp_path):
     assert "INC-112 (doc-summariser, sev2): detected" in index
     changes = (out / "threshold_changes.csv").read_text()
     assert "'=HYPERLINK" in changes and "\n=HYPERLINK" not in changes
+    assert "90.0% / 80.0%,85.0% / 80.0%,agreed" in changes and "{" not in changes
+    signoffs = (out / "signoffs.csv").read_text().splitlines()
+    assert signoffs[0] == "recorded_at,actor,question,system,status,note,as_of"  # even if empty
     incidents = (out / "incidents.csv").read_text().splitlines()
     assert incidents[0].endswith("report_by") and len(incidents) == 13
     for name in ("clauses", "signoffs", "uploads", "retention", "audit_coverage", "metrics"):
@@ -206,7 +214,8 @@ def test_the_headline_gives_each_systems_numbers_and_their_change(demo_db, tmp_p
     assert "Changes are against the week before (09 – 15 Nov)" in text
     assert "The week to Sunday 22 November 2026 (16 – 22 Nov, UTC)" in text
     assert "spent (-" not in text
-    assert re.search(r"🔴 (ticket: \S+ over 3 days · )?budget overspent (by \d+%|[\d.]+x)",
+    assert re.search(r"🔴 (bad events at \S+ the allowed rate over 3 days: act this week · )?"
+                     r"budget overspent (by \d+%|[\d.]+x)",
                      text), "an overspent budget in plain words, red"
 
 

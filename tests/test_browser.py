@@ -223,6 +223,35 @@ def test_every_page_survives_a_reload_and_a_deep_link(app_url, page, user):
         assert page.get_by_text("Page not found").count() == 0, (user, title)
 
 
+def test_a_link_by_the_landing_pages_name_or_to_another_roles_page_says_what_it_is(app_url,
+                                                                                  browser):
+    """/scorecard is the landing page, not "Page not found" first; a page the role may not
+    use says so, signed in or on the way through the sign-in."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    page.goto(f"{app_url}/scorecard")
+    page.get_by_role("heading", name="Details").first.wait_for()
+    wait_until_idle(page)
+    assert page.get_by_text("Page not found").count() == 0
+    page.goto(f"{app_url}/upload")
+    page.get_by_text("The Upload page is not available to your role (Executive)").wait_for()
+    assert page.get_by_text("Page not found").count() == 0
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{app_url}/audit")  # signed out: the sign-in form, then the page's answer
+    page.get_by_label("Username").fill("analyst")
+    page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").first.click()
+    page.get_by_text("The Audit page is not available to your role (Analyst)").wait_for()
+    assert "Upload" in nav_links(page)[-1]
+    context.close()
+
+
 def test_a_bookmark_survives_the_sign_in(app_url, page):
     """A link to a page, opened without being signed in (here on a server that has served
     nobody yet), shows the sign-in form and nothing of the page, then the page itself."""
@@ -250,11 +279,15 @@ def test_the_first_screen_names_who_needs_attention_and_a_red_cell_opens_its_row
             "decisions") in sentences, sentences
     cell = page.locator(".st-key-cell_support-assistant_4 button").first  # Latency
     assert cell.inner_text().strip() == "🔴 Act"
+    assert page.evaluate("document.getElementById('details').getBoundingClientRect().top") > 1000
     cell.click()
     page.wait_for_function("""() => [...document.querySelectorAll('input[role=combobox]')]
         .some(i => i.value === 'Latency')""")
     assert page.get_by_role("combobox", name="System").input_value() == "support-assistant"
     assert page.get_by_role("combobox", name="Area").input_value() == "Latency"
+    # and the page has scrolled to them: the Details heading in the upper part of the screen
+    page.wait_for_function("""() => { const top = document.getElementById('details')
+        ?.getBoundingClientRect().top; return top !== undefined && top >= 0 && top < 600; }""")
 
 
 def test_on_a_phone_the_grid_is_cards(app_url, browser):

@@ -256,3 +256,24 @@ def test_a_damaged_state_file_is_one_sentence(burning, tmp_path):
     assert done.returncode == 2
     assert done.stderr.strip().endswith(
         "cannot be read; delete it to start afresh (alerts firing now will then be sent again).")
+
+
+def test_a_budget_on_too_few_events_is_not_judged(burning):
+    """Three decisions in 30 days spend no budget and overspend none: they are too few (the
+    metric's minimum sample), in the strip and in the burn-down, while the others are judged."""
+    from scorecard.metrics.budgets import burn_down
+    from scorecard.metrics.formatting import budget_cell
+    from scorecard.metrics.registry import registry
+    from scorecard.store.db import Store
+
+    with Store(burning[0], read_only=True) as store:
+        report = evaluate(store, THRESHOLDS, NOW)
+        failure = next(b for b in registry().budgets if b.id == "failure")
+        days = burn_down(store, THRESHOLDS, failure)
+    quiet = report.systems["quiet"]["failure"]
+    assert quiet.too_few and quiet.budget_remaining < 0  # 2 errors in 3: overspent, if judged
+    assert budget_cell(quiet) == "◌ too few events to judge (3 in 30 days)"
+    assert not report.systems["steady"]["failure"].too_few
+    assert budget_cell(report.systems["steady"]["failure"]).startswith("🟢 ")
+    assert {d["budget_remaining"] for d in days if d["system"] == "quiet"} == {None}
+    assert all(d["budget_remaining"] is not None for d in days if d["system"] == "steady")

@@ -82,6 +82,7 @@ with verdict:
 def open_cell(system: str, area: str) -> None:
     st.session_state["system"] = system
     st.session_state["area"] = area
+    st.session_state["_scroll_to_details"] = True
 
 
 ui.responsive_grid_css()
@@ -117,7 +118,7 @@ if budget.systems:
     st.subheader("Error budgets")
     st.caption(f"Each system's allowance for failures, slow answers and failed outcomes over "
                f"the 30 days to {budget.now:%d %b %H:%M} UTC, and any burn-rate alert "
-               "firing now (page: act now; ticket: act this week).")
+               "firing now.")
     titles = [registry().get(b.metric).title for b in registry().budgets]
     st.markdown("\n".join([
         "| System | " + " | ".join(titles) + " |", "|---" * (len(titles) + 1) + "|",
@@ -125,7 +126,9 @@ if budget.systems:
           for system, ind in budget.systems.items())]))
 
 # -- the detailed rows ----------------------------------------------------------------------
-st.subheader("Details")
+st.subheader("Details", anchor="details")
+if st.session_state.pop("_scroll_to_details", False):
+    ui.scroll_to("details")  # the cell's rows, which are below the screen on most displays
 c1, c2, c3 = st.columns(3)
 with c1:
     system = ui.system_picker(card.systems, key="system")

@@ -8,7 +8,7 @@ import ui
 from scorecard import actions
 from scorecard.errors import ScorecardError
 from scorecard.metrics import threshold_changes as changes
-from scorecard.metrics.formatting import display_scale, format_value
+from scorecard.metrics.formatting import display_scale, format_value, threshold_words
 from scorecard.metrics.registry import registry
 from scorecard.store import records
 
@@ -123,17 +123,11 @@ if not history:
     st.stop()
 
 
-def _describe(entry: dict | None, metric_id: str) -> str:
-    if entry is None:
-        return "all-systems default"
-    m = registry().get(metric_id)
-    return f"{format_value(m, entry['target'])} / {format_value(m, entry['limit'])}"
-
-
 st.dataframe(pd.DataFrame([{
     "When (UTC)": h["recorded_at"], "Who": h["actor"], "Scope": h["system"] or "All systems",
-    "Metric": registry().get(h["metric"]).title, "Before (target / limit)": _describe(
-        h["old"], h["metric"]), "After": _describe(h["new"], h["metric"]), "Reason": h["reason"],
+    "Metric": registry().get(h["metric"]).title, "Before (target / limit)": threshold_words(
+        registry().get(h["metric"]), h["old"]),
+    "After": threshold_words(registry().get(h["metric"]), h["new"]), "Reason": h["reason"],
 } for h in history]), hide_index=True, width="stretch")
 
 

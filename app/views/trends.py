@@ -172,4 +172,5 @@ for budget in [b for b in registry().budgets if b.metric == metric.id]:
     st.plotly_chart(burn, width="stretch")
     st.caption("Each day: the share of the allowance for bad events (set by this metric's "
                "green target) left over the 30 days ending that day. Below zero, more went "
-               "wrong than the objective allows.")
+               "wrong than the objective allows. Days whose 30 days hold too few events to "
+               "judge are left out.")

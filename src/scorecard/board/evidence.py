@@ -15,7 +15,7 @@ import pandas as pd
 from ..errors import BadInput
 from ..exports import safe_csv
 from ..metrics.compute import compute_scorecard
-from ..metrics.formatting import format_value, status_label
+from ..metrics.formatting import format_value, status_label, threshold_words
 from ..metrics.registry import registry
 from ..metrics.thresholds import Thresholds
 from ..metrics.trends import series_from_table, trend_table
@@ -49,9 +49,15 @@ def clauses() -> list[dict]:
 
 def _frames(store: Store, card, thresholds: Thresholds) -> dict[str, pd.DataFrame]:
     """The records behind the clauses, one table each."""
-    changes = pd.DataFrame(records.threshold_changes(store, limit=100_000))
-    signoffs = pd.DataFrame(records.signoffs(store))
-    incidents = pd.DataFrame(records.incidents(store))
+    changes = pd.DataFrame(records.threshold_changes(store, limit=100_000),
+                           columns=["recorded_at", "actor", "system", "metric", "old", "new",
+                                    "reason"])
+    for side in ("old", "new"):  # "90.0% / 80.0%" (target / limit), not a dict's text
+        changes[side] = [threshold_words(registry().get(m), e)
+                         for m, e in zip(changes["metric"], changes[side])]
+    changes = changes.rename(columns={"old": "before (target / limit)", "new": "after"})
+    signoffs = pd.DataFrame(records.signoffs(store), columns=records.SIGNOFF_COLUMNS)
+    incidents = pd.DataFrame(records.incidents(store), columns=records.INCIDENT_COLUMNS)
     if not incidents.empty:  # Art. 73: reported within 15 days of becoming aware
         incidents["report_by"] = incidents["detected_at"] + REPORT_WITHIN
     span = store.query_dicts("SELECT system, min(timestamp) AS oldest, max(timestamp) AS "

@@ -54,6 +54,11 @@ class Indicator:
     burn: dict[str, float | None]
     alerts: list[Alert] = field(default_factory=list)
     eligible: dict[str, int] = field(default_factory=dict)
+    min_events: int = 0  # the metric's minimum sample: fewer over the 30 days is too few to judge
+
+    @property
+    def too_few(self) -> bool:
+        return self.eligible.get(BUDGET_WINDOW[0], 0) < self.min_events
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -165,14 +170,17 @@ def _systems(store: Store) -> list[str]:
 
 
 def burn_down(store: Store, thresholds: Thresholds, budget: Budget) -> list[dict]:
-    """Per system and day, the budget left over the 30 days ending with that day."""
+    """Per system and day, the budget left over the 30 days ending with that day (None on a
+    day whose 30 days hold too few events to judge)."""
     systems = _systems(store)
     rows = store.query_dicts(burn_down_query(thresholds, systems, budget, store.dialect))
+    least = registry().get(budget.metric).min_sample
     out = []
     for row in rows:
         rate = burn(row["bad"], row["eligible"], objective(budget, thresholds, row["system"]))
         out.append({"system": row["system"], "day": row["day"],
-                    "budget_remaining": None if rate is None else 1 - rate,
+                    "budget_remaining": None if rate is None or row["eligible"] < least
+                    else 1 - rate,
                     "eligible": row["eligible"]})
     return out
 
@@ -211,5 +219,5 @@ def evaluate(store: Store, thresholds: Thresholds, now: datetime | None = None) 
                       and got[r.long][0] >= least and got[r.short][0] >= least]
             report[system][budget.id] = Indicator(
                 goal, None if month is None else 1 - month, rates, alerts,
-                {w: n for w, (n, _) in got.items()})
+                {w: n for w, (n, _) in got.items()}, registry().get(budget.metric).min_sample)
     return BudgetReport(now, report)

@@ -83,6 +83,14 @@ def describe(metric: Metric, value: float | None, fields: dict | None = None) ->
 
 
 WINDOW_WORDS = {"5m": "5 min", "30m": "30 min", "1h": "1 h", "6h": "6 h", "3d": "3 days"}
+ACT_BY = {"page": "act now", "ticket": "act this week"}  # a burn-rate rule's severity, in words
+
+
+def threshold_words(metric: Metric, entry: dict | None) -> str:
+    """A threshold entry as people read it: "90.0% / 80.0%" (target / limit), or the default."""
+    if entry is None:
+        return "all-systems default"
+    return f"{format_value(metric, entry['target'])} / {format_value(metric, entry['limit'])}"
 
 
 def budget_words(left: float) -> str:
@@ -97,15 +105,19 @@ def budget_words(left: float) -> str:
 
 
 def budget_cell(indicator) -> str:
-    """An error budget as people read it: the firing rule first, then what is left of the
-    30-day budget; icon and words, never colour alone. A spent budget is red."""
+    """An error budget as people read it: a firing alert first (how fast bad events come, and
+    how soon to act), then what is left of the 30-day budget; icon and words, never colour
+    alone. A spent budget is red; too few events to judge is said, not computed."""
     left = indicator.budget_remaining
     if left is None:
         return "⚪ no events"
+    if indicator.too_few:
+        n = indicator.eligible.get("30d", 0)
+        return f"◌ too few events to judge ({n:,} in 30 days)"
     share = budget_words(left)
     if indicator.alerts:
         worst = indicator.alerts[0]
         icon = "🔴" if worst.severity == "page" or left <= 0 else "🟠"
-        return (f"{icon} {worst.severity}: {worst.long_burn:.1f}x over "
-                f"{WINDOW_WORDS[worst.long]} · {share}")
+        return (f"{icon} bad events at {worst.long_burn:.1f}x the allowed rate over "
+                f"{WINDOW_WORDS[worst.long]}: {ACT_BY[worst.severity]} · {share}")
     return f"{'🟢' if left > 0 else '🔴'} {share}"

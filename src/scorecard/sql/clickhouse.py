@@ -146,8 +146,10 @@ class ClickHouseDialect(Dialect):
         return "now64(6, 'UTC')"
 
     def retention_ttl(self, columns: dict[str, str], days: int) -> list[str]:
-        return [f"ALTER TABLE {table} MODIFY TTL toDateTime({column}) + INTERVAL {int(days)} DAY"
-                for table, column in columns.items()]
+        # whole UTC days, as `scorecard retention` counts: a row goes once the day it belongs
+        # to is more than `days` days before today
+        return [f"ALTER TABLE {table} MODIFY TTL toStartOfDay(toDateTime({column}, 'UTC')) "
+                f"+ INTERVAL {int(days) + 1} DAY" for table, column in columns.items()]
 
     def lists_cte(self, name: str, columns: list[tuple[str, str]]) -> str:
         arrays = ", ".join(f"CAST(${name}_{c} AS Array({self._item_type(t)}))"

@@ -30,6 +30,11 @@ def add_signoff(store: Store, *, recorded_at: datetime, actor: str, question: st
     return True
 
 
+SIGNOFF_COLUMNS = ["recorded_at", "actor", "question", "system", "status", "note", "as_of"]
+INCIDENT_COLUMNS = ["incident_id", "system", "severity", "started_at", "detected_at",
+                    "resolved_at", "detected_by", "summary"]
+
+
 def signoffs(store: Store, question: str | None = None) -> list[dict]:
     """Sign-offs, newest first (of one question, when given)."""
     return store.query_dicts(
@@ -86,9 +91,8 @@ def model_changes(store: Store, system: str | None = None) -> list[dict]:
 
 def incidents(store: Store, system: str | None = None) -> list[dict]:
     return store.query_dicts(
-        "SELECT incident_id, system, severity, started_at, detected_at, resolved_at, detected_by,"
-        " summary FROM incidents WHERE $system IS NULL OR system = $system ORDER BY started_at",
-        {"system": system})
+        f"SELECT {', '.join(INCIDENT_COLUMNS)} FROM incidents "
+        "WHERE $system IS NULL OR system = $system ORDER BY started_at", {"system": system})
 
 
 # -- settings kept in the store ----------------------------------------------------------------

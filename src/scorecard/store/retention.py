@@ -68,8 +68,10 @@ def configured_days(settings: dict) -> int:
 
 
 def cutoff_for(keep_days: int, now: datetime | None = None) -> datetime:
+    """00:00 UTC of the day `keep_days` days ago: retention counts whole days, so a preview and
+    the run after it, on the same day, remove the same rows."""
     moment = now or datetime.now(timezone.utc).replace(tzinfo=None)
-    return moment - timedelta(days=keep_days)
+    return datetime.combine(moment.date(), datetime.min.time()) - timedelta(days=keep_days)
 
 
 def plan(store: Store, keep_days: int, now: datetime | None = None) -> RetentionRun:
