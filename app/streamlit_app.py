@@ -3,7 +3,8 @@
 Sessions live on the server (scorecard.sessions): the browser's cookie holds a random token,
 and every run checks it in the store, so an ended session is over wherever its cookie is.
 streamlit-authenticator checks passwords against the users file's bcrypt hashes; its own JWT
-cookie is not used, because nothing could end one before it expired."""
+cookie is not used, because nothing could end one before it expired. A company sign-in (OpenID
+Connect, company_sign_in.py) opens the same kind of session."""
 
 import html
 import os
@@ -120,7 +121,8 @@ def sign_in_page(directory: Directory, policy, url_path: str) -> None:
             st.warning(sso_problem)
         return
     if st.session_state.pop("_cookie_delete", False):
-        cookies.delete(COOKIE, key="cookie_delete")  # in a run the browser sees, so a reload stays signed out
+        # in a run the browser sees, so a reload stays signed out
+        cookies.delete(COOKIE, key="cookie_delete")
     ended = st.session_state.pop("_ended", None)
     if ended:
         st.info(f"You are signed out: {ended}. Sign in again to continue.")

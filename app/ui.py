@@ -292,6 +292,18 @@ def retention_days() -> int:
     return configured_days(read_yaml(config_dir() / "store.yaml", "store settings file"))
 
 
+def file_size(size: int) -> str:
+    """Bytes as people read them: "820 bytes", "14 KB", "3.2 MB"."""
+    if size < 1000:
+        return f"{size:,} byte{'s' if size != 1 else ''}"
+    return f"{size / 1e3:,.0f} KB" if size < 1e6 else f"{size / 1e6:,.1f} MB"
+
+
+def count_of(n: int, noun: str) -> str:
+    """'1 row', '2,000 rows'."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def scroll_to(anchor: str) -> None:
     """Bring the element with this id to the top of the screen, once, after this run draws."""
     st.session_state["_scrolls"] = st.session_state.get("_scrolls", 0) + 1  # a new element

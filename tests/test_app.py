@@ -235,6 +235,17 @@ def test_a_pinned_day_moves_the_window(app_env):
     assert at.query_params["as_of"] in ("2026-11-08", ["2026-11-08"])  # kept in the link
 
 
+def test_a_linked_day_after_the_newest_data_says_so(app_env):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["_token"] = session_for("exec")
+    at.query_params["as_of"] = "2030-01-01"
+    at.run()
+    assert [i.value for i in at.info] == [
+        "The store has no events after 22 Nov 2026, so the scorecard shows that day rather than "
+        "01 Jan 2030."]
+    assert any("Window: Mon 16 Nov – Sun 22 Nov 2026" in m.value for m in at.markdown)
+
+
 def test_scorecard_system_selector_changes_the_numbers(app_env):
     at = run(user="exec")
     at.selectbox(key="system").select("credit-precheck").run()
@@ -359,9 +370,9 @@ def test_product_manager_changes_a_threshold_with_preview_history_and_revert(app
 def test_threshold_validation_explains_itself(app_env):
     at = run("views/thresholds.py", user="admin")
     threshold_input(at, "target_all_success_rate").set_value(70.0).run()
-    assert as_read(at.error[0].value) == ("Success rate: target 0.7 is below limit 0.8, but "
+    assert as_read(at.error[0].value) == ("The target 70.0% is below the limit 80.0%, but "
                                           "higher is better, so the target must be at or "
-                                          "above the limit.")
+                                          "above the limit.")  # in the boxes' units
     assert not [b for b in at.button if b.label == "Save threshold"]
 
 

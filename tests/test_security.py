@@ -208,3 +208,12 @@ def test_csv_for_people_neutralises_formulas_without_touching_numbers():
     assert lines[1:] == ['"\'=HYPERLINK(""http://x"")",-1', "'+1,2", "'-cmd,3", "'@sum,4",
                          "'\tx,5", "plain,6"]
     assert frame["note"][0].startswith("="), "the data itself is unchanged"
+
+
+def test_csv_for_people_neutralises_a_formula_after_a_line_break():
+    """A carriage return (or a line feed) before a formula: a spreadsheet that starts a row at
+    it would run the rest, so each line is neutralised, not only the cell's start."""
+    frame = pd.DataFrame({"user": ["\r=1+1", "ok\r=cmd|' /C calc'!A0", "a\r\n@SUM(A1)",
+                                   "line\nplain"]})
+    assert safe_csv(frame) == ('user\n"\n\'=1+1"\n"ok\n\'=cmd|\' /C calc\'!A0"\n'
+                               '"a\n\'@SUM(A1)"\n"line\nplain"\n')

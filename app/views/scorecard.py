@@ -44,6 +44,9 @@ with controls:
         as_of = st.date_input("As of (UTC day)", value=min(pinned or newest, newest),
                               max_value=newest,
                               key="as_of_day", format="YYYY-MM-DD")
+    if pinned and pinned > newest:
+        st.info(f"The store has no events after {newest:%d %b %Y}, so the scorecard shows that "
+                f"day rather than {pinned:%d %b %Y}.")
     if as_of != newest:
         st.query_params["as_of"] = as_of.isoformat()
     else:

@@ -73,7 +73,14 @@ limit = b.number_input(f"Limit ({unit})" if unit else "Limit", value=current.lim
                        step=step, key=f"limit_{key}", format="%g")
 proposal = changes.Proposal(metric.id, scope, round(target / scale, 12), round(limit / scale, 12))
 
+wrong_side = target < limit if better == "higher" else target > limit
 try:
+    if wrong_side:  # said in the units of the boxes, before the file's own check says it in its
+        side = "below" if better == "higher" else "above"
+        raise ScorecardError(
+            f"The target {format_value(metric, target / scale)} is {side} the limit "
+            f"{format_value(metric, limit / scale)}, but {better} is better, so the target must "
+            f"be at or {'above' if better == 'higher' else 'below'} the limit.")
     proposed = changes.apply(th, proposal)
 except ScorecardError as exc:
     st.error(ui.plain(str(exc)))

@@ -49,6 +49,20 @@ ui.write_link("trends", {"metric": metric.id, **({"system": system} if system el
 scale, axis_title = {"percent": (100, "%"), "ms": (0.001, "seconds")}.get(
     metric.format, (1, metric.unit))
 
+MARGIN = {"t": 60, "b": 40, "r": 110}  # room on the right for the target and limit labels
+
+
+def threshold_lines(fig: go.Figure, t) -> None:
+    """The target and limit as lines, labelled beyond the plot's right edge (not over the
+    data)."""
+    fig.add_hline(y=t.target * scale, line_dash="dash", line_color="#2e7d32",
+                  annotation_text=f"target {format_value(metric, t.target)}",
+                  annotation_position="right")
+    fig.add_hline(y=t.limit * scale, line_dash="dot", line_color="#c62828",
+                  annotation_text=f"limit {format_value(metric, t.limit)}",
+                  annotation_position="right")
+
+
 if by != WHOLE:
     if metric not in sliced_metrics():
         st.info(f"{metric.title} is not computed per {by}: only the metrics of the window's "
@@ -70,12 +84,8 @@ if by != WHOLE:
                           f"{format_value(metric, p.ci_high)}" if p.ci_low is not None else "")
                        + ("<br>too few events to judge" if p.insufficient else "")
                        for p in points]))
-    t = ui.thresholds().for_metric(metric.id, system)
-    fig.add_hline(y=t.target * scale, line_dash="dash", line_color="#2e7d32",
-                  annotation_text=f"target {format_value(metric, t.target)}")
-    fig.add_hline(y=t.limit * scale, line_dash="dot", line_color="#c62828",
-                  annotation_text=f"limit {format_value(metric, t.limit)}")
-    fig.update_layout(height=460, margin={"t": 40, "b": 40}, yaxis_title=axis_title,
+    threshold_lines(fig, ui.thresholds().for_metric(metric.id, system))
+    fig.update_layout(height=460, margin=MARGIN, yaxis_title=axis_title,
                       legend={"orientation": "h"})
     st.plotly_chart(fig, width="stretch")
     st.caption(f"{metric.measures} One line per {by}: the 8 with the most decisions, the rest "
@@ -117,14 +127,12 @@ for other in registry().shown_with(metric.id):  # an estimate beside the rate it
         marker={"symbol": "diamond"}, hoverinfo="text+x",
         hovertext=[f"{other.title}: {format_value(other, p.value)}<br>n = "
                    f"{p.n if p.n is not None else '–'}" for p in beside]))
-t = th.for_metric(metric.id, system)
-fig.add_hline(y=t.target * scale, line_dash="dash", line_color="#2e7d32",
-              annotation_text=f"target {format_value(metric, t.target)}")
-fig.add_hline(y=t.limit * scale, line_dash="dot", line_color="#c62828",
-              annotation_text=f"limit {format_value(metric, t.limit)}")
-for change in records.model_changes(ui.store(), system):
+threshold_lines(fig, th.for_metric(metric.id, system))
+for i, change in enumerate(records.model_changes(ui.store(), system)):
     fig.add_vline(x=change["first_seen"], line_color="#6a1b9a", line_width=1)
-    fig.add_annotation(x=change["first_seen"], y=1.02, yref="paper", showarrow=False,
+    # neighbouring labels on two heights, so close changes do not print over each other
+    fig.add_annotation(x=change["first_seen"], y=1.02 + 0.06 * (i % 2), yref="paper",
+                       showarrow=False,
                        text=f"model → {html.escape(change['model'])}",
                        font={"color": "#6a1b9a", "size": 10})
 first, last = frame.start.min(), frame.start.max()
@@ -141,9 +149,10 @@ if incidents:  # named on hover and in the legend, not printed over the axis dat
         marker={"symbol": "triangle-down", "color": "#c62828", "size": 9},
         hovertext=[html.escape(f"⚠ {i['incident_id']} ({i['severity']}, {i['system']}): "
                                f"{i['summary'] or ''}") for i in incidents], hoverinfo="text"))
-fig.update_layout(height=460, margin={"t": 40, "b": 40}, hovermode="x unified",
+fig.update_layout(height=460, margin=MARGIN, hovermode="x unified",
                   yaxis_title=axis_title, legend={"orientation": "h"})
-fig.update_xaxes(range=[first, last] if first != last else None)
+half = pd.Timedelta(days={"day": 1, "week": 7, "month": 30}[period] / 2)  # whole end markers
+fig.update_xaxes(range=[first - half, last + half] if first != last else None)
 st.plotly_chart(fig, width="stretch")
 band = ("Shaded band: 95% Wilson interval. " if metric.is_rate and frame["low"].notna().any()
         else "")

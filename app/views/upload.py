@@ -230,8 +230,8 @@ elif upload is not None:
         st.error(ui.plain(str(exc)))
         st.stop()
     st.subheader("Preview")
-    st.caption(f"{ui.as_text(upload.name)} · {upload.size / 1e6:,.1f} MB · "
-               f"first {len(first_rows)} rows")
+    st.caption(f"{ui.as_text(upload.name)} · {ui.file_size(upload.size)} · "
+               f"first {ui.count_of(len(first_rows), 'row')}")
     st.dataframe(first_rows, hide_index=True, height=240)
 
     saved = preview.saved_maps(config_dir())
@@ -292,7 +292,7 @@ else:
             st.caption("Removes exactly the rows that upload stored, and records who removed it "
                        "and why. Its rejected rows and its line in the history stay.")
             labels = {row.ingest_id: f"{row.file} · {row.recorded_at:%d %b %Y %H:%M} UTC · "
-                                     f"{row.inserted:,} rows · by {row.actor}"
+                                     f"{ui.count_of(row.inserted, 'row')} · by {row.actor}"
                       for row in removable.itertuples()}
             pick = st.selectbox("Upload", list(labels), format_func=labels.get, key="undo_pick")
             why = st.text_input("Why it is removed", key="undo_reason",

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
+_LINE_THEN_FORMULA = re.compile(r"\n(?=[=+\-@\t])")
 
 
 def _neutral(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value  # shown as text; the stored value is unchanged
-    return value
+    """A text cell a spreadsheet shows as text: an apostrophe before a formula's first mark,
+    at the start and after every line break (a spreadsheet may start a row at a lone CR)."""
+    if not isinstance(value, str):
+        return value
+    if "\r" in value or "\n" in value:
+        value = _LINE_THEN_FORMULA.sub("\n'", value.replace("\r\n", "\n").replace("\r", "\n"))
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def safe_csv(frame: pd.DataFrame) -> str:
