@@ -3,6 +3,7 @@ planted fast and slow burns; notifications to a webhook receiver on 127.0.0.1.""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -160,10 +161,12 @@ def test_cli_alerts_prints_the_contract_json(burning):
 
 class _Receiver(BaseHTTPRequestHandler):
     received: list = []
+    logins: list = []
 
     def do_POST(self):  # noqa: N802 (the standard library's name)
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append((self.path, json.loads(body)))
+        type(self).logins.append(self.headers.get("Authorization"))
         self.send_response(200)
         self.end_headers()
 
@@ -173,7 +176,7 @@ class _Receiver(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver():
-    _Receiver.received = []
+    _Receiver.received, _Receiver.logins = [], []
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -225,6 +228,57 @@ def test_an_unreachable_webhook_is_told_again_next_time(burning, receiver, tmp_p
     assert json.loads((tmp_path / "alerts-state.json").read_text()) == {"down": {}}
     config.write_text(f"webhooks:\n  - {{name: down, url: '{url}/hook'}}\n")
     assert _alerts(path, config).returncode == 0 and len(received) == 5
+
+
+class _Redirecting(BaseHTTPRequestHandler):
+    """A webhook that answers every message with a redirect to another address."""
+    to = ""
+
+    def do_POST(self):  # noqa: N802
+        self.send_response(307)
+        self.send_header("Location", type(self).to)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_webhook_is_never_led_elsewhere_nor_shows_its_password(burning, receiver, tmp_path):
+    """A redirect (say, to an address inside the network) is reported, not followed; a
+    password written in the webhook's address is sent as a login and printed nowhere."""
+    path, _ = burning
+    url, received = receiver
+    _Redirecting.to = f"{url}/internal"
+    server = HTTPServer(("127.0.0.1", 0), _Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    config = tmp_path / "alerts.yaml"
+    try:
+        config.write_text(f"webhooks:\n  - {{name: moved, url: "
+                          f"'http://ops:s3cr3t-pw@127.0.0.1:{server.server_port}/hook'}}\n")
+        done = _alerts(path, config)
+    finally:
+        server.shutdown()
+    assert received == [], "the redirect was not followed"
+    assert done.returncode == 0
+    assert done.stderr.startswith(
+        f"Could not send an alert to the webhook moved (127.0.0.1:{server.server_port}): it "
+        "answered 307 Temporary Redirect (redirects are not followed);")
+    assert "s3cr3t" not in done.stdout + done.stderr
+    config.write_text(f"webhooks:\n  - {{name: team, url: 'http://ops:s3cr3t-pw@"
+                      f"{url.removeprefix('http://')}/hook'}}\n")
+    assert _alerts(path, config).returncode == 0 and len(received) == 5
+    assert set(_Receiver.logins) == {"Basic " + base64.b64encode(b"ops:s3cr3t-pw").decode()}
+
+
+@pytest.mark.parametrize("bad", ["http://127.0.0.1:9/a hook", "http://127.0.0.1:9/a\\r\\nX: y",
+                                 "http://127.0.0.1:port/hook"])
+def test_a_webhook_address_that_cannot_be_sent_to_is_one_sentence(burning, tmp_path, bad):
+    config = tmp_path / "alerts.yaml"
+    config.write_text(f'webhooks:\n  - {{name: odd, url: "{bad}"}}\n')
+    done = _alerts(burning[0], config)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "webhook url" in done.stderr, \
+        done.stderr
 
 
 def test_the_burn_down_is_the_budget_left_over_the_30_days_to_each_day(burning):

@@ -5,13 +5,14 @@ follows when it stops. A webhook that cannot be reached is told again on the nex
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
 from dataclasses import asdict
 from pathlib import Path
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
@@ -33,14 +34,24 @@ class Webhook(BaseModel):
     @field_validator("url")
     @classmethod
     def _http(cls, value: str) -> str:
-        if urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc:
+        if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in value):
+            raise ValueError("a webhook url holds no spaces, tabs or line breaks (write a space "
+                             "in it as %20)")
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("a webhook url starts with http:// or https://")
+        try:
+            parts.port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError("a webhook url's port is a number") from None
         return value
 
     @property
     def where(self) -> str:
-        """The webhook's host, for messages (its path may hold a secret, as Slack's does)."""
-        return f"{self.name} ({urlsplit(self.url).netloc})"
+        """The webhook's host and port, for messages: never its path (which may hold a secret,
+        as Slack's does) nor a user and password written in the address."""
+        parts = urlsplit(self.url)
+        return f"{self.name} ({parts.hostname}{f':{parts.port}' if parts.port else ''})"
 
 
 class AlertsConfig(BaseModel):
@@ -87,17 +98,44 @@ def payload(webhook: Webhook, status: str, record: dict, now: str) -> dict:
     return {"status": status, "now": now, "summary": text, **record}
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A webhook answers where it is: a redirect is reported, never followed (following one
+    could carry the message to an address inside the network)."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def _without_login(url: str) -> tuple[str, dict[str, str]]:
+    """The address without a user and password written in it, and those as a Basic
+    Authorization header (urllib would take them for part of the host)."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, {}
+    host = f"[{parts.hostname}]" if ":" in (parts.hostname or "") else parts.hostname
+    bare = urlunsplit(parts._replace(netloc=f"{host}{f':{parts.port}' if parts.port else ''}"))
+    login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+    return bare, {"Authorization": "Basic " + base64.b64encode(login.encode()).decode()}
+
+
 def post(webhook: Webhook, body: dict, headers: dict[str, str] | None = None) -> str | None:
     """POST one JSON message; None when the webhook took it, else why not, as a clause
     ("refused the connection", "answered 404 Not Found")."""
-    request = urllib.request.Request(webhook.url, data=json.dumps(body).encode(), method="POST",
-                                     headers={"Content-Type": "application/json",
+    url, login = _without_login(webhook.url)
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **login,
                                               **(headers or {})})
     try:
-        with urllib.request.urlopen(request, timeout=webhook.timeout_seconds):
+        with _OPENER.open(request, timeout=webhook.timeout_seconds):
             return None
     except urllib.error.HTTPError as exc:
-        return f"answered {exc.code} {exc.reason}"
+        moved = " (redirects are not followed)" if 300 <= exc.code < 400 else ""
+        return f"answered {exc.code} {exc.reason}{moved}"
+    except ValueError:  # an address http.client refuses
+        return "has an address that cannot be sent to"
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return "refused the connection" if isinstance(reason, ConnectionRefusedError) \
