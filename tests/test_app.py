@@ -374,6 +374,9 @@ def test_threshold_validation_explains_itself(app_env):
                                           "higher is better, so the target must be at or "
                                           "above the limit.")  # in the boxes' units
     assert not [b for b in at.button if b.label == "Save threshold"]
+    threshold_input(at, "target_all_success_rate").set_value(1e306).run()
+    assert "less than or equal to 1000000000000" in at.error[0].value, at.error[0].value
+    assert not [b for b in at.button if b.label == "Save threshold"]
 
 
 def test_a_system_override_is_saved_and_can_be_dropped(app_env):

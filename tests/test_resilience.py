@@ -41,6 +41,10 @@ def test_without_a_thresholds_file_the_packaged_defaults_apply(app_env):
     ("settings:\n  latency_slo_ms: 2000\ndefaults:\n  events: {direction: higher_is_better, "
      "target: 10, limit: 100}\n", "(line 4): target 10 is below limit 100"),
     (ALIASES, "uses a YAML alias (*a) at line 2"),
+    ("defaults:\n  events: {direction: higher_is_better, target: .nan, limit: 100}\n",
+     "(line 2): Input should be a finite number"),
+    ("defaults:\n  events: {direction: higher_is_better, target: 1e306, limit: 100}\n",
+     "(line 2): Input should be less than or equal to 1000000000000"),
 ])
 def test_a_broken_thresholds_file_is_one_sentence(app_env, content, says):
     """Through the app's entry script, as the server runs every page (the browser test visits
@@ -64,6 +68,32 @@ def test_a_malformed_users_file_is_one_sentence_naming_its_line(app_env):
     with pytest.raises(BadInput, match="malformed"):
         add_user(cfg, "bob", "executive", "long enough password")
     assert "alice" in (cfg / "users.yaml").read_text(), "a malformed file is not rewritten"
+
+
+@pytest.mark.parametrize("content, says", [
+    ("lock_minutes: 1e308\n", "invalid at lock_minutes: Input should be less than or equal to "
+                              "43200"),
+    ("lifetime_days: .inf\n", "invalid at lifetime_days: Input should be a finite number"),
+    ("idle_hours: .nan\n", "invalid at idle_hours: Input should be a finite number"),
+    ("lock_after: 10\nlockout: 5\n", "invalid at lockout: Extra inputs are not permitted"),
+])
+def test_security_settings_that_would_break_sign_in_are_one_sentence(tmp_path, content, says):
+    from scorecard.sessions import load_policy
+
+    (tmp_path / "security.yaml").write_text(content)
+    with pytest.raises(BadInput) as refused:
+        load_policy(tmp_path)
+    assert says in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_password_that_is_not_a_hash_is_a_malformed_users_file(app_env):
+    _, cfg = app_env
+    (cfg / "users.yaml").write_text("credentials:\n  usernames:\n    alice:\n      name: A\n"
+                                    "      password: 12345678\n      roles: [admin]\n")
+    assert _errors(run()) == [
+        "The users file users.yaml is malformed at credentials.usernames.alice (line 3): each "
+        "sign-in is a username with name, password and a list of roles; fix it or add sign-ins "
+        "again with `scorecard users add`."]
 
 
 def test_a_map_file_is_checked_with_its_line(tmp_path):

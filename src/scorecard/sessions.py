@@ -35,12 +35,12 @@ TOKEN_BYTES = 32
 class SecurityPolicy(BaseModel):
     """`security.yaml` in the config directory; every field has a default."""
 
-    model_config = ConfigDict(extra="forbid")
-    idle_hours: float = Field(8, gt=0)
-    lifetime_days: float = Field(7, gt=0)
-    delay_after: int = Field(5, ge=1)
-    lock_after: int = Field(10, ge=1)
-    lock_minutes: float = Field(15, gt=0)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    idle_hours: float = Field(8, gt=0, le=24 * 90)
+    lifetime_days: float = Field(7, gt=0, le=3650)
+    delay_after: int = Field(5, ge=1, le=1000)
+    lock_after: int = Field(10, ge=1, le=1000)
+    lock_minutes: float = Field(15, gt=0, le=60 * 24 * 30)
     # company sign-in: a group (from the ID token's group_claims) -> the role it gives
     groups: dict[str, Literal["executive", "product_manager", "analyst", "admin"]] = {}
     group_claims: list[str] = Field(default_factory=lambda: ["groups", "roles"], min_length=1)

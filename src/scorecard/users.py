@@ -186,7 +186,8 @@ def _configured_signins(path: Path) -> dict[str, dict]:
         usernames = credentials.get("usernames") or {}
         if isinstance(usernames, dict):
             bad = [u for u, e in usernames.items()
-                   if not isinstance(e, dict) or not isinstance(e.get("roles") or [], list)]
+                   if not isinstance(e, dict) or not isinstance(e.get("roles") or [], list)
+                   or not isinstance(e.get("password", ""), str)]
             if not bad:
                 return {str(u): e for u, e in usernames.items()}
             location = ("credentials", "usernames", bad[0])

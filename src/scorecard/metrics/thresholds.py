@@ -22,14 +22,17 @@ DEFAULT_SLO_MS = 2000.0
 DEFAULT_FLOOR = 0.5
 
 
+BOUND = 1e12  # beyond any value a metric here takes: a typo (1e306), not a threshold
+
+
 class Threshold(BaseModel):
     """Green at or beyond target, red beyond limit, amber between."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     direction: Direction
-    target: float
-    limit: float
+    target: float = Field(ge=-BOUND, le=BOUND)
+    limit: float = Field(ge=-BOUND, le=BOUND)
 
     @model_validator(mode="after")
     def _target_on_the_good_side(self) -> "Threshold":
