@@ -531,6 +531,21 @@ def test_the_mapper_matches_names_that_differ_only_in_case_or_spacing(app_env):
                             "system = 'Field Agent'") == 111
 
 
+def test_a_file_with_a_300_character_name_loads(app_env):
+    """Longer than a file system allows for a name: the copy is shortened, the extension kept,
+    and the rows load (it used to be an error id)."""
+    name = "x" * 296 + ".csv"
+    extract = ("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
+        f"long-{i},2026-11-21T09:{i:02d}:00Z,long-names,m1,ok,100\n" for i in range(3))).encode()
+    at = run("views/upload.py", user="analyst")
+    at.file_uploader[0].set_value((name, extract, "text/csv")).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    copy = Path(next(iter(at.session_state["_upload_copies"].values())))
+    assert copy.name.endswith("….csv") and len(copy.name.encode()) < 255
+    at.button(key="up_load").click().run()
+    assert {m.label: m.value for m in at.metric}["Inserted"] == "3"
+
+
 def test_the_mapper_says_a_file_needs_mapping_and_translates_coded_values(app_env):
     """An outcome coded 1/0 and a reviewed flag coded Y/N: the page asks what each value means,
     and with the answers every row loads (without them, 9 of 12 rows would be set aside)."""

@@ -3,6 +3,7 @@ progress, and answered with counts and the rejected rows."""
 
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -44,10 +45,35 @@ def _saved_copy(file) -> Path:
         shutil.rmtree(Path(copies.pop(file_id)).parent, ignore_errors=True)
     path = Path(copies.get(file.file_id, ""))
     if not path.is_file():
-        path = Path(tempfile.mkdtemp(prefix="scorecard-upload-")) / Path(file.name).name
+        _sweep_stale_copies()
+        path = Path(tempfile.mkdtemp(prefix=COPY_PREFIX)) / _short_name(file.name)
         path.write_bytes(file.getbuffer())
         copies[file.file_id] = str(path)
     return path
+
+
+COPY_PREFIX = "scorecard-upload-"
+STALE_AFTER_SECONDS = 24 * 3600  # a copy left by a tab that closed mid-upload
+
+
+def _short_name(name: str) -> str:
+    """The file's own name, shortened where a file system would refuse it (255 bytes), its
+    extensions (which say the format) kept."""
+    name = Path(name).name or "upload"
+    if len(name.encode()) <= 200:
+        return name
+    suffix = "".join(Path(name).suffixes[-2:])[-20:]
+    return name.encode()[:120].decode(errors="ignore") + "…" + suffix
+
+
+def _sweep_stale_copies() -> None:
+    """Remove upload copies older than a day, left by tabs that closed before they finished."""
+    for folder in Path(tempfile.gettempdir()).glob(COPY_PREFIX + "*"):
+        try:
+            if time.time() - folder.stat().st_mtime > STALE_AFTER_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # gone already, or another user's
 
 
 def _remove_copy(file_id: str) -> None:
