@@ -71,19 +71,18 @@ def _wait_words(seconds: float) -> str:
 def attempt_sign_in(username: str, password: str, directory: Directory, policy) -> None:
     """Check a sign-in, throttled per username and client; on success start a session."""
     name, client, ledger = username.strip().lower()[:64], client_address(), ui.security_ledger()
-    wait = sessions.wait_before_attempt(ledger, name, client, policy)
-    if wait > 0:
-        st.error(f"Too many failed sign-ins for this username or from this address; try again "
-                 f"in {_wait_words(wait)}.")
-        return
-    entry = directory.usernames.get(name)
+    entry, role = directory.usernames.get(name), directory.role(name)
     stored = (entry or {}).get("password") or dummy_password_hash()
-    matches = stauth.Hasher.check_pw(password, stored)
-    role = directory.role(name)
-    if not (entry and matches and role):
-        locked = sessions.record_failure(ledger, name, role, client, policy)
+    outcome = sessions.attempt(ledger, name, role, client, policy, lambda: bool(
+        stauth.Hasher.check_pw(password, stored) and entry and role))
+    if outcome.wait > 0:
+        st.error(f"Too many failed sign-ins for this username or from this address; try again "
+                 f"in {_wait_words(outcome.wait)}.")
+        return
+    if not outcome.matched:
         st.error(NOT_A_MATCH + (f" Sign-ins for this username or from this address are paused "
-                                f"for {_wait_words(policy.lock_minutes * 60)}." if locked else ""))
+                                f"for {_wait_words(policy.lock_minutes * 60)}."
+                                if outcome.locked else ""))
         return
     sessions.record_attempt(ledger, name, role, "sign_in", client)
     if ui.store().read_only:  # nowhere to keep a session: this tab only, no cookie

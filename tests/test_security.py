@@ -117,6 +117,33 @@ def test_waits_grow_after_five_failures_and_ten_lock_for_fifteen_minutes(store):
     assert store.query("SELECT count(*) FROM signins WHERE event = 'locked'") == [(1,)]
 
 
+def test_attempts_sent_together_are_throttled_as_if_sent_in_turn(store):
+    """25 attempts at once (as a script sends them over the websocket): each is counted before
+    the next is checked, so only the five the throttle allows reach the password check."""
+    import threading
+    import time
+
+    checked, lock = [], threading.Lock()
+
+    def wrong_password() -> bool:
+        with lock:
+            checked.append(1)
+        time.sleep(0.05)  # about what bcrypt takes
+        return False
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(sessions.attempt(
+        store, "pm", "product_manager", "10.0.0.9", SecurityPolicy(), wrong_password)))
+        for _ in range(25)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == SecurityPolicy().delay_after == 5
+    assert sum(r.wait > 0 for r in results) == 20 and not any(r.matched for r in results)
+    assert sessions.sign_ins.failures(store, False, "pm", datetime(2000, 1, 1))[0] == 5
+
+
 def test_unknown_usernames_are_throttled_alike_and_unlock_lifts_a_lock(store):
     fail(store, "nobody-here", 10)
     assert wait(store, "nobody-here", T0 + timedelta(seconds=10), client="10.0.0.8") == \

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -168,6 +170,33 @@ def record_attempt(store, username: str, role: str | None, event: str, client: s
     bad_cookie, ended) in the audit trail."""
     sign_ins.add_event(store, recorded_at=now or utc_now(), username=username[:64], role=role,
                        event=event, client=client, detail=detail)
+
+
+_ONE_CHECK_AT_A_TIME = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """How a sign-in attempt ended: `matched`, or `wait` seconds before trying, or a failure
+    that `locked` the username or address."""
+
+    matched: bool = False
+    wait: float = 0.0
+    locked: bool = False
+
+
+def attempt(store, username: str, role: str | None, client: str, policy: SecurityPolicy,
+            matches: Callable[[], bool]) -> Attempt:
+    """Throttle, check and count one sign-in attempt as one step: attempts sent together (25
+    at once over the websocket) are taken in turn, so each sees the failures before it and only
+    as many passwords are checked as the throttle allows."""
+    with _ONE_CHECK_AT_A_TIME:
+        wait = wait_before_attempt(store, username, client, policy)
+        if wait > 0:
+            return Attempt(wait=wait)
+        if matches():
+            return Attempt(matched=True)
+        return Attempt(locked=record_failure(store, username, role, client, policy))
 
 
 def wait_before_attempt(store, username: str, client: str, policy: SecurityPolicy,
