@@ -217,7 +217,8 @@ def test_the_first_screen_says_which_system_needs_attention_and_why(app_env):
     at.button(key="cell_support-assistant_4").click().run()
     assert at.selectbox(key="system").value == "support-assistant"
     table = at.dataframe[0].value
-    assert set(table["Area"]) == {"Latency"}
+    assert at.selectbox(key="area").value == "Latency Impact" and "Area" not in table.columns
+    assert "95th percentile latency" in set(table["Metric"])
     assert "🔴 Act" in set(table["Status"]), "the cell is the worst of its rows"
     assert table.loc[table.Metric == "95th percentile latency", "n"].iloc[0].endswith(" events")
     psi = run(user="exec")

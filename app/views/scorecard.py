@@ -162,16 +162,20 @@ def table_rows(week=None, base=None) -> list[dict]:
         spark = [] if week is None else [
             p.value for p in series_from_table(week, th, m.id, "week", system)
             if p.end <= w.end and p.value is not None][-8:]
+        # what a reader steers by first (status, value, thresholds, direction), the long
+        # words last, so at desktop width the numbers are on screen without scrolling
         rows.append({
             "Metric": m.title, "Status": ui.badge(v.status, v.insufficient),
             "Value": format_value(m, v.value),
-            "In words": describe(m, v.value, {**v.extra, "n": v.n}),
-            "95% interval": interval,
+            "Target / limit": f"{format_value(m, v.target)} / {format_value(m, v.limit)}",
             "vs baseline": "" if baseline_is_window else format_change(m, v.value,
                                                                         base.get(m.id)),
+            "Last 8 weeks": spark,
+            "95% interval": interval,
             "n": "—" if v.n is None else f"{v.n:,} {m.sample_noun}",
-            "Target": format_value(m, v.target), "Limit": format_value(m, v.limit),
-            "Last 8 weeks": spark, "Area": AREAS.get(row_name, row_name),
+            "In words": describe(m, v.value, {**v.extra, "n": v.n}),
+            # the area only when the table holds several: the picker above says it otherwise
+            **({"Area": AREAS.get(row_name, row_name)} if area == ALL_AREAS else {}),
         })
     return rows
 
@@ -184,7 +188,7 @@ def draw(rows: list[dict]) -> None:
             "n": st.column_config.TextColumn("n", help="what the value rests on"),
             "vs baseline": st.column_config.TextColumn(
                 help="change from the baseline period (the first 28 days, or pinned dates)"),
-            "Last 8 weeks": st.column_config.LineChartColumn("Last 8 weeks", width="small"),
+            "Last 8 weeks": st.column_config.LineChartColumn("Last 8 weeks"),
         })
 
 
