@@ -7,7 +7,7 @@ import ui
 from scorecard.errors import ScorecardError
 from scorecard.metrics import attention
 from scorecard.metrics.formatting import (budget_cell, describe, format_change,
-                                          format_value)
+                                          format_value, target_and_limit)
 from scorecard.metrics.registry import registry
 from scorecard.metrics.slices import DIMENSIONS, sliced_metrics, worst_first
 from scorecard.metrics.trends import series_from_table
@@ -167,7 +167,7 @@ def table_rows(week=None, base=None) -> list[dict]:
         rows.append({
             "Metric": m.title, "Status": ui.badge(v.status, v.insufficient),
             "Value": format_value(m, v.value),
-            "Target / limit": f"{format_value(m, v.target)} / {format_value(m, v.limit)}",
+            "Target / limit": target_and_limit(m, v.target, v.limit),
             "vs baseline": "" if baseline_is_window else format_change(m, v.value,
                                                                         base.get(m.id)),
             "Last 8 weeks": spark,

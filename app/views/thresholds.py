@@ -8,7 +8,8 @@ import ui
 from scorecard import actions
 from scorecard.errors import ScorecardError
 from scorecard.metrics import threshold_changes as changes
-from scorecard.metrics.formatting import display_scale, format_value, threshold_words
+from scorecard.metrics.formatting import (display_scale, format_value, target_and_limit,
+                                          threshold_words)
 from scorecard.metrics.registry import registry
 from scorecard.store import records
 
@@ -147,7 +148,7 @@ def _restores(change: dict) -> str:
     except ScorecardError as exc:
         return ui.plain(str(exc))
     restored = after.for_metric(m.id, change["system"])
-    words = f"back to {format_value(m, restored.target)} / {format_value(m, restored.limit)}"
+    words = f"back to {target_and_limit(m, restored.target, restored.limit)}"
     if change["system"] and change["old"] is None:
         words += ", inherited from all systems"
     scope_words = ui.as_text(change["system"]) if change["system"] else "all systems"

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from .errors import BadInput
 from .metrics.budgets import Alert, BudgetReport
 from .settings import read_yaml, write_private
+from .web_trouble import trouble
 
 ICONS = {"page": "🔴", "ticket": "🟠", "resolved": "✅"}
 
@@ -133,13 +134,11 @@ def post(webhook: Webhook, body: dict, headers: dict[str, str] | None = None) ->
             return None
     except urllib.error.HTTPError as exc:
         moved = " (redirects are not followed)" if 300 <= exc.code < 400 else ""
-        return f"answered {exc.code} {exc.reason}{moved}"
+        return trouble(exc) + moved
     except ValueError:  # an address http.client refuses
         return "has an address that cannot be sent to"
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return "refused the connection" if isinstance(reason, ConnectionRefusedError) \
-            else f"could not be reached ({type(reason).__name__})"
+    except OSError as exc:  # URLError included
+        return trouble(exc)
 
 
 def notify(report: BudgetReport, config_path: Path) -> list[str]:

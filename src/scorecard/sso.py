@@ -16,13 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from .errors import BadInput
+from .web_trouble import trouble
 
 FRESH_SECONDS = 600
 CREDENTIAL_PREFIX = "sso:"  # a session's credential mark when it began with a company sign-in
@@ -90,12 +90,8 @@ def unreachable(provider: Provider, timeout: float = 5.0) -> str | None:
     try:
         with urllib.request.urlopen(provider.metadata_url, timeout=timeout) as answer:
             document = json.loads(answer.read(1_000_000))
-    except urllib.error.HTTPError as exc:
-        return f"it answered {exc.code} {exc.reason}"
-    except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return ("it refused the connection" if isinstance(reason, ConnectionRefusedError)
-                else f"it could not be reached ({type(reason).__name__})")
+    except OSError as exc:  # HTTPError and URLError included
+        return f"it {trouble(exc)}"
     except ValueError:
         return "its discovery document is not JSON"
     if not isinstance(document, dict) or not all(

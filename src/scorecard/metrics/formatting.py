@@ -86,11 +86,16 @@ WINDOW_WORDS = {"5m": "5 min", "30m": "30 min", "1h": "1 h", "6h": "6 h", "3d": 
 ACT_BY = {"page": "act now", "ticket": "act this week"}  # a burn-rate rule's severity, in words
 
 
+def target_and_limit(metric: Metric, target: float | None, limit: float | None) -> str:
+    """A threshold as people read it: "90.0% / 80.0%" (target / limit)."""
+    return f"{format_value(metric, target)} / {format_value(metric, limit)}"
+
+
 def threshold_words(metric: Metric, entry: dict | None) -> str:
-    """A threshold entry as people read it: "90.0% / 80.0%" (target / limit), or the default."""
+    """A threshold entry of the history ("90.0% / 80.0%"), or the default it fell back to."""
     if entry is None:
         return "all-systems default"
-    return f"{format_value(metric, entry['target'])} / {format_value(metric, entry['limit'])}"
+    return target_and_limit(metric, entry["target"], entry["limit"])
 
 
 def budget_words(left: float) -> str:
