@@ -236,7 +236,7 @@ def test_a_link_by_the_landing_pages_name_or_to_another_roles_page_says_what_it_
     wait_until_idle(page)
     assert page.get_by_text("Page not found").count() == 0
     page.goto(f"{app_url}/upload")
-    page.get_by_text("The Upload page is not available to your role (Executive)").wait_for()
+    page.get_by_text("The Upload page is not available to your role (Executive)").first.wait_for()
     assert page.get_by_text("Page not found").count() == 0
     context.close()
 
@@ -247,7 +247,7 @@ def test_a_link_by_the_landing_pages_name_or_to_another_roles_page_says_what_it_
     page.get_by_label("Username").fill("analyst")
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").first.click()
-    page.get_by_text("The Audit page is not available to your role (Analyst)").wait_for()
+    page.get_by_text("The Audit page is not available to your role (Analyst)").first.wait_for()
     assert "Upload" in nav_links(page)[-1]
     context.close()
 
