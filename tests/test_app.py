@@ -203,14 +203,25 @@ def test_the_first_screen_shows_each_systems_error_budget_and_firing_alert(app_e
 
 def test_the_first_screen_says_which_system_needs_attention_and_why(app_env):
     at = run(user="exec")
-    assert at.subheader[0].value == "Needs attention"
+    assert at.subheader[0].value == "Act first"
     links = [as_read(b.proto.label) for b in at.get("page_link")]
-    assert links == [
-        "credit-precheck: input drift (confidence PSI) 1.25 against a 0.25 limit",
-        "doc-summariser: low-confidence decisions unreviewed 78.5% against a 30.0% limit",
-        "support-assistant: success lost to slowness +12.4 pts against a +5.0 pts limit — 92% of "
-        "slow answers come from release assistant-2026.11.2, which takes 55% of decisions",
-        "research-agent: weeks meeting target 0.0% against a 62.5% limit"]
+    assert links == [  # worst first, in what each risks, with the figure behind it
+        "1. credit-precheck: it now sees inputs unlike those it was built for, so errors can "
+        "grow before anyone sees them (input drift 1.25; limit 0.25)",
+        "2. doc-summariser: too many decisions cannot be explained to a customer or an auditor "
+        "(decisions with an explanation 35.2%; limit 80.0%)",
+        "3. research-agent: it is not dependable, with too few weeks on target (weeks meeting "
+        "target 0.0%; limit 62.5%)",
+        "4. support-assistant: slow answers are losing good outcomes (success lost to slowness "
+        "+12.4 pts; limit +5.0 pts) — 92% of slow answers come from release "
+        "assistant-2026.11.2, which takes 55% of decisions"]
+    also = [c.value for c in at.caption if c.value.startswith("Also in the red")]
+    assert also[0] == "Also in the red: temporal reliability, appropriateness."
+    assert len(also) == 4
+    # the grid lists the systems in the same order
+    cells = [b.key for b in at.button if (b.key or "").startswith("cell_") and b.key.endswith("_0")]
+    assert cells == ["cell_credit-precheck_0", "cell_doc-summariser_0", "cell_research-agent_0",
+                     "cell_support-assistant_0"]
     # the grid: each cell the worst status of its area, as icon and word
     assert at.button(key="cell_support-assistant_4").label == "🔴 Act"  # Latency
     assert at.button(key="cell_credit-precheck_4").label == "🟢 OK"

@@ -82,8 +82,9 @@ def test_a_wrong_password_is_refused_a_reload_keeps_the_sign_in_and_sign_out_end
 
 def test_a_product_manager_changes_a_threshold_and_sees_the_status_change(app_url, page):
     sign_in(page, app_url, "pm", DEMO_PASSWORD)
-    drift = page.get_by_text("credit-precheck: input drift (confidence PSI) 1.25 against a "
-                             "0.25 limit")
+    drift = page.get_by_text("1. credit-precheck: it now sees inputs unlike those it was built "
+                             "for, so errors can grow before anyone sees them (input drift 1.25; "
+                             "limit 0.25)")
     drift.wait_for()
     go_to(page, "Thresholds", "Thresholds")
     page.get_by_role("combobox", name="Metric").fill("Input drift")
@@ -274,9 +275,9 @@ def test_the_first_screen_names_who_needs_attention_and_a_red_cell_opens_its_row
     sign_in(page, app_url, "exec", DEMO_PASSWORD)
     sentences = [t.split("\n")[-1] for t in
                  page.locator("[data-testid=stPageLink]").all_inner_texts()]
-    assert ("support-assistant: success lost to slowness +12.4 pts against a +5.0 pts limit — "
-            "92% of slow answers come from release assistant-2026.11.2, which takes 55% of "
-            "decisions") in sentences, sentences
+    assert ("4. support-assistant: slow answers are losing good outcomes (success lost to "
+            "slowness +12.4 pts; limit +5.0 pts) — 92% of slow answers come from release "
+            "assistant-2026.11.2, which takes 55% of decisions") in sentences, sentences
     cell = page.locator(".st-key-cell_support-assistant_4 button").first  # Latency
     assert cell.inner_text().strip() == "🔴 Act"
     assert page.evaluate("document.getElementById('details').getBoundingClientRect().top") > 1000
@@ -369,7 +370,7 @@ def test_the_scorecard_served_from_chdb_reads_as_the_duckdb_one(browser, tmp_pat
         with served(store, copy_config(DEFAULT_CONFIG_DIR, tmp_path / f"config-{name}")) as server:
             screens[name] = first_screen(server.url)
     duckdb_screen, chdb_screen = screens["duckdb"], screens["chdb"]
-    assert "Needs attention" in duckdb_screen and "research-agent" in duckdb_screen
+    assert "Act first" in duckdb_screen and "research-agent" in duckdb_screen
     assert chdb_screen == duckdb_screen
 
 

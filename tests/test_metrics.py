@@ -405,3 +405,47 @@ def test_a_thresholds_file_from_before_a_new_metric_still_loads(tmp_path):
     assert loaded.for_metric("estimated_success_rate") == THRESHOLDS.for_metric(
         "estimated_success_rate")
     assert loaded.for_metric("label_lag_p50_hours").limit == 336
+
+
+def test_the_systems_in_the_red_are_ranked_by_how_far_past_their_limits_they_are(tmp_path):
+    """Worst system first, each area told by its metric furthest past its limit, measured in
+    widths of the band the product manager set between target and limit."""
+    from scorecard.demo import ensure_demo_store
+    from scorecard.metrics import attention
+    from scorecard.metrics.thresholds import thresholds_for
+
+    db = ensure_demo_store(tmp_path / "demo.duckdb")
+
+    def ranked(extra: str = "") -> list:
+        path = tmp_path / "thresholds.yaml"
+        path.write_text(PACKAGED.read_text().split("\n# Per-system overrides")[0] + extra)
+        with open_store(str(db), read_only=True) as store:
+            card = compute_scorecard(store, thresholds_for(store, path))
+        return card, attention.needing_attention(card)
+
+    card, flagged = ranked()
+    assert [a.system for a in flagged] == ["credit-precheck", "doc-summariser", "research-agent",
+                                           "support-assistant"]
+    first = flagged[0].first
+    psi = card.scope("credit-precheck")["confidence_psi"].value  # 1.25, limit 0.25, target 0.10
+    assert first.metric == "confidence_psi" and first.distance == pytest.approx((psi - 0.25) / 0.15)
+    for item in flagged:
+        distances = [item.first.distance, *(r.distance for r in item.also)]
+        assert distances == sorted(distances, reverse=True), item.system
+        assert {item.first.area, *(r.area for r in item.also)} == {
+            area for area, status in attention.area_grid(card)[item.system].items()
+            if status == "red"}, "the sentence and the grid agree"
+    # a narrower band on support-assistant's slowness gap puts it first, in the grid too
+    card, flagged = ranked("systems:\n  support-assistant:\n    metrics:\n"
+                           "      latency_success_gap_pp: {direction: lower_is_better, "
+                           "target: 2.9, limit: 3.0}\n")
+    assert flagged[0].system == "support-assistant"
+    assert flagged[0].sentence == ("support-assistant: slow answers are losing good outcomes "
+                                   "(success lost to slowness +12.4 pts; limit +3.0 pts)")
+    assert list(attention.area_grid(card))[0] == "support-assistant"
+
+
+def test_every_metric_of_the_leadership_table_says_what_it_risks():
+    for metrics in registry().by_row().values():
+        for metric in metrics:
+            assert metric.at_risk and not metric.at_risk[0].isupper(), metric.id

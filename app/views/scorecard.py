@@ -75,11 +75,16 @@ grid = attention.area_grid(card)
 flagged = attention.needing_attention(card)
 driven = ui.attention_drivers(ui.cache_key(), window_days, pinned_as_of)
 with verdict:
-    st.subheader("Needs attention" if flagged else "Nothing in the red")
-    for item in flagged:
+    st.subheader("Act first" if flagged else "Nothing in the red")
+    if flagged:
+        st.caption("Systems in the red, worst first: what each one risks, and the figure "
+                   "furthest past its limit. The grid and the details below hold the rest.")
+    for rank, item in enumerate(flagged, 1):
         why = f" — {driven[item.system]}" if item.system in driven else ""
-        st.page_link("views/trends.py", label=ui.as_text(item.sentence + why), icon="🔴",
-                     query_params={"metric": item.metric, "system": item.system})
+        st.page_link("views/trends.py", label=ui.as_text(f"{rank}. {item.sentence}{why}"),
+                     icon="🔴", query_params={"metric": item.metric, "system": item.system})
+        if item.also:
+            st.caption(f"Also in the red: {', '.join(AREAS[r.area].lower() for r in item.also)}.")
 
 
 def open_cell(system: str, area: str) -> None:

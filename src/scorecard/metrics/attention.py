@@ -4,6 +4,7 @@ Everything here reads a computed scorecard (and, for freshness, one grouped quer
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,25 +25,16 @@ def cell_status(value: MetricValue) -> str:
 
 
 def area_grid(card: Scorecard) -> dict[str, dict[str, str]]:
-    """system -> area (seed row) -> the worst status among that area's metrics."""
+    """system -> area (seed row) -> the worst status among that area's metrics; the systems
+    worst first (`ranked_systems`)."""
     return {system: {row: max((cell_status(card.scope(system)[m.id]) for m in metrics),
                               key=SEVERITY.get, default="unknown")
                      for row, metrics in registry().by_row().items()}
-            for system in card.systems}
+            for system in ranked_systems(card)}
 
 
 def system_status(row_statuses: dict[str, str]) -> str:
     return max(row_statuses.values(), key=SEVERITY.get, default="unknown")
-
-
-@dataclass(frozen=True)
-class Attention:
-    """A system in the red, its worst metric, and the sentence that says so."""
-
-    system: str
-    metric: str
-    area: str
-    sentence: str
 
 
 def _reference(value: MetricValue) -> tuple[float, str]:
@@ -51,9 +43,14 @@ def _reference(value: MetricValue) -> tuple[float, str]:
 
 
 def distance(value: MetricValue) -> float:
-    """How far a value is from its limit (red) or target, relative to that threshold's size."""
+    """How far a value is past its limit (red) or from its target, in widths of the band
+    between target and limit (the room its thresholds allow); relative to the threshold
+    itself when target and limit are one."""
     reference, _ = _reference(value)
-    return abs(value.value - reference) / max(abs(reference), 1e-9)
+    if value.value is None or reference is None:
+        return 0.0
+    band = abs(value.target - value.limit) if None not in (value.target, value.limit) else 0
+    return abs(value.value - reference) / (band or max(abs(reference), 1e-9))
 
 
 def against(metric, value: MetricValue) -> str:
@@ -64,21 +61,85 @@ def against(metric, value: MetricValue) -> str:
             f"against a {format_value(metric, reference)} {kind}")
 
 
-def needing_attention(card: Scorecard) -> list[Attention]:
-    """One entry per system with a metric of the leadership table in the red (judged on enough
-    events), worst first: its metric furthest beyond its limit. The grid's areas decide, so the
-    sentences and the grid agree (volume alone is not an area)."""
+@dataclass(frozen=True)
+class Reason:
+    """An area of a system off target, told by its worst metric."""
+
+    system: str
+    metric: str
+    area: str
+    status: str
+    distance: float  # past the limit (red) or from the target, in threshold bands
+    figure: str  # its metric and value against the threshold
+
+    @property
+    def words(self) -> str:
+        """What it risks in business words, then its figure: "it breaks the speed promised to
+        users (within latency SLO 0.0%; limit 90.0%)"."""
+        metric = registry().get(self.metric)
+        return f"{metric.at_risk or metric.why} ({self.figure})"
+
+
+def _figure(metric, value: MetricValue) -> str:
+    reference, kind = _reference(value)
+    name = re.sub(r"\s*\(.*\)", "", metric.title)
+    return (f"{name[0].lower() + name[1:]} {format_value(metric, value.value)}; "
+            f"{kind} {format_value(metric, reference)}")
+
+
+def reasons(card: Scorecard, system: str | None) -> list[Reason]:
+    """Each area of the leadership table where the system is red or amber (judged on enough
+    events), told by its metric furthest off; red first, then furthest off first."""
     found = []
-    in_areas = [m for metrics in registry().by_row().values() for m in metrics]
-    for system in card.systems:
-        red = [(m, v) for m in in_areas
-               if (v := card.scope(system)[m.id]).status == "red" and not v.insufficient]
-        if not red:
-            continue
-        metric, value = max(red, key=lambda pair: distance(pair[1]))
-        sentence = f"{system}: {against(metric, value)}"
-        found.append((distance(value), Attention(system, metric.id, metric.row, sentence)))
-    return [a for _, a in sorted(found, key=lambda pair: -pair[0])]
+    for area, metrics in registry().by_row().items():
+        off = [(m, v) for m in metrics if (v := card.scope(system)[m.id]).status in ("red", "amber")
+               and not v.insufficient and v.value is not None]
+        if off:
+            m, v = max(off, key=lambda pair: (SEVERITY[pair[1].status], distance(pair[1])))
+            found.append(Reason(system, m.id, area, v.status, distance(v), _figure(m, v)))
+    return sorted(found, key=lambda r: (-SEVERITY[r.status], -r.distance))
+
+
+def ranked_systems(card: Scorecard) -> list[str]:
+    """The systems worst first: by their worst status, then by how far their worst area is
+    off, then by how many areas are red."""
+    def badness(system):
+        found = reasons(card, system)
+        statuses = [cell_status(card.scope(system)[m.id])
+                    for metrics in registry().by_row().values() for m in metrics]
+        return (max((SEVERITY[s] for s in statuses), default=0),
+                found[0].distance if found else 0.0,
+                sum(r.status == "red" for r in found))
+    return sorted(card.systems, key=badness, reverse=True)
+
+
+@dataclass(frozen=True)
+class Attention:
+    """A system in the red: its worst area first, then its other red areas, worst first."""
+
+    system: str
+    first: Reason
+    also: tuple[Reason, ...]
+
+    @property
+    def metric(self) -> str:
+        return self.first.metric
+
+    @property
+    def sentence(self) -> str:
+        return f"{self.system}: {self.first.words}"
+
+
+def needing_attention(card: Scorecard) -> list[Attention]:
+    """One entry per system with an area of the leadership table in the red, worst system
+    first. The grid's areas decide, so the sentences and the grid agree (volume alone is not
+    an area)."""
+    found = []
+    for system in ranked_systems(card):
+        red = [r for r in reasons(card, system) if r.status == "red"]
+        if red:
+            found.append(Attention(system, red[0], tuple(red[1:])))
+    return found
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,7 @@ class Metric(BaseModel):
     title: str
     measures: str
     why: str
+    at_risk: str | None = None  # what a red value costs or risks, in business words
     unit: Literal["count", "fraction", "ratio", "pp", "index", "usd", "ms", "minutes", "hours"]
     format: Literal["count", "percent", "decimal", "pp", "usd", "ms", "minutes", "hours"]
     direction: Direction
