@@ -8,7 +8,7 @@ query; Python only divides and compares those counts."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ..sql import Dialect, Query, identifier
 from ..store.db import Store
@@ -196,8 +196,11 @@ def burn(bad: int, eligible: int, objective_: float) -> float | None:
 
 def evaluate(store: Store, thresholds: Thresholds, now: datetime | None = None) -> BudgetReport:
     """Burn rates, budgets left and firing rules for every system, as of `now` (default: the
-    newest event's time)."""
-    now = now or store.scalar(f"SELECT max(timestamp) FROM {EVENTS}")
+    newest event's time, but never later than the clock: a row stamped ahead would otherwise
+    empty the short windows and silence every alert)."""
+    if now is None:
+        newest = store.scalar(f"SELECT max(timestamp) FROM {EVENTS}")
+        now = newest and min(newest, datetime.now(UTC).replace(tzinfo=None))
     if now is None:
         return BudgetReport(None, {})
     systems = _systems(store)
