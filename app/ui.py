@@ -312,6 +312,17 @@ def scroll_to(anchor: str) -> None:
             "block: 'start'}), 200)</script>", unsafe_allow_javascript=True)
 
 
+def commit_on_enter(key: str) -> None:
+    """Enter in the date field with this key commits what was typed, as leaving it does
+    (Streamlit's date field commits when focus moves out of it; a blur alone does not)."""
+    st.html("<script>if (!window.__commitOnEnter) { window.__commitOnEnter = true; "
+            "document.addEventListener('keydown', e => { if (e.key !== 'Enter' || "
+            f"!e.target.closest?.({json.dumps('.st-key-' + key)})) return; "
+            "const main = document.querySelector('[data-testid=stMain]'); "
+            "main.setAttribute('tabindex', '-1'); main.focus({preventScroll: true}); }, true); }"
+            "</script>", unsafe_allow_javascript=True)
+
+
 def prefetch() -> None:
     """Compute the landing page's numbers while someone is still typing their password; the
     run that shows the scorecard then finds them cached."""

@@ -332,6 +332,34 @@ def test_a_pinned_day_moves_the_window_and_says_so(app_url, page):
     page.get_by_text("pinned; newest data is 22 Nov 2026").wait_for()
 
 
+def test_a_day_typed_in_the_as_of_field_takes_effect_on_enter(app_url, page):
+    sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    wait_for_scorecard(page)
+    wait_until_idle(page)
+    page.get_by_role("spinbutton", name="day, As of (UTC day)").click()
+    page.keyboard.type("18")
+    page.keyboard.press("Enter")
+    page.get_by_text("Window: Thu 12 Nov – Wed 18 Nov 2026").first.wait_for()
+    assert "as_of=2026-11-18" in page.url
+
+
+def test_the_thresholds_page_keeps_its_choices_over_a_reload(app_url, page):
+    sign_in(page, app_url, "pm", DEMO_PASSWORD)
+    go_to(page, "Thresholds", "Thresholds")
+    wait_until_idle(page)
+    page.get_by_role("combobox", name="System").fill("credit")
+    page.get_by_role("option", name="credit-precheck").click()
+    page.get_by_role("combobox", name="Metric").fill("Input drift")
+    page.get_by_role("option", name="Performance Degradation · Input drift (confidence PSI)").click()
+    page.wait_for_url("**/thresholds?metric=confidence_psi&system=credit-precheck")
+    page.reload()
+    page.get_by_role("heading", name="Thresholds").first.wait_for()
+    wait_until_idle(page)
+    assert page.get_by_role("combobox", name="System").input_value() == "credit-precheck"
+    assert page.get_by_role("combobox", name="Metric").input_value() == (
+        "Performance Degradation · Input drift (confidence PSI)")
+
+
 def test_the_theme_follows_the_browsers_dark_preference(app_url, browser):
     context = browser.new_context(viewport={"width": 1440, "height": 1000}, color_scheme="dark")
     page = context.new_page()

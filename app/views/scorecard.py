@@ -44,6 +44,7 @@ with controls:
         as_of = st.date_input("As of (UTC day)", value=min(pinned or newest, newest),
                               max_value=newest,
                               key="as_of_day", format="YYYY-MM-DD")
+        ui.commit_on_enter("as_of_day")
     if pinned and pinned > newest:
         st.info(f"The store has no events after {newest:%d %b %Y}, so the scorecard shows that "
                 f"day rather than {pinned:%d %b %Y}.")

@@ -43,6 +43,12 @@ def _done(message: str) -> None:
 
 card = ui.scorecard(ui.cache_key(), 7, None)
 th = ui.thresholds()
+asked, asked_system = ui.asked_in_link("thresholds", "metric"), ui.asked_in_link("thresholds",
+                                                                                "system")
+if asked in registry().ids:
+    st.session_state["th_metric"] = asked
+if asked_system in card.systems:
+    st.session_state["th_system"] = asked_system
 st.session_state.setdefault("th_metric", "success_rate")
 c1, c2 = st.columns([1, 2])
 with c1:
@@ -51,6 +57,8 @@ with c2:
     metric = registry().get(st.selectbox(
         "Metric", registry().ids, key="th_metric",
         format_func=ui.metric_label))
+# the choices live in the link, so a reload or a bookmark comes back to them
+ui.write_link("thresholds", {"metric": metric.id, **({"system": scope} if scope else {})})
 
 scale, unit = display_scale(metric)
 current = th.for_metric(metric.id, scope)
