@@ -514,6 +514,9 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
     assert as_read(at.success[0].value).startswith("Removed other-tool.csv.gz: 40 events")
     history = at.dataframe[-1].value
     assert history["Removed (UTC)"].iloc[0] != "" and history["Removed by"].iloc[0] == "analyst"
+    moment = r"\d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d"  # both times written alike: 22 Nov 2026 10:05
+    assert re.fullmatch(moment, history["When (UTC)"].iloc[0])
+    assert re.fullmatch(moment, history["Removed (UTC)"].iloc[0])
     assert history["Why removed"].iloc[0] == "mapped to the wrong system"
     with open_store(db) as store:
         assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'field-agent'") \

@@ -52,11 +52,16 @@ def readable(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _moments(column: pd.Series) -> list[str]:
+    """Times as the page writes them everywhere: "22 Nov 2026 10:05"."""
+    return [f"{t:%d %b %Y %H:%M}" if pd.notna(t) else "" for t in column]
+
+
 def upload_history_view(history: pd.DataFrame) -> pd.DataFrame:
     """store.audit.upload_history as the Upload page shows it."""
-    removed = [f"{t:%d %b %Y %H:%M}" if pd.notna(t) else "" for t in history["removed_at"]]
+    removed = _moments(history["removed_at"])
     return readable(pd.DataFrame({
-        "When (UTC)": history["recorded_at"], "Who": history["actor"],
+        "When (UTC)": _moments(history["recorded_at"]), "Who": history["actor"],
         "Through": history["via"], "Holds": history["kind"], "File": history["file"],
         "Result": history["status"], "Stored": history["inserted"],
         "Duplicates": history["duplicates"], "Conflicts": history["conflicts"],
