@@ -74,6 +74,12 @@ def test_the_reports_numbers_are_the_apps(demo_db, tmp_path):
     psi = format_value(registry().get("confidence_psi"), card.scope("credit-precheck")[
         "confidence_psi"].value)
     assert f"credit-precheck: input drift (confidence PSI) {psi} against a 0.25 limit" in text
+    # each verdict one clause per status, its worst figure beside it
+    assert (f"credit-precheck is not dependable (input drift {psi}; limit 0.25). Watch cost "
+            "(cost per successful decision $0.81; target $0.60) and resilience (median time to "
+            "recover 3.0 h; target 60 min).") in text
+    assert ("research-agent is not dependable (weeks meeting target 0.0%; limit 62.5%). It is "
+            "economical. Watch resilience (failure rate 2.4%; target 2.0%).") in text
 
 
 def test_the_html_report_needs_no_network(demo_db, tmp_path):

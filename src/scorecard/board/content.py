@@ -77,30 +77,44 @@ class BoardReport:
     previous: tuple[datetime, datetime] | None = None  # the period the changes are against
 
 
-def _phrase(dimension: str, status: str, worst: tuple | None) -> str:
-    if status in ("unknown", "insufficient"):
-        return f"{dimension}: too little data to say"
-    if status == "green":
-        return dimension
-    why = attention.against(*worst)
-    return f"not {dimension} ({why})" if status == "red" else f"{dimension}, to watch ({why})"
+NOUNS = {"dependable": "dependability", "economical": "cost", "resilient": "resilience"}
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _worst(values: dict[str, MetricValue], rows: tuple[str, ...], status: str):
+    """The metric of these rows with this status that is furthest off."""
     found = [(m, values[m.id]) for row in rows for m in registry().by_row().get(row, [])
              if attention.cell_status(values[m.id]) == status]
-    return found[0] if found else None
+    return max(found, key=lambda pair: attention.distance(pair[1])) if found else None
 
 
 def verdict(system: str, values: dict[str, MetricValue], grid: dict[str, str]) -> Verdict:
-    statuses, parts = {}, []
+    """One sentence per status: what the system is not, what it is, what to watch and what
+    has too little data ("credit-precheck is not dependable (...). It is economical. Watch
+    resilience (...).")."""
+    statuses: dict[str, str] = {}
+    said: dict[str, list[str]] = {"red": [], "green": [], "amber": [], "unknown": []}
     for dimension, rows in DIMENSIONS.items():
         status = max((grid[r] for r in rows if r in grid), key=attention.SEVERITY.get,
                      default="unknown")
         statuses[dimension] = status
-        parts.append(_phrase(dimension, status, _worst(values, rows, status)))
-    return Verdict(system, statuses, f"{system} is " + ", ".join(parts[:-1]) + " and "
-                   + parts[-1] + ".")
+        group = status if status in said else "unknown"
+        worst = _worst(values, rows, status) if group in ("red", "amber") else None
+        said[group].append({"red": f"not {dimension} ({attention.figure(*worst)})"
+                            if worst else "", "green": dimension,
+                            "amber": f"{NOUNS[dimension]} ({attention.figure(*worst)})"
+                            if worst else "", "unknown": NOUNS[dimension]}[group])
+    sentences = []
+    for group, opening in (("red", "is"), ("green", "is"), ("amber", "watch"),
+                           ("unknown", "too little data to judge")):
+        if said[group]:
+            start = (f"{system} {opening}" if opening == "is" else f"{system}: {opening}"
+                     ) if not sentences else ("It is" if opening == "is" else opening.capitalize())
+            sentences.append(f"{start} {_and(said[group])}.")
+    return Verdict(system, statuses, " ".join(sentences))
 
 
 def concerns(card, systems: list[str]) -> list[Concern]:

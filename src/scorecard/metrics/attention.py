@@ -80,7 +80,9 @@ class Reason:
         return f"{metric.at_risk or metric.why} ({self.figure})"
 
 
-def _figure(metric, value: MetricValue) -> str:
+def figure(metric, value: MetricValue) -> str:
+    """A value against its limit (red) or target, without the title's aside: "input drift
+    1.25; limit 0.25"."""
     reference, kind = _reference(value)
     name = re.sub(r"\s*\(.*\)", "", metric.title)
     return (f"{name[0].lower() + name[1:]} {format_value(metric, value.value)}; "
@@ -96,7 +98,7 @@ def reasons(card: Scorecard, system: str | None) -> list[Reason]:
                and not v.insufficient and v.value is not None]
         if off:
             m, v = max(off, key=lambda pair: (SEVERITY[pair[1].status], distance(pair[1])))
-            found.append(Reason(system, m.id, area, v.status, distance(v), _figure(m, v)))
+            found.append(Reason(system, m.id, area, v.status, distance(v), figure(m, v)))
     return sorted(found, key=lambda r: (-SEVERITY[r.status], -r.distance))
 
 
