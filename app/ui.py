@@ -54,6 +54,9 @@ def plain(message: str) -> str:
 
 # what can start a link (also a bare http:// or www. one), an image, a style or a block
 MARKDOWN_PUNCTUATION = set("\\`*_{}[]()#|<>!~$:.")
+# where Markdown's autolinks begin (http://, www., name@host): an invisible word joiner there
+# keeps the address as text; escaping alone does not, as links are found after escapes
+AUTOLINK = re.compile(r"(?i)(?:https?|ftp)(?=://)|www(?=\.)|(?=@)")
 
 
 def as_text(value: object) -> str:
@@ -61,6 +64,7 @@ def as_text(value: object) -> str:
     is: each mark that Markdown reads escaped, line breaks flattened, so nothing in it becomes
     a link, image, style or heading."""
     text = " ".join(str(value).splitlines())
+    text = AUTOLINK.sub(lambda m: m.group(0) + "\u2060", text)  # an address stays text
     return "".join("\\" + c if c in MARKDOWN_PUNCTUATION else c for c in text)
 
 

@@ -24,7 +24,7 @@ HEADER = ("event_id,timestamp,system,model,status,latency_ms,cost_usd,input_toke
 
 def as_read(markdown: str) -> str:
     """Markdown source as a person reads it: the app escapes data's Markdown marks."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")  # invisible joiners too
 
 
 def event_row(event_id="e1", timestamp="2026-11-01T10:00:00Z", system="sys", model="m1",

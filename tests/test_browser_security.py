@@ -13,6 +13,7 @@ import sys
 
 import pytest
 
+from conftest import write_jsonl
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.users import add_user
@@ -200,3 +201,39 @@ def test_markdown_in_a_system_name_is_shown_as_text_and_fetches_nothing(server, 
     page.get_by_text(f"for {HIDDEN_IMAGE}; target").wait_for()  # the Thresholds sentence
     assert fetched == [], "nothing in a name made the browser fetch anything"
     context.close()
+
+
+LINKED_NAMES = ["see https://evil.example/a or www.evil.example or ops@evil.example",
+                '<a href="https://evil.example/b">pay</a>']
+
+
+def test_addresses_and_anchors_in_system_names_are_never_links(server, browser, tmp_path):
+    """#36 item 6: a web or mail address in a name stays text on the Scorecard, and an HTML
+    anchor in a name is drawn as its characters in the Trends burn-down legend."""
+    url, db, _ = server
+    extract = tmp_path / "linked.jsonl"
+    write_jsonl(extract, [{"event_id": f"l{k}-{i}", "timestamp": f"2026-11-21T11:{i:02d}:00Z",
+                           "system": name, "model": "m-1", "status": "error" if i % 2 else "ok",
+                           "latency_ms": 300, "outcome": "success"}
+                          for k, name in enumerate(LINKED_NAMES) for i in range(40)])
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", str(extract),
+                           "--db", str(db)], capture_output=True, text=True, timeout=120)
+    assert '"inserted": 80' in done.stdout, done.stderr
+    context, page = new_page(browser)
+    try:
+        sign_in(page, url, "pm", DEMO_PASSWORD)
+        wait_for_scorecard(page)
+        grid = page.locator(".st-key-grid_wide")
+        grid.get_by_text("evil.example/a", exact=False).first.wait_for()
+        wait_until_idle(page)
+        links = page.locator('[data-testid=stMain] a[href*="evil.example"]')
+        assert links.count() == 0, links.evaluate_all("els => els.map(e => e.outerHTML)")
+        page.goto(f"{url}/trends?metric=failure_rate")
+        page.get_by_role("heading", name="Error budget left").wait_for()
+        legend = page.locator(".js-plotly-plot .legendtext").filter(has_text="<a href")
+        legend.first.wait_for()
+        assert legend.first.text_content() == LINKED_NAMES[1]
+        wait_until_idle(page)
+        assert page.locator('[data-testid=stMain] a[href*="evil.example"]').count() == 0
+    finally:
+        context.close()

@@ -5,7 +5,8 @@ docs/langfuse-in-place.yaml, give the numbers the same decisions give when loade
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,45 @@ def test_a_store_holding_loaded_events_is_not_linked(tmp_path):
     with open_store(address_for("duckdb", tmp_path)) as duck:
         with pytest.raises(BadInput, match="only from ClickHouse"):
             link(duck, InPlaceMap.load(MAP))
+
+
+@pytest.mark.parametrize("reach, what", [
+    ({"source": "url('http://127.0.0.1:9/x.csv', CSV, 'id String')"}, "the table function url()"),
+    ({"columns_system": "file('/etc/hostname')"}, "the function file()"),
+    ({"where": "id IN (SELECT * FROM file('/etc/passwd', LineAsString))"},
+     "the table function file()"),
+    ({"source": "(SELECT * FROM s3('http://127.0.0.1:9/b', 'CSV', 'id String')) AS t"},
+     "the table function s3()"),
+])
+def test_a_map_that_reads_beyond_the_store_is_refused(tmp_path, reach, what):
+    """#36 item 10: a map may name tables, views and column expressions only: no file() or url()
+    reads a server's files or fetches an address, wherever in the map it hides."""
+    source = reach.get("source", "t")
+    system = reach.get("columns_system", "s")
+    where = f"where: \"{reach['where']}\"\n" if "where" in reach else ""
+    path = tmp_path / "reach.yaml"
+    path.write_text(f"source: \"{source}\"\n{where}columns: {{event_id: id, timestamp: ts, "
+                    f"system: \"{system}\", model: m, status: st}}\n")
+    with open_store(address_for("chdb", tmp_path)) as store:
+        store.cursor().execute("CREATE TABLE t (id String, ts DateTime64(3), s String, m String, "
+                               "st String) ENGINE = MergeTree ORDER BY id")
+        with pytest.raises(BadInput, match=re.escape(f"uses {what}, which reads beyond the")):
+            link(store, InPlaceMap.load(path))
+        assert store.events_in_place is None  # nothing linked
+
+
+def test_a_source_row_from_the_year_9999_moves_no_window(tmp_path):
+    """#36 item 9: a linked store's row stamped far ahead (a broken clock upstream) is read,
+    but the scorecard's window still ends today at the latest."""
+    path = tmp_path / "map.yaml"
+    path.write_text("source: t\ncolumns: {event_id: id, timestamp: ts, system: s, model: m, "
+                    "status: st}\n")
+    today = datetime.now(UTC).date()
+    with open_store(address_for("chdb", tmp_path)) as store:  # the source keeps times as text
+        store.cursor().execute("CREATE TABLE t (id String, ts String, s String, m String, "
+                               "st String) ENGINE = MergeTree ORDER BY id")
+        store.cursor().execute(f"INSERT INTO t VALUES ('a', '{today} 08:00:00.000', 'bot', 'm', "
+                               "'ok'), ('b', '9999-12-30 10:00:00.000', 'bot', 'm', 'ok')")
+        link(store, InPlaceMap.load(path))
+        card = compute_scorecard(store, THRESHOLDS)
+    assert card.window.as_of <= today

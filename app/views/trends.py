@@ -174,7 +174,8 @@ for budget in [b for b in registry().budgets if b.metric == metric.id]:
     burn = go.Figure()
     for name, rows in days.groupby("system"):
         burn.add_trace(go.Scatter(x=rows.day, y=rows.budget_remaining * 100, mode="lines",
-                                  name=name, hovertemplate="%{y:.0f}% left<extra>%{x}</extra>"))
+                                  name=html.escape(name),  # data text, not markup
+                                  hovertemplate="%{y:.0f}% left<extra>%{x}</extra>"))
     burn.add_hline(y=0, line_dash="dot", line_color="#c62828", annotation_text="budget spent")
     burn.update_layout(height=320, margin={"t": 30, "b": 30}, yaxis_title="% of budget left",
                        legend={"orientation": "h"})

@@ -100,6 +100,26 @@ def mapped_rows(m: InPlaceMap) -> str:
             f"FROM {m.source}{where}")
 
 
+OUTSIDE_FUNCTIONS = {"file"}  # scalar functions that read beyond the store (a server's files)
+
+
+def reaching_outside(store, sql: str) -> str | None:
+    """What in `sql` would read beyond the store's tables, by ClickHouse's own parse of it: a
+    table function (file, url, s3, remote, ...) anywhere in a FROM, or a scalar function that
+    reads files; None when it reads tables and views only."""
+    lines = [line for (line,) in store.query(f"EXPLAIN AST {sql}")]
+    for i, line in enumerate(lines):
+        name = line.strip().split(" ")
+        if name[0] != "Function" or len(name) < 2:
+            continue
+        parent = lines[i - 1].strip() if i else ""
+        if parent.startswith("TableExpression"):
+            return f"the table function {name[1]}()"
+        if name[1] in OUTSIDE_FUNCTIONS:
+            return f"the function {name[1]}()"
+    return None
+
+
 def keeping_the_rules() -> str:
     return " AND ".join(r for r in (_rule(c) for c in EVENT_COLUMNS) if r)
 
@@ -117,6 +137,14 @@ def link(store, m: InPlaceMap) -> Linked:
         raise BadInput("Events are read in place only from ClickHouse; give a chdb:// or "
                        "clickhouse:// store.")
     mapped = mapped_rows(m)
+    try:
+        outside = reaching_outside(store, mapped)
+    except ScorecardError as exc:
+        raise BadInput(f"The map's SQL does not parse: "
+                       f"{str(exc).split('refused a query: ', 1)[-1]}") from None
+    if outside:
+        raise BadInput(f"The map may name tables, views and column expressions only; it uses "
+                       f"{outside}, which reads beyond the store.")
     try:
         counts = store.query(f"SELECT count(*), count(*) FILTER (WHERE NOT ({keeping_the_rules()}"
                              f")) FROM ({mapped})")[0]
