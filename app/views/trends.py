@@ -74,11 +74,12 @@ if by != WHOLE:
         st.stop()
     fig = go.Figure()
     for value, points in series.items():
+        shown = html.escape(value, quote=False)  # data text, not plotly's markup
         fig.add_trace(go.Scatter(
             x=[p.start for p in points],
             y=[None if p.value is None else p.value * scale for p in points],
-            mode="lines+markers", name=html.escape(value), hoverinfo="text+x",
-            hovertext=[html.escape(value) + f": {format_value(metric, p.value)}<br>n = "
+            mode="lines+markers", name=shown, hoverinfo="text+x",
+            hovertext=[shown + f": {format_value(metric, p.value)}<br>n = "
                        f"{p.n if p.n is not None else '–'}"
                        + (f"<br>95%: {format_value(metric, p.ci_low)} – "
                           f"{format_value(metric, p.ci_high)}" if p.ci_low is not None else "")
@@ -133,7 +134,7 @@ for i, change in enumerate(records.model_changes(ui.store(), system)):
     # neighbouring labels on two heights, so close changes do not print over each other
     fig.add_annotation(x=change["first_seen"], y=1.02 + 0.06 * (i % 2), yref="paper",
                        showarrow=False,
-                       text=f"model → {html.escape(change['model'])}",
+                       text=f"model → {html.escape(change['model'], quote=False)}",
                        font={"color": "#6a1b9a", "size": 10})
 first, last = frame.start.min(), frame.start.max()
 incidents = [i for i in records.incidents(ui.store(), system)
@@ -148,7 +149,8 @@ if incidents:  # named on hover and in the legend, not printed over the axis dat
         mode="markers", name="Incident (hover for details)",
         marker={"symbol": "triangle-down", "color": "#c62828", "size": 9},
         hovertext=[html.escape(f"⚠ {i['incident_id']} ({i['severity']}, {i['system']}): "
-                               f"{i['summary'] or ''}") for i in incidents], hoverinfo="text"))
+                               f"{i['summary'] or ''}", quote=False) for i in incidents],
+        hoverinfo="text"))
 fig.update_layout(height=460, margin=MARGIN, hovermode="x unified",
                   yaxis_title=axis_title, legend={"orientation": "h"})
 half = pd.Timedelta(days={"day": 1, "week": 7, "month": 30}[period] / 2)  # whole end markers
@@ -174,7 +176,7 @@ for budget in [b for b in registry().budgets if b.metric == metric.id]:
     burn = go.Figure()
     for name, rows in days.groupby("system"):
         burn.add_trace(go.Scatter(x=rows.day, y=rows.budget_remaining * 100, mode="lines",
-                                  name=html.escape(name),  # data text, not markup
+                                  name=html.escape(name, quote=False),  # data text, not markup
                                   hovertemplate="%{y:.0f}% left<extra>%{x}</extra>"))
     burn.add_hline(y=0, line_dash="dot", line_color="#c62828", annotation_text="budget spent")
     burn.update_layout(height=320, margin={"t": 30, "b": 30}, yaxis_title="% of budget left",
