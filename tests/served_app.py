@@ -48,6 +48,18 @@ class Served:
     pid: int  # the `scorecard serve` process; the Streamlit server is its child
 
 
+def streamlit_server(serve_pid: int) -> int:
+    """The Streamlit server `scorecard serve` (this process id) started."""
+    children = Path(f"/proc/{serve_pid}/task/{serve_pid}/children").read_text().split()
+    return int(children[0])
+
+
+def resident_peak_mib(pid: int) -> float:
+    """The process's resident high-water mark (VmHWM), in MiB."""
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
+
+
 @contextmanager
 def launched_chromium():
     """Debian's Chromium, headless, driven by Playwright; closed when the block ends."""

@@ -11,14 +11,15 @@ import json
 import subprocess
 import sys
 
+import duckdb
 import pytest
 
 from conftest import write_jsonl
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.users import add_user
-from served_app import (copy_config, open_sign_in, require_chromium,
-                        served, sign_in, wait_for_scorecard, wait_until_idle)
+from served_app import (copy_config, open_sign_in, require_chromium, resident_peak_mib,
+                        served, sign_in, streamlit_server, wait_for_scorecard, wait_until_idle)
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +41,7 @@ def server(tmp_path_factory):
         add_user(cfg, f"copy-{case.replace('_', '-')}", "product_manager", PASSWORD)
     add_user(cfg, "dana", "product_manager", PASSWORD)
     with served(db, cfg) as running:
-        yield running.url, db, cfg
+        yield running.url, db, cfg, running.pid
 
 
 def new_page(browser, cookies=()):
@@ -90,7 +91,7 @@ def signed_out_notice(browser, url, cookies) -> str:
 @pytest.mark.parametrize("case", COPY_CASES)
 def test_a_copied_cookie_is_useless_after_sign_out_a_password_change_or_removal(server, browser,
                                                                                case):
-    url, db, cfg = server
+    url, db, cfg, _ = server
     user = f"copy-{case.replace('_', '-')}"
     context, page = new_page(browser)
     sign_in(page, url, user, PASSWORD)
@@ -114,7 +115,7 @@ def test_a_copied_cookie_is_useless_after_sign_out_a_password_change_or_removal(
 
 def test_guessing_locks_the_name_an_unknown_name_reads_the_same_and_unlock_lifts_it(server,
                                                                                    browser):
-    url, db, cfg = server
+    url, db, cfg, _ = server
     context, page = new_page(browser)
 
     def attempt(username, password):
@@ -158,7 +159,7 @@ TAMPERED = {
 
 
 def test_every_tampered_cookie_lands_on_sign_in_and_is_recorded(server, browser):
-    url, _, _ = server
+    url, _, _, _ = server
     for value in TAMPERED.values():
         cookie = {"name": "scorecard_session", "value": value, "url": url}
         assert "that sign-in is not known here" in signed_out_notice(browser, url + "/trends",
@@ -179,7 +180,7 @@ def wait_for_scorecard_free(page) -> None:
 
 def test_markdown_in_a_system_name_is_shown_as_text_and_fetches_nothing(server, browser,
                                                                          tmp_path):
-    url, db, _ = server
+    url, db, _, _ = server
     extract = tmp_path / "hidden.csv"
     extract.write_text("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
         f"h{i},2026-11-21T10:{i:02d}:00Z,\"{HIDDEN_IMAGE}\",m-1,error,9000\n" for i in range(40)))
@@ -211,7 +212,7 @@ LINKED_NAMES = ["see https://evil.example/a or www.evil.example or ops@evil.exam
 def test_addresses_and_anchors_in_system_names_are_never_links(server, browser, tmp_path):
     """#36 item 6: a web or mail address in a name stays text on the Scorecard, and an HTML
     anchor in a name is drawn as its characters in the Trends burn-down legend."""
-    url, db, _ = server
+    url, db, _, _ = server
     extract = tmp_path / "linked.jsonl"
     write_jsonl(extract, [{"event_id": f"l{k}-{i}", "timestamp": f"2026-11-21T11:{i:02d}:00Z",
                            "system": name, "model": "m-1", "status": "error" if i % 2 else "ok",
@@ -236,5 +237,31 @@ def test_addresses_and_anchors_in_system_names_are_never_links(server, browser, 
         assert legend.first.text_content() == LINKED_NAMES[1]
         wait_until_idle(page)
         assert page.locator('[data-testid=stMain] a[href*="evil.example"]').count() == 0
+    finally:
+        context.close()
+
+
+def test_a_preview_of_huge_values_leaves_the_web_server_small(server, browser, tmp_path):
+    """#36 item 2: a few kilobytes of Parquet holding 20 values of 25 MB each are previewed in
+    the bounded child process, cut to a few hundred characters by the engine: the web server's
+    own memory barely moves (read in the server, it grew by well over a gigabyte)."""
+    url, _, _, pid = server
+    huge = tmp_path / "huge.parquet"
+    duckdb.sql("COPY (SELECT 'h' || i AS event_id, repeat('x', 25000000) AS system "
+               f"FROM range(20) t(i)) TO '{huge}' (FORMAT parquet, COMPRESSION zstd)")
+    assert huge.stat().st_size < 100_000
+    web_server = streamlit_server(pid)
+    context, page = new_page(browser)
+    try:
+        sign_in(page, url, "analyst", DEMO_PASSWORD)
+        wait_for_scorecard(page)
+        before = resident_peak_mib(web_server)
+        page.goto(f"{url}/upload")
+        page.locator("[data-testid=stFileUploader] input[type=file]").set_input_files(str(huge))
+        page.get_by_text("a cell longer than 200 characters is shown cut").wait_for()
+        wait_until_idle(page)
+        grown = resident_peak_mib(web_server) - before
+        assert grown < 150, f"the web server grew by {grown:.0f} MiB"
+        assert "Traceback" not in page.content()
     finally:
         context.close()

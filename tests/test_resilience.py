@@ -12,10 +12,11 @@ import sys
 import pytest
 
 from conftest import as_read, event_row, write_csv
-from scorecard.errors import BadInput
+from scorecard.errors import BadInput, ScorecardError
 from scorecard.metrics.thresholds import load_thresholds
 from scorecard.settings import parse_yaml, read_yaml
 from scorecard.store.mapping import load_map
+from scorecard.upload_worker import UploadJob, run_upload
 from scorecard.users import Directory, add_user
 from test_app import app_env, demo_db, open_store, run  # noqa: F401 - shared fixtures
 
@@ -180,15 +181,25 @@ def test_a_gzip_that_expands_too_far_is_refused_with_the_limit_named(app_env):
         assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'bulk'") == 0
 
 
-def test_an_upload_runs_in_its_own_process_under_its_own_memory_limit(app_env):
+def test_an_upload_is_read_and_loaded_in_its_own_process_under_its_own_memory_limit(
+        app_env, tmp_path):
+    """Reading for the preview and the mapper, and the load, each run in a child process with
+    the upload memory limit: too little stops them with one sentence and stores nothing."""
     db, cfg = app_env
     (cfg / "store.yaml").write_text("upload_memory_limit: 2MB\n")  # far too little
-    at = _upload(run("views/upload.py", user="analyst"), "big.csv", _rows(20_000))
+    at = run("views/upload.py", user="analyst")
+    at.file_uploader[0].set_value(("big.csv", _rows(20_000), "text/csv")).run()
     assert not at.exception
-    errors = _errors(at)
-    assert len(errors) == 1 and errors[0].startswith("big.csv needed more memory than this "
-                                                     "process may use"), errors
-    assert errors[0].endswith("Nothing from this file was stored.")
+    assert _errors(at) == ["Reading big.csv needed more memory than an upload from the web may "
+                           "use (2 MiB) and was stopped; nothing was stored. Load it with "
+                           "`scorecard ingest`, or raise upload_memory_limit in store.yaml."]
+    assert not [b for b in at.button if b.key == "up_load"]
+    job = UploadJob(db=str(db), config=str(cfg), path=str(write_csv(
+        tmp_path / "big.csv", [event_row(f"x{i}", system="bulk") for i in range(20_000)])),
+        display_name="big.csv", kind="events", cmap={}, actor="analyst")
+    with pytest.raises(ScorecardError, match=r"^big\.csv needed more memory than this process "
+                                             r"may use"):
+        run_upload(job, lambda *_: None)
     with open_store(db) as store:  # the server's own store, with its own limit, is fine
         assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'bulk'") == 0
     (cfg / "store.yaml").write_text("upload_memory_limit: 512MB\n")

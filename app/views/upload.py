@@ -6,6 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -16,9 +17,9 @@ from scorecard.metrics.audit_view import upload_history_view
 from scorecard.settings import config_dir
 from scorecard.store import audit, formats, preview
 from scorecard.store.formats import ImportOptions
-from scorecard.store.ingest import detect_format
 from scorecard.store.mapping import ColumnMap, load_map, same_name
 from scorecard.store.schema import KINDS
+from scorecard.upload_worker import read_upload
 
 NOT_MAPPED, CONSTANT = "— not in this file —", "a constant value…"
 AS_IS = "— not translated —"
@@ -83,9 +84,10 @@ def _remove_copy(file_id: str) -> None:
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _unknown_values(path: str, name: str, source: str, column: str) -> list[str]:
-    col = next(c for c in KINDS[kind].columns if c.name == column)
-    return preview.unknown_values(Path(path), name, source, col)
+def _unknown_values(path: str, name: str, kind: str, sources: dict) -> dict[str, list[str]]:
+    """For each choice or yes/no column, its source column's values a map has to translate."""
+    return read_upload(config_dir(), name, "unknown_values", path=path, kind=kind,
+                       sources=sources)
 
 
 def _translations(path: Path, name: str, columns: list[str], mapped: dict, constants: dict,
@@ -93,11 +95,16 @@ def _translations(path: Path, name: str, columns: list[str], mapped: dict, const
     """For each choice or yes/no column, what the file's unfamiliar values mean (1/0 for an
     outcome, Y/N for reviewed): one picker per value. The start map's other translations stay."""
     values = {column: dict(table) for column, table in start.values.items()}
+    sources = {col.name: mapped.get(col.name, col.name) for col in KINDS[kind].columns
+               if col.kind in ("choice", "bool") and col.name not in constants
+               and mapped.get(col.name, col.name) in columns}
+    try:
+        found = _unknown_values(str(path), name, kind, sources) if sources else {}
+    except ScorecardError as exc:
+        st.error(ui.plain(str(exc)))
+        st.stop()
     for col in KINDS[kind].columns:
-        source = mapped.get(col.name, col.name)
-        if col.kind not in ("choice", "bool") or col.name in constants or source not in columns:
-            continue
-        unknown = _unknown_values(str(path), name, source, col.name)
+        source, unknown = sources.get(col.name), found.get(col.name)
         if not unknown:
             continue
         st.markdown(f"**{col.name}** — the file's column {ui.as_text(source)} holds values the "
@@ -144,24 +151,16 @@ def _mapping(path: Path, name: str, columns: list[str], start: ColumnMap,
     return ColumnMap(columns=mapped, constants=constants, values=values)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _export_of(path: str, name: str) -> str | None:
-    """The observability tool whose export the file is, or None for a table of columns."""
-    try:
-        file_type, _ = detect_format(Path(name))
-    except ScorecardError:
-        return None
-    try:
-        found = formats.detect(Path(path), file_type)
-    except (OSError, EOFError):  # unreadable: the contract's preview says why
-        return None
-    return None if found == "contract" else found
+@st.cache_data(max_entries=32, show_spinner=False)
+def _first_look(path: str, name: str, kind: str) -> dict:
+    """Whose export the file is, else its columns and first rows: read in the bounded child."""
+    return read_upload(config_dir(), name, "first_look", path=path, kind=kind)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _summary(path: str, name: str, fmt: str, options: dict) -> formats.Summary:
-    file_type, _ = detect_format(Path(name))
-    return formats.summarize(Path(path), fmt, file_type, ImportOptions.model_validate(options))
+    found = read_upload(config_dir(), name, "summary", path=path, fmt=fmt, options=options)
+    return formats.Summary(**{**found, "evaluations": [tuple(e) for e in found["evaluations"]]})
 
 
 def _beside(path: Path, file) -> Path:
@@ -243,21 +242,23 @@ def _run_load(path: Path, cmap: ColumnMap, map_name: str | None, **export) -> No
         _remove_copy(upload.file_id)  # the store has the rows; the copy is not kept
 
 
-export = None
-if upload is not None and kind == "events":
-    export = _export_of(str(_saved_copy(upload)), upload.name)
-if export:
-    _load_export(_saved_copy(upload), export)
+look = {}
+if upload is not None:
+    with st.spinner("Reading the file…"):
+        try:
+            look = _first_look(str(_saved_copy(upload)), upload.name, kind)
+        except ScorecardError as exc:
+            st.error(ui.plain(str(exc)))
+            st.stop()
+if look.get("export"):
+    _load_export(_saved_copy(upload), look["export"])
 elif upload is not None:
-    path = _saved_copy(upload)
-    try:
-        columns, first_rows = preview.preview_file(path, upload.name)
-    except ScorecardError as exc:
-        st.error(ui.plain(str(exc)))
-        st.stop()
+    path, columns = _saved_copy(upload), look["columns"]
+    first_rows = pd.DataFrame(look["rows"], columns=columns, dtype="string")
     st.subheader("Preview")
     st.caption(f"{ui.as_text(upload.name)} · {ui.file_size(upload.size)} · "
-               f"first {ui.count_of(len(first_rows), 'row')}")
+               f"first {ui.count_of(len(first_rows), 'row')}; a cell longer than "
+               f"{preview.CELL_CHARS} characters is shown cut, ending in …")
     st.dataframe(first_rows, hide_index=True, height=240)
 
     saved = preview.saved_maps(config_dir())

@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from ..errors import BadInput
 from ..sql import identifier, literal
@@ -26,26 +25,42 @@ READERS = {
 }
 
 
-def _read(path: Path, display_name: str, query: str, params: list | None = None) -> pd.DataFrame:
-    """A query over the file (`{file}` in its text), run by DuckDB in memory: the store is not
-    touched. DuckDB reads the first rows of a gzipped CSV or JSON Lines file without unpacking
-    the rest; Parquet has to be unpacked, up to the usual limit."""
+CELL_CHARS = 200  # a longer preview cell is shown cut, ending in …
+VALUE_CHARS = 200  # a longer text is no choice a map could translate
+
+
+def _read(path: Path, display_name: str, query: str, params: list | None = None,
+          memory_limit: int | None = None) -> tuple[list[str], list[tuple]]:
+    """A query over the file (`{file}` in its text), its columns and rows, run by DuckDB in
+    memory, within
+    `memory_limit` bytes when given: the store is not touched. DuckDB reads the first rows of a
+    gzipped CSV or JSON Lines file without unpacking the rest; Parquet has to be unpacked, up to
+    the usual limit."""
     fmt, gz = detect_format(Path(display_name))
-    with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
+    config = {"memory_limit": f"{memory_limit}B"} if memory_limit else {}
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect(config=config) as con:
         source = (_open_source(Path(path), fmt, gz, Path(tmp), display_name,
                                IngestLimits().max_decompressed_bytes)
                   if fmt == "parquet" else Path(path))
         reader = READERS[fmt].format(src=literal(str(source)))
         try:
-            return con.execute(query.format(file=reader), params or []).df()
+            found = con.execute(query.format(file=reader), params or [])
+            return [str(d[0]) for d in found.description], found.fetchall()
+        except duckdb.OutOfMemoryException:
+            raise MemoryError from None
         except duckdb.Error as exc:
             raise _reader_error(Path(display_name), exc) from None
 
 
-def preview_file(path: Path, display_name: str, rows: int = 20) -> tuple[list[str], pd.DataFrame]:
-    """The file's columns and first rows."""
-    frame = _read(path, display_name, "SELECT * FROM {file} LIMIT ?", [int(rows)])
-    return [str(c) for c in frame.columns], frame.astype("string")
+def preview_file(path: Path, display_name: str, rows: int = 20,
+                 memory_limit: int | None = None) -> tuple[list[str], list[tuple]]:
+    """The file's columns and first rows as text (None where empty), each cell cut to
+    CELL_CHARS by the engine: a file of huge values previews as small as any other."""
+    text = "CAST(COLUMNS(*) AS VARCHAR)"
+    return _read(path, display_name,
+                 f"SELECT CASE WHEN length({text}) > {CELL_CHARS} "
+                 f"THEN left({text}, {CELL_CHARS}) || '…' ELSE {text} END "
+                 "FROM (SELECT * FROM {file} LIMIT ?)", [int(rows)], memory_limit)
 
 
 def known_values(col: Column) -> tuple[str, ...]:
@@ -54,16 +69,17 @@ def known_values(col: Column) -> tuple[str, ...]:
 
 
 def unknown_values(path: Path, display_name: str, source: str, col: Column,
-                   sample_rows: int = 100_000, limit: int = 20) -> list[str]:
+                   sample_rows: int = 100_000, limit: int = 20,
+                   memory_limit: int | None = None) -> list[str]:
     """The values of a source column, among the file's first rows, that the contract column
     would not take as they are, most frequent first: the ones a map has to translate."""
-    frame = _read(
+    _, found = _read(
         path, display_name,
         f"SELECT v FROM (SELECT trim(CAST({identifier(source)} AS VARCHAR)) AS v FROM {{file}} "
-        "LIMIT ?) WHERE v IS NOT NULL AND v <> '' AND NOT list_contains(?, lower(v)) "
-        "GROUP BY v ORDER BY count(*) DESC, v LIMIT ?",
-        [sample_rows, list(known_values(col)), limit])
-    return [str(v) for v in frame["v"]]
+        "LIMIT ?) WHERE v IS NOT NULL AND v <> '' AND length(v) <= ? "
+        "AND NOT list_contains(?, lower(v)) GROUP BY v ORDER BY count(*) DESC, v LIMIT ?",
+        [sample_rows, VALUE_CHARS, list(known_values(col)), limit], memory_limit)
+    return [str(v) for (v,) in found]
 
 
 def maps_dir(cfg_dir: Path) -> Path:
