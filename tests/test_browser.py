@@ -314,6 +314,8 @@ def test_on_a_phone_the_grid_is_cards(app_url, browser):
 
 def test_an_executive_downloads_the_board_report_as_one_pdf_page(app_url, page, tmp_path):
     sign_in(page, app_url, "exec", DEMO_PASSWORD)
+    wait_for_scorecard(page)
+    wait_until_idle(page)  # an expander opened while the page still draws may be drawn anew
     page.get_by_text("Board report: this scorecard on one page").first.click()
     page.get_by_role("button", name="Prepare the board report").click()
     button = page.get_by_role("button", name="Download (PDF)")

@@ -17,6 +17,7 @@ from scorecard.store.db import Store
 from scorecard.store.engines import open_store
 from scorecard.store.ingest import ingest_file
 from scorecard.store.mapping import ColumnMap
+from scorecard.store.preview import preview_file
 
 
 @pytest.fixture(params=ENGINES)
@@ -346,3 +347,63 @@ def test_ingest_log_records_each_upload(store, tmp_path):
     assert log["actor"] == "alice" and log["via"] == "app" and log["file"] == "a.csv"
     assert log["size_bytes"] == path.stat().st_size and len(log["sha256"]) == 64
     assert (log["rows_read"], log["inserted"], log["rejected"], log["status"]) == (2, 1, 1, "ok")
+
+
+# -- how lines are read: each line once, verbatim, however long or however it ends ----------
+
+
+def test_a_lone_carriage_return_does_not_split_a_json_line(store, tmp_path):
+    """A CR alone is JSON whitespace, or a byte of a broken line: either way one line."""
+    good = json.dumps(event_row("a")).replace(", ", ",\r")
+    path = tmp_path / "x.jsonl"
+    path.write_bytes(f"{good}\nbroken\rline\n{json.dumps(event_row('b'))}\r\n".encode())
+    result = ingest_file(store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
+    assert store.query("SELECT row_number, raw FROM rejected_rows") == [(2, "broken\rline")]
+
+
+@pytest.mark.parametrize("byte", ["\x1f", "\x1f\x1e\x1d\x1c", "\x1c"])
+def test_a_rejected_line_keeps_every_byte(store, tmp_path, byte):
+    path = tmp_path / "x.jsonl"
+    path.write_text(f"not{byte}json, and{byte}more\n{json.dumps(event_row('a'))}\n",
+                    encoding="utf-8")
+    result = ingest_file(store, path)
+    assert (result.inserted, result.rejected) == (1, 1)
+    assert store.query("SELECT raw FROM rejected_rows") == [(f"not{byte}json, and{byte}more",)]
+
+
+def test_a_40_mb_json_line_is_read_with_its_neighbours(duckdb_store, tmp_path):
+    path = write_jsonl(tmp_path / "x.jsonl", [event_row("a"), event_row("b", note="x" * (40 << 20)),
+                                               event_row("c"), {"event_id": "d"}])
+    result = ingest_file(duckdb_store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (4, 3, 1)
+    assert duckdb_store.query("SELECT row_number FROM rejected_rows") == [(4,)]
+
+
+def test_a_3_mb_csv_field_is_read_with_its_neighbours(duckdb_store, tmp_path):
+    rows = [event_row("a"), event_row("b", note="x" * (3 << 20)), event_row("c"),
+            event_row("d", timestamp="not a time")]
+    path = write_csv(tmp_path / "x.csv", rows, [*event_row(), "note"])
+    result = ingest_file(duckdb_store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (4, 3, 1)
+    assert duckdb_store.query("SELECT row_number FROM rejected_rows") == [(4,)]
+
+
+def test_a_csv_mixing_line_endings_is_read_row_by_row(store, tmp_path):
+    """Spreadsheet exports glued to Unix ones: CR LF, LF and CR alone in one file."""
+    header = "event_id,timestamp,system,model,status"
+    rows = [f"e{i},2026-11-0{1 + i % 9}T10:00:00Z,s,m,ok" for i in range(6)]
+    rows[3] += ",extra"  # a malformed row keeps its row number
+    path = tmp_path / "x.csv"
+    path.write_bytes((header + "\r\n" + rows[0] + "\n" + rows[1] + "\r\n" + rows[2] + "\r"
+                      + rows[3] + "\n" + rows[4] + "\r\n" + rows[5] + "\n").encode())
+    result = ingest_file(store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (6, 5, 1)
+    assert store.query("SELECT row_number FROM rejected_rows") == [(4,)]
+    assert store.query("SELECT count(*) FROM inference_events WHERE status <> 'ok'") == [(0,)]
+    columns, first = preview_file(path, "x.csv", rows=3)
+    assert columns[0] == "event_id" and [r[0] for r in first] == ["e0", "e1", "e2"]
+    packed = tmp_path / "x.csv.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    assert preview_file(packed, "x.csv.gz", rows=3) == (columns, first)
+    assert ingest_file(store, packed).rejected == 1

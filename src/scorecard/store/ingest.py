@@ -27,7 +27,7 @@ import duckdb
 from ..errors import BadInput, ScorecardError
 from ..sql import identifier, literal, literal_list
 from .db import Store
-from . import formats
+from . import formats, lines
 from .formats import ImportOptions
 from .formats.decisions import CACHE_READ, CACHE_WRITE
 from .loading_room import room_for
@@ -135,7 +135,16 @@ def file_fingerprint(path: Path) -> tuple[int, str]:
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[str, str]]:
+def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """The CSV file into temp table `_raw`, every value as text; malformed rows into
+    `_csv_errors` with their line and raw text. A field may be as long as a line may."""
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({literal(str(path))}, "
+                f"all_varchar=true, header=true, max_line_size={lines.MAX_LINE_BYTES}, "
+                "store_rejects=true, rejects_table='_csv_errors', rejects_scan='_csv_scans')")
+
+
+def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str,
+           workdir: Path) -> list[tuple[str, str]]:
     """Expose the file as temp view `_stage` with a 1-based row number; return (column, type) pairs.
 
     CSV and JSON Lines are copied once into a temp table (insertion order gives the row number);
@@ -143,17 +152,16 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str) -> list[tuple[s
     """
     src = literal(str(path))
     if fmt == "csv":
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({src}, "
-                    "all_varchar=true, header=true, store_rejects=true, "
-                    "rejects_table='_csv_errors', rejects_scan='_csv_scans')")
+        # DuckDB's CSV reader wants one kind of line ending (and a failed read ends the load)
+        _read_csv(cur, lines.one_ending(path, workdir) if lines.mixed_endings(path) else path)
         view = f"SELECT {_csv_row_numbers(cur)} AS {ROW}, * FROM _raw"
     elif fmt == "parquet":
         view = (f"SELECT file_row_number + 1 AS {ROW}, * EXCLUDE (file_row_number) "
                 f"FROM read_parquet({src}, file_row_number=true)")
     else:
-        cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT line FROM read_csv({src}, "
-                    "columns={'line': 'VARCHAR'}, delim='\x1f', quote='', escape='', "
-                    "header=false, auto_detect=false, strict_mode=false)")
+        guarded = lines.Guarded(path, workdir)
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {guarded.restored('line')} "
+                    f"AS line FROM {lines.read_sql(guarded.path)}")
         is_object = "coalesce(CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' END, false)"
         keys = [r[0] for r in cur.execute(
             f"SELECT k FROM (SELECT unnest(json_keys(CASE WHEN {is_object} THEN line END)) AS k, min(rowid) AS first FROM _raw "
@@ -512,7 +520,7 @@ def ingest_file(
                     columns = dict(_stage_export(cur, source, fmt, export,
                                                  import_options or ImportOptions(), cmap, name))
                 else:
-                    columns = dict(_stage(cur, source, fmt))
+                    columns = dict(_stage(cur, source, fmt, Path(tmp)))
             except duckdb.OutOfMemoryException:
                 raise
             except duckdb.Error as exc:

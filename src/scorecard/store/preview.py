@@ -15,14 +15,22 @@ from .ingest import (FALSE_WORDS, TRUE_WORDS, IngestLimits, _open_source,
                      _reader_error, detect_format)
 from ..settings import write_private
 from .mapping import ColumnMap, load_map
+from . import lines
 from .schema import KINDS, Column
 
 
 READERS = {
-    "csv": "read_csv({src}, all_varchar=true, header=true, ignore_errors=true)",
+    "csv": "read_csv({src}, all_varchar=true, header=true, ignore_errors=true{sized})",
     "parquet": "read_parquet({src})",
     "jsonl": "read_json({src}, format='newline_delimited', ignore_errors=true)",
 }
+
+
+def _reader(fmt: str, source: Path, packed: bool = False) -> str:
+    """DuckDB's reader of the file. A plain CSV file's line may be as long as a load allows;
+    a gzipped one's keeps DuckDB's default, as its read buffer is 16 times the longest line."""
+    sized = "" if packed else f", max_line_size={lines.MAX_LINE_BYTES}"
+    return READERS[fmt].format(src=literal(str(source)), sized=sized)
 
 
 CELL_CHARS = 200  # a longer preview cell is shown cut, ending in …
@@ -42,9 +50,21 @@ def _read(path: Path, display_name: str, query: str, params: list | None = None,
         source = (_open_source(Path(path), fmt, gz, Path(tmp), display_name,
                                IngestLimits().max_decompressed_bytes)
                   if fmt == "parquet" else Path(path))
-        reader = READERS[fmt].format(src=literal(str(source)))
         try:
-            found = con.execute(query.format(file=reader), params or [])
+            try:
+                found = con.execute(query.format(file=_reader(fmt, source, gz and fmt != "parquet")),
+                                    params or [])
+            except duckdb.InvalidInputException:
+                if fmt != "csv":
+                    raise
+                # DuckDB's CSV reader wants one kind of line ending: a file mixing them is read
+                # from a copy with LF alone (unpacked first when it is gzipped)
+                plain = (_open_source(Path(path), fmt, gz, Path(tmp), display_name,
+                                      IngestLimits().max_decompressed_bytes) if gz else source)
+                if not lines.mixed_endings(plain):
+                    raise
+                source = lines.one_ending(plain, Path(tmp))
+                found = con.execute(query.format(file=_reader(fmt, source)), params or [])
             return [str(d[0]) for d in found.description], found.fetchall()
         except duckdb.OutOfMemoryException:
             raise MemoryError from None

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from ...sql import literal, literal_list
+from .. import lines
 from .decisions import EVALS_COLUMNS, SPANS_COLUMNS
 from .options import ImportOptions
 
@@ -52,9 +53,7 @@ def _lines(path: Path, numbered: bool = False) -> str:
     which reads on one thread, so only the few lines that need a number are. A read buffer is
     as large as the longest line allowed: DuckDB parses a buffer's lines together, and a
     batch of whole export requests (megabytes each) would otherwise take gigabytes."""
-    read = (f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, delim='\x1f', "
-            "quote='', escape='', header=false, auto_detect=false, strict_mode=false, "
-            f"max_line_size={MAX_LINE_BYTES}, buffer_size={MAX_LINE_BYTES})")
+    read = lines.read_sql(path, MAX_LINE_BYTES, buffer=True)
     return (f"SELECT row_number() OVER () AS line_no, line FROM {read}" if numbered
             else f"SELECT line FROM {read}")
 

@@ -1,0 +1,116 @@
+"""Line endings as DuckDB's readers need them.
+
+JSON Lines: DuckDB splits lines with its CSV reader (fast, in parallel). Told that lines end
+in CR LF, it takes LF alone too, so a file mixing both reads right; but it also ends a line at
+a lone carriage return, and would cut a line at its column delimiter. Both are rare: a file
+holding either is copied once with each replaced by a marker, and `restored()` puts the
+original bytes back in SQL, so a line is counted once and kept verbatim.
+
+CSV: DuckDB's reader refuses a file that mixes CR LF with LF or CR alone; such a file is read
+from a copy with LF alone (`one_ending`)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+from ..sql import literal
+
+DELIMITER = "\x1f\x1e\x1d\x1c"  # a JSON line is one column: a delimiter no text should hold
+MAX_LINE_BYTES = 1 << 30  # a longer line refuses the file; DuckDB's own default is 2 MB
+CHUNK = 1 << 24
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+def read_sql(path: Path, max_line_bytes: int = MAX_LINE_BYTES, buffer: bool = False) -> str:
+    """DuckDB's reader of the file's lines as one VARCHAR column `line`; with `buffer`, a read
+    buffer as large as the longest line (DuckDB parses a buffer's lines together)."""
+    sized = f", buffer_size={max_line_bytes}" if buffer else ""
+    return (f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, "
+            f"delim={literal(DELIMITER)}, quote='', escape='', header=false, auto_detect=false, "
+            f"new_line='\\r\\n', strict_mode=false, max_line_size={max_line_bytes}{sized})")
+
+
+def _needs_guard(path: Path) -> bool:
+    """Whether the file holds a lone carriage return or the delimiter."""
+    delimiter, carry = DELIMITER.encode(), b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            data = carry + chunk
+            if delimiter in data:
+                return True
+            lone = b"\r" in data and _LONE_CR.search(data)
+            if lone and lone.start() < len(data) - 1:  # the last byte's follower comes next
+                return True
+            carry = data[-len(delimiter):]
+    return carry.endswith(b"\r")
+
+
+class Guarded:
+    """The file to read (a guarded copy in `workdir` when needed) and the SQL expression that
+    gives a line back as it was."""
+
+    def __init__(self, path: Path, workdir: Path):
+        self.path, self.markers = path, {}
+        if not _needs_guard(path):
+            return
+        mark = f"\u2063{uuid.uuid4().hex}"
+        self.markers = {"\r": mark + "r", DELIMITER: mark + "d"}
+        self.path = workdir / f"lines-{path.name}"
+        with path.open("rb") as src, self.path.open("wb") as dst:
+            carry = b""
+            while chunk := src.read(CHUNK):
+                data = carry + chunk
+                end = data.rfind(b"\n") + 1  # whole lines only: no marker spans a line feed
+                dst.write(self._marked(data[:end]))
+                carry = data[end:]
+            dst.write(self._marked(carry))
+
+    def _marked(self, data: bytes) -> bytes:
+        data = data.replace(DELIMITER.encode(), self.markers[DELIMITER].encode())
+        return _LONE_CR.sub(self.markers["\r"].encode(), data)
+
+    def restored(self, column: str) -> str:
+        """SQL giving the column's text with the original bytes back in place of markers."""
+        for original, marker in self.markers.items():
+            column = f"replace({column}, {literal(marker)}, {literal(original)})"
+        return column
+
+
+def mixed_endings(path: Path) -> bool:
+    """Whether a file ends some lines in CR LF and others in LF or CR alone (counted, not
+    parsed: a line break inside a quoted value counts too)."""
+    crlf = other = False
+    with path.open("rb") as fh:
+        carry = b""
+        while chunk := fh.read(CHUNK):
+            data = carry + chunk
+            carry = b"\r" if data.endswith(b"\r") else b""  # its LF may come next
+            data = data[:len(data) - len(carry)]
+            if b"\r" not in data:  # LF alone (or no line end): one fast pass
+                other = other or b"\n" in data
+                if crlf and other:
+                    return True
+                continue
+            pairs = data.count(b"\r\n")
+            crlf = crlf or pairs > 0
+            other = other or data.count(b"\n") > pairs or data.count(b"\r") > pairs
+            if crlf and other:
+                return True
+    return crlf and (other or carry == b"\r")
+
+
+def one_ending(path: Path, workdir: Path) -> Path:
+    """A copy of the file with every line ending (CR LF, CR) made LF, which DuckDB's CSV
+    sniffer needs: it refuses a file that mixes them. A line break inside a quoted value is
+    made LF too."""
+    target = workdir / f"lf-{path.name}"
+    with path.open("rb") as src, target.open("wb") as dst:
+        carry = b""
+        while chunk := src.read(CHUNK):
+            data = carry + chunk
+            carry = b"\r" if data.endswith(b"\r") else b""
+            dst.write(re.sub(rb"\r\n?", b"\n", data[:len(data) - len(carry)]))
+        dst.write(carry.replace(b"\r", b"\n"))
+    return target
