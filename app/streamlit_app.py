@@ -80,8 +80,8 @@ def attempt_sign_in(username: str, password: str, directory: Directory, policy) 
                  f"in {_wait_words(outcome.wait)}.")
         return
     if not outcome.matched:
-        st.error(NOT_A_MATCH + (f" Sign-ins for this username or from this address are paused "
-                                f"for {_wait_words(policy.lock_minutes * 60)}."
+        st.error(NOT_A_MATCH + (f" Sign-ins for this username are paused for "
+                                f"{_wait_words(policy.lock_minutes * 60)}."
                                 if outcome.locked else ""))
         return
     sessions.record_attempt(ledger, name, role, "sign_in", client)

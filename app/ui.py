@@ -22,6 +22,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from scorecard import sessions
 from scorecard.board import service as board_service
 from scorecard.board.evidence import write_pack
 from scorecard.errors import ScorecardError
@@ -349,15 +350,10 @@ def username() -> str | None:
     return st.session_state.get("signed_in")
 
 
-@st.cache_resource
-def _memory_ledger() -> Store:
-    return Store(":memory:")
-
-
 def security_ledger() -> Store:
     """Where sign-in attempts are counted: the store, or, when this process may not write it,
-    a ledger in memory (lost on restart)."""
-    return _memory_ledger() if store().read_only else store()
+    a ledger in memory (lost on restart), out of reach of Streamlit's cache clearing."""
+    return sessions.memory_ledger() if store().read_only else store()
 
 
 def role() -> str | None:

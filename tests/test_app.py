@@ -15,7 +15,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from conftest import as_read
+from conftest import as_read, own_signins
 from scorecard import actions
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.metrics.threshold_changes import Proposal
@@ -50,6 +50,13 @@ def app_env(demo_db, tmp_path, monkeypatch):
     monkeypatch.setenv("SCORECARD_DB", str(db))
     monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
     return db, cfg
+
+
+@pytest.fixture
+def upload_env(app_env):
+    """The app's copy with the team's own sign-ins (a load ends the demo sign-ins)."""
+    own_signins(app_env[1])
+    return app_env
 
 
 def open_store(db: Path) -> Store:
@@ -142,8 +149,8 @@ def test_each_role_is_offered_its_pages_and_no_others(app_env, user):
         assert not at.error, f"{user} was refused {page}: {[e.value for e in at.error]}"
 
 
-def test_a_forged_session_role_is_refused_on_the_server(app_env):
-    db, cfg = app_env
+def test_a_forged_session_role_is_refused_on_the_server(upload_env):
+    db, cfg = upload_env
     th_file = cfg / "thresholds.yaml"
     assert not th_file.exists()  # the packaged defaults apply until the first change
     # the session claims admin, but the directory says exec is an executive
@@ -418,14 +425,14 @@ def _extract(rows: int, bad: int = 0) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def test_analyst_uploads_an_opentelemetry_export_and_picks_what_counts(app_env,
+def test_analyst_uploads_an_opentelemetry_export_and_picks_what_counts(upload_env,
                                                                        tmp_path):
     """The page says what the export holds before loading, and the analyst's choices (the
     decision unit, the evaluation that gives the outcome) are what gets loaded."""
     from exports import write_all
 
     files = write_all(tmp_path / "exports")
-    db, cfg = app_env
+    db, cfg = upload_env
     at = run("views/upload.py", user="analyst")
     at.file_uploader[0].set_value(("traces.jsonl", files["otlp"].read_bytes(),
                                    "application/jsonl")).run()
@@ -449,7 +456,7 @@ def test_analyst_uploads_an_opentelemetry_export_and_picks_what_counts(app_env,
                                 "WHERE system = 'support-bot'")  # its evaluation is another
 
 
-def test_a_phoenix_export_without_a_system_name_asks_for_one(app_env, tmp_path):
+def test_a_phoenix_export_without_a_system_name_asks_for_one(upload_env, tmp_path):
     from exports import write_all
 
     files = write_all(tmp_path / "exports")
@@ -465,8 +472,8 @@ def test_a_phoenix_export_without_a_system_name_asks_for_one(app_env, tmp_path):
     assert {m.label: m.value for m in at.metric}["Inserted"] == "3"
 
 
-def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
-    db, cfg = app_env
+def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(upload_env):
+    db, cfg = upload_env
     at = run("views/upload.py", user="analyst")
     at.file_uploader[0].set_value(("other-tool.csv.gz", gzip.compress(_extract(40, bad=2)),
                                    "application/gzip")).run()
@@ -525,8 +532,8 @@ def test_analyst_uploads_an_extract_with_a_mapping_made_in_the_page(app_env):
             ("analyst", "web", "mapped to the wrong system", 40)]
 
 
-def test_the_mapper_matches_names_that_differ_only_in_case_or_spacing(app_env):
-    db, _ = app_env
+def test_the_mapper_matches_names_that_differ_only_in_case_or_spacing(upload_env):
+    db, _ = upload_env
     rows = "".join(f"m-{i},2026-11-21T09:{i:02d}:00Z,Field Agent,fa-1,ok,{100 + i}\n"
                    for i in range(12))
     extract = ("Event_ID,TimeStamp,System ,Model,status,Latency-MS\n" + rows).encode()
@@ -546,7 +553,25 @@ def test_the_mapper_matches_names_that_differ_only_in_case_or_spacing(app_env):
                             "system = 'Field Agent'") == 111
 
 
-def test_a_file_with_a_300_character_name_loads(app_env):
+def test_a_demo_sign_in_is_told_to_add_its_own_before_loading(app_env):
+    """Loading ends the demo sign-ins (their password is public): with no other sign-in, the
+    load is refused with what to do, and nothing is stored."""
+    db, _ = app_env
+    at = run("views/upload.py", user="analyst")
+    assert "Loading a file ends the demo sign-ins" in at.info[0].value
+    content = b"event_id,timestamp,system,model,status\nown-1,2026-11-20T10:00:00Z,own,m,ok\n"
+    at.file_uploader[0].set_value(("own.csv", content, "text/csv")).run()
+    at.button(key="up_load").click().run()
+    assert not at.exception
+    assert [as_read(e.value) for e in at.error] == [
+        "Loading a file ends the demo sign-ins, as their password is public, and this "
+        "scorecard has no other sign-in yet: add one first (`scorecard users add NAME --role "
+        "admin`), sign in with it and load the file again. Nothing from this file was stored."]
+    with open_store(db) as store:
+        assert store.scalar("SELECT count(*) FROM inference_events WHERE system = 'own'") == 0
+
+
+def test_a_file_with_a_300_character_name_loads(upload_env):
     """Longer than a file system allows for a name: the copy is shortened, the extension kept,
     and the rows load (it used to be an error id)."""
     name = "x" * 296 + ".csv"
@@ -561,10 +586,10 @@ def test_a_file_with_a_300_character_name_loads(app_env):
     assert {m.label: m.value for m in at.metric}["Inserted"] == "3"
 
 
-def test_the_mapper_says_a_file_needs_mapping_and_translates_coded_values(app_env):
+def test_the_mapper_says_a_file_needs_mapping_and_translates_coded_values(upload_env):
     """An outcome coded 1/0 and a reviewed flag coded Y/N: the page asks what each value means,
     and with the answers every row loads (without them, 9 of 12 rows would be set aside)."""
-    db, cfg = app_env
+    db, cfg = upload_env
     lines = ["event_id,timestamp,model,status,outcome,human_reviewed"]
     for i in range(12):
         lines.append(f"c{i},2026-11-20T10:{i:02d}:00Z,m1,ok,{'1' if i % 4 else '0'},"
@@ -600,8 +625,8 @@ def test_the_mapper_says_a_file_needs_mapping_and_translates_coded_values(app_en
                                "human_reviewed": {"Y": "true", "N": "false"}}
 
 
-def test_a_saved_map_is_offered_for_the_next_extract_and_duplicates_are_counted(app_env):
-    db, cfg = app_env
+def test_a_saved_map_is_offered_for_the_next_extract_and_duplicates_are_counted(upload_env):
+    db, cfg = upload_env
     (cfg / "maps").mkdir()
     (cfg / "maps" / "other-tool.map.yaml").write_text(yaml.safe_dump({
         "columns": {"event_id": "id", "timestamp": "ts", "model": "model_name",
@@ -618,10 +643,10 @@ def test_a_saved_map_is_offered_for_the_next_extract_and_duplicates_are_counted(
     assert counts["Duplicates skipped"] == "5"
 
 
-def test_a_file_that_cannot_be_used_changes_nothing_and_says_why(app_env):
+def test_a_file_that_cannot_be_used_changes_nothing_and_says_why(upload_env):
     """Refused before loading: the page says what the file lacks. (A file refused by the load
     itself, here for want of memory, is in test_resilience.)"""
-    db, _ = app_env
+    db, _ = upload_env
     with open_store(db) as store:
         before = store.scalar("SELECT count(*) FROM inference_events")
     at = run("views/upload.py", user="analyst")
@@ -787,8 +812,8 @@ def test_the_releases_view_compares_the_newest_two(app_env):
     assert "Pick two different releases." in at.info[0].value
 
 
-def test_cost_attribution_downloads_with_formulas_neutralised(app_env, tmp_path):
-    db, _ = app_env
+def test_cost_attribution_downloads_with_formulas_neutralised(upload_env, tmp_path):
+    db, _ = upload_env
     hostile = tmp_path / "hostile.csv"
     hostile.write_text("event_id,timestamp,system,model,status,cost_usd,outcome,customer\n"
                        "h1,2026-11-20T10:00:00Z,support-assistant,m,ok,500,success,"
@@ -847,7 +872,7 @@ def test_a_provider_that_is_down_is_one_sentence_and_nobody_leaves(app_env):
     at = with_auth({**AUTH, "company": company})
     assert [b.label for b in at.button] == ["Sign in with Company", "Sign in"]
     at.button[0].click().run()
-    assert [e.value for e in at.error] == [
+    assert [as_read(e.value) for e in at.error] == [
         "Signing in with Company cannot start: it refused the connection; try again in a "
         "while, or sign in with a password."]
     assert not at.exception

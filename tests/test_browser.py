@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from conftest import own_signins
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from served_app import (copy_config, open_sign_in, require_chromium, served, sign_in,
@@ -32,7 +33,9 @@ APP_DB: dict[str, object] = {}  # served URL -> its store file
 def app_url(tmp_path_factory):
     root = tmp_path_factory.mktemp("served")
     db = ensure_demo_store(root / "demo.duckdb")
-    with served(db, copy_config(DEFAULT_CONFIG_DIR, root / "config")) as server:
+    cfg = copy_config(DEFAULT_CONFIG_DIR, root / "config")
+    own_signins(cfg)  # the tests load data of their own, which ends the demo sign-ins
+    with served(db, cfg) as server:
         APP_DB[server.url] = db
         yield server.url
 
@@ -436,6 +439,7 @@ def test_a_leader_downloads_the_cost_by_customer_table(app_url, page, tmp_path):
     page.get_by_text("customer-support spent the most").wait_for()
     page.locator("[data-testid=stRadio] label").filter(has_text="Customer").click()
     page.get_by_text("northwind spent the most").wait_for()
+    wait_until_idle(page)  # the sentence may show before the rerun has replaced the button
     with page.expect_download() as download:
         page.get_by_test_id("stDownloadButton").get_by_role("button").click()
     saved = tmp_path / "costs.csv"

@@ -14,7 +14,7 @@ import sys
 import duckdb
 import pytest
 
-from conftest import write_jsonl
+from conftest import own_signins, write_jsonl
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.users import add_user
@@ -36,6 +36,7 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("attacked")
     db = ensure_demo_store(root / "demo.duckdb")
     cfg = copy_config(DEFAULT_CONFIG_DIR, root / "config")
+    own_signins(cfg)  # the tests load data of their own, which ends the demo sign-ins
     (cfg / "security.yaml").write_text("delay_after: 100\nlock_after: 3\nlock_minutes: 15\n")
     for case in COPY_CASES:
         add_user(cfg, f"copy-{case.replace('_', '-')}", "product_manager", PASSWORD)
@@ -265,3 +266,31 @@ def test_a_preview_of_huge_values_leaves_the_web_server_small(server, browser, t
         assert "Traceback" not in page.content()
     finally:
         context.close()
+
+
+def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(server, browser, tmp_path):
+    """A visitor who names another address in X-Forwarded-For is counted under their own;
+    behind a proxy listed in trusted_proxies, the address it forwards is the client's."""
+    url, db, cfg, _ = server
+
+    def address_counted(url, db, name) -> list[tuple]:
+        context = browser.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.9"})
+        page = context.new_page()
+        open_sign_in(page, url)
+        page.get_by_label("Username").fill(name)
+        page.get_by_label("Password", exact=True).fill("a wrong guess")
+        page.get_by_role("button", name="Sign in").first.click()
+        page.locator("[data-testid=stAlertContentError]").first.wait_for()
+        wait_until_idle(page)
+        context.close()
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.execute("SELECT client FROM signins WHERE username = ?", [name]).fetchall()
+
+    assert address_counted(url, db, "forged-probe") == [("local",)]
+    proxied_cfg = copy_config(cfg, tmp_path / "config")
+    (proxied_cfg / "security.yaml").write_text("trusted_proxies: [127.0.0.1, '::1']\n")
+    own_signins(proxied_cfg)
+    proxied_db = ensure_demo_store(tmp_path / "proxied.duckdb")
+    with served(proxied_db, proxied_cfg) as behind_proxy:
+        assert address_counted(behind_proxy.url, proxied_db, "proxied-probe") == [
+            ("203.0.113.9",)]

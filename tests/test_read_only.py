@@ -140,3 +140,34 @@ def test_reading_a_store_whose_rollup_is_behind_writes_nothing(tmp_path):
     with Store(db, read_only=True) as store:
         assert not rollups.ready(store), "still behind: the reader did not refresh it"
     assert digest(db) == before
+
+
+def test_a_lockout_on_a_store_it_may_not_write_outlives_a_cleared_cache(locked_store,
+                                                                        monkeypatch):
+    """Anyone may send Streamlit's clear_cache message; the sign-in ledger kept in memory for
+    a read-only store is out of its reach."""
+    from streamlit.runtime import caching
+
+    from scorecard import sessions
+
+    db, cfg = locked_store
+    (cfg / "security.yaml").write_text("lock_after: 2\nlock_minutes: 15\n")
+    monkeypatch.setenv("SCORECARD_DB", str(db))
+    monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
+    monkeypatch.setenv("SCORECARD_READ_ONLY", "1")
+
+    def sign_in(password: str) -> list[str]:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.text_input(key="signin_username").input("pm")
+        at.text_input(key="signin_password").input(password)
+        at.button[0].click().run()
+        return [e.value for e in at.error]
+
+    try:
+        sign_in("a wrong guess")
+        assert "paused for 15 minutes" in sign_in("another wrong guess")[0]
+        caching.cache_data.clear()  # what the clear_cache message does
+        caching.cache_resource.clear()
+        assert sign_in(DEMO_PASSWORD)[0].startswith("Too many failed sign-ins")
+    finally:
+        sessions.unlock(sessions.memory_ledger(), "pm", by="the test")

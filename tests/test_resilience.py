@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import as_read, event_row, write_csv
+from conftest import as_read, event_row, own_signins, write_csv
 from scorecard.errors import BadInput, ScorecardError
 from scorecard.metrics.thresholds import load_thresholds
 from scorecard.settings import parse_yaml, read_yaml
@@ -170,6 +170,7 @@ def _rows(n: int) -> bytes:
 
 def test_a_gzip_that_expands_too_far_is_refused_with_the_limit_named(app_env):
     db, cfg = app_env
+    own_signins(cfg)
     (cfg / "store.yaml").write_text("max_decompressed_gb: 0.001\n")  # 1 MB
     at = _upload(run("views/upload.py", user="analyst"), "bomb.csv.gz",
                  gzip.compress(_rows(40_000)))  # 1.9 MB of rows in about 200 KB
@@ -186,6 +187,7 @@ def test_an_upload_is_read_and_loaded_in_its_own_process_under_its_own_memory_li
     """Reading for the preview and the mapper, and the load, each run in a child process with
     the upload memory limit: too little stops them with one sentence and stores nothing."""
     db, cfg = app_env
+    own_signins(cfg)
     (cfg / "store.yaml").write_text("upload_memory_limit: 2MB\n")  # far too little
     at = run("views/upload.py", user="analyst")
     at.file_uploader[0].set_value(("big.csv", _rows(20_000), "text/csv")).run()

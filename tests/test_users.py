@@ -113,3 +113,31 @@ def test_a_demo_store_built_before_sign_ins_existed_gets_them(tmp_path):
     ensure_demo_store(db)
     with Store(db) as store:
         assert Directory.load(tmp_path, store).usernames == {}
+
+
+def test_demo_sign_ins_end_when_data_of_ones_own_is_loaded(tmp_path, store):
+    """Their password is in the README: it guards the demo's data, never a company's."""
+    from conftest import event_row, write_jsonl
+    from scorecard.actions import upload
+    from scorecard.store.ingest import ingest_file
+    from scorecard.store.mapping import ColumnMap
+
+    ingest_file(store, write_jsonl(tmp_path / "demo.jsonl", [event_row("d")]), via="demo")
+    add_demo_settings(store)
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    directory = Directory.load(cfg, store)
+    assert directory.is_demo("analyst") and directory.role("admin") == "admin"
+    own = write_jsonl(tmp_path / "own.jsonl", [event_row("own")])
+    with pytest.raises(NotAllowed, match="no other sign-in yet: add one first"):
+        upload(store, directory, "analyst", own, display_name="own.jsonl", kind="events",
+               cmap=ColumnMap(), cfg_dir=cfg)
+    assert store.scalar("SELECT count(*) FROM inference_events") == 1
+    assert users_add(cfg, "dana", "--role", "admin").returncode == 0
+    directory = Directory.load(cfg, store)
+    store.close()  # the upload runs in a child process, which opens the store itself
+    result = upload(store, directory, "analyst", own, display_name="own.jsonl", kind="events",
+                    cmap=ColumnMap(), cfg_dir=cfg)
+    assert result.inserted == 1
+    with type(store)(store.path) as reopened:
+        assert list(Directory.load(cfg, reopened).usernames) == ["dana"]

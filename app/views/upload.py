@@ -32,6 +32,11 @@ st.caption("CSV, Parquet or JSON Lines, gzipped or not, or an export of OpenTele
            "(OTLP/JSON), Langfuse or Phoenix as it comes. Rows that break the contract are kept "
            "with their reason; a file that cannot be used changes nothing.")
 
+if ui.directory().is_demo(ui.username()):
+    st.info("You are signed in with a demo sign-in. Loading a file ends the demo sign-ins, "
+            "as their password is public: sign in again with a sign-in of your own.",
+            icon=":material/info:")
+
 kind = st.radio("What the file holds", list(KINDS), horizontal=True, key="up_kind",
                 format_func={"events": "Inference events", "incidents": "Incidents"}.get)
 upload = st.file_uploader("Extract", key="up_file",

@@ -58,6 +58,7 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
     the web server's memory); `save_map_as` keeps its map under that name first. The caller's
     hold on the store is let go (`release`) while the child writes."""
     directory.require(username, "upload")
+    directory.require_a_signin_after_load(username)
     if save_map_as:
         save_map(cfg_dir, save_map_as, cmap)
     job = UploadJob(db=str(store.path), config=str(cfg_dir), path=str(path),

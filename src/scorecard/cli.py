@@ -267,6 +267,7 @@ def store_to_serve(db: str | None, demo: bool, thresholds=None) -> str:
 
 def cmd_serve(args) -> int:
     from .metrics.thresholds import load_thresholds
+    from .sessions import forwarded_allow_ips, load_policy
 
     env = dict(os.environ)
     env["SCORECARD_CONFIG"] = str(config_dir(args.config))
@@ -276,6 +277,7 @@ def cmd_serve(args) -> int:
         print(f"Warning: {exc}", file=sys.stderr, flush=True)
         thresholds = None
     env["SCORECARD_DB"] = store_to_serve(args.db, args.demo, thresholds)
+    env["FORWARDED_ALLOW_IPS"] = forwarded_allow_ips(load_policy(config_dir(args.config)))
     if args.digests:
         from .digests.run import run_in_background
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .errors import BadInput
-from .sessions import end_sessions, list_sessions, unlock
+from .sessions import end_sessions, is_address, list_sessions, unlock, unlock_address
 from .settings import config_dir, engine_settings, store_address
 from .store.engines import is_clickhouse
 from .store.ingest import whoami
@@ -75,8 +75,11 @@ def cmd_passwd(args) -> int:
 def cmd_unlock(args) -> int:
     name = args.username.strip().lower()
     with _store(args) as store:
-        unlock(store, name, by=whoami())
-    print(f"Sign-ins for {name} are open again.")
+        if is_address(name):
+            unlock_address(store, name, by=whoami())
+        else:
+            unlock(store, name, by=whoami())
+    print(f"Sign-ins {'from' if is_address(name) else 'for'} {name} are open again.")
     return 0
 
 
@@ -125,7 +128,8 @@ def add_parsers(sub) -> None:
     action("remove", cmd_remove, "remove a sign-in and end its sessions", store=True)
     action("passwd", cmd_passwd, "set a new password (read from stdin); ends its sessions",
            store=True)
-    action("unlock", cmd_unlock, "lift a sign-in lockout for a username", store=True)
+    action("unlock", cmd_unlock, "lift a sign-in lockout for a username, or the wait of an "
+                                 "address", store=True)
     sessions = action("sessions", cmd_sessions, "list open sessions, or end them",
                       username=False, store=True)
     sessions.add_argument("--user", help="only this user's sessions")

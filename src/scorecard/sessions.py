@@ -7,14 +7,18 @@ of the user and an admin's "sign out everywhere" end a session at once, wherever
 
 Failed sign-ins are counted per username and per client address: after `delay_after` failures
 each further attempt must wait twice as long as the last (1 s, 2 s, 4 s ...), after
-`lock_after` the name or address is locked for `lock_minutes`. A failure stops counting once
-its username signs in or is unlocked. Unknown usernames are counted like known ones, and every
-refusal reads the same, so the answer never tells whether a username exists.
+`lock_after` the username is locked for `lock_minutes`. An address is never locked (everyone
+behind an office's address would be): its wait stops growing at ADDRESS_WAIT_CAP. A failure
+stops counting once its username signs in or is unlocked, or its address is unlocked. Unknown
+usernames are counted like known ones, and every refusal reads the same, so the answer never
+tells whether a username exists. The address is the connection's own; a proxy's
+X-Forwarded-For is believed only from the addresses in `trusted_proxies`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 import threading
 from collections.abc import Callable
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import BadInput
 from .settings import config_dir, read_yaml
@@ -46,6 +50,27 @@ class SecurityPolicy(BaseModel):
     # company sign-in: a group (from the ID token's group_claims) -> the role it gives
     groups: dict[str, Literal["executive", "product_manager", "analyst", "admin"]] = {}
     group_claims: list[str] = Field(default_factory=lambda: ["groups", "roles"], min_length=1)
+    # reverse proxies whose X-Forwarded-For names the client: addresses or networks (CIDR)
+    trusted_proxies: list[str] = []
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, proxies: list[str]) -> list[str]:
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"{proxy!r} is not an address or network "
+                                 "(such as 10.0.0.5 or 10.0.0.0/24)") from None
+        return proxies
+
+
+ADDRESS_WAIT_CAP = 60.0  # seconds: the longest an address waits between attempts
+
+
+def forwarded_allow_ips(policy: SecurityPolicy) -> str:
+    """The web server's FORWARDED_ALLOW_IPS: only the configured proxies ('' trusts none)."""
+    return ",".join(policy.trusted_proxies)
 
 
 def load_policy(cfg_dir: Path | None = None) -> SecurityPolicy:
@@ -208,10 +233,11 @@ def wait_before_attempt(store, username: str, client: str, policy: SecurityPolic
     wait = 0.0
     for by_client, key in ((False, username), (True, client)):
         count, last = sign_ins.failures(store, by_client, key, since)
-        if count >= policy.lock_after:
+        if count >= policy.lock_after and not by_client:
             until = last + timedelta(minutes=policy.lock_minutes)
         elif count >= policy.delay_after:
-            until = last + timedelta(seconds=2 ** (count - policy.delay_after))
+            delay = 2.0 ** min(count - policy.delay_after, 30)
+            until = last + timedelta(seconds=min(delay, ADDRESS_WAIT_CAP) if by_client else delay)
         else:
             continue
         wait = max(wait, (until - now).total_seconds())
@@ -221,12 +247,11 @@ def wait_before_attempt(store, username: str, client: str, policy: SecurityPolic
 def record_failure(store, username: str, role: str | None, client: str,
                    policy: SecurityPolicy, now: datetime | None = None) -> bool:
     """Count a failed sign-in; True (and a 'locked' line in the audit log) when it locks the
-    username or the client."""
+    username."""
     now = now or utc_now()
     record_attempt(store, username, role, "failed", client, now)
     since = now - timedelta(minutes=policy.lock_minutes)
-    locks = any(sign_ins.failures(store, by_client, key, since)[0] == policy.lock_after
-                for by_client, key in ((False, username), (True, client)))
+    locks = sign_ins.failures(store, False, username, since)[0] == policy.lock_after
     if locks:
         record_attempt(store, username, role, "locked", client, now)
     return locks
@@ -236,3 +261,31 @@ def unlock(store, username: str, by: str) -> None:
     """Lift a lockout: the username's failures, and those made under it from any client, no
     longer count."""
     record_attempt(store, username, None, "unlocked", None, detail=f"by {by}")
+
+
+def is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def unlock_address(store, address: str, by: str) -> None:
+    """Lift an address's wait: the failures made from it, under any username, no longer
+    count."""
+    record_attempt(store, sign_ins.ADDRESS_UNLOCK, None, "unlocked", address, detail=f"by {by}")
+
+
+_MEMORY_LEDGER: list = []
+
+
+def memory_ledger():
+    """The sign-in ledger of a process that may not write its store: in memory, for the
+    process's life, where no cache clearing (which anyone may ask of a Streamlit app) reaches."""
+    with _ONE_CHECK_AT_A_TIME:
+        if not _MEMORY_LEDGER:
+            from .store.db import Store
+
+            _MEMORY_LEDGER.append(Store(":memory:"))
+        return _MEMORY_LEDGER[0]

@@ -138,18 +138,32 @@ def demo_signins(usernames_and_roles: dict[str, str], password_of) -> str:
 
 @dataclass
 class Directory:
-    """Everyone who may sign in: the config's users, plus the demo sign-ins of a demo store."""
+    """Everyone who may sign in: the config's users, plus the demo sign-ins of a demo store
+    while it holds the demo's data only (their passwords are public: they guard no data of
+    anyone's own)."""
 
     usernames: dict[str, dict]
 
     @classmethod
     def load(cls, cfg_dir: Path, store=None) -> "Directory":
         usernames = dict(_configured_signins(users_file(cfg_dir)))
-        if store is not None:
+        if store is not None and not records.loaded_other_than(store, "demo"):
             demo = records.meta(store, DEMO_META_KEY)
             for username, entry in json.loads(demo or "{}").items():
-                usernames.setdefault(username, entry)
+                usernames.setdefault(username, {**entry, "demo": True})
         return cls({u.lower(): dict(e) for u, e in usernames.items()})
+
+    def is_demo(self, username: str | None) -> bool:
+        return bool(self.usernames.get((username or "").lower(), {}).get("demo"))
+
+    def require_a_signin_after_load(self, username: str | None) -> None:
+        """A load from a demo sign-in ends the demo sign-ins; it is refused (NotAllowed) while
+        there is no other sign-in, which would leave nobody able to sign in."""
+        if self.is_demo(username) and all(e.get("demo") for e in self.usernames.values()):
+            raise NotAllowed(
+                "Loading a file ends the demo sign-ins, as their password is public, and this "
+                "scorecard has no other sign-in yet: add one first (`scorecard users add NAME "
+                "--role admin`), sign in with it and load the file again.")
 
     def including(self, person: dict | None) -> "Directory":
         """This directory with the person signed in this run through the company's identity

@@ -122,6 +122,12 @@ def loaded_only_via(store: Store, via: str) -> bool:
                              "FROM ingest_log WHERE status = 'ok'", {"via": via}))
 
 
+def loaded_other_than(store: Store, via: str) -> bool:
+    """Whether anything was loaded into the store other than by `via`."""
+    return bool(store.scalar("SELECT count(*) > 0 FROM ingest_log WHERE status = 'ok' "
+                             "AND via IS DISTINCT FROM $via", {"via": via}))
+
+
 def meta_keys_present(store: Store, keys: list[str]) -> int:
     return store.scalar(f"SELECT count(*) FROM store_meta WHERE "
                         f"{store.dialect.contains('$keys', 'key')}", {"keys": keys})

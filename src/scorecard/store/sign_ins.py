@@ -70,13 +70,19 @@ def add_event(store: Store, *, recorded_at: datetime, username: str, role: str |
                     [recorded_at, username, role, event, client, detail])
 
 
+ADDRESS_UNLOCK = "(address)"  # the username of an address's unlock
+
+
 def failures(store: Store, by_client: bool, key: str, since: datetime
              ) -> tuple[int, datetime | None]:
     """Failed sign-ins of a username (or a client) since a time that no later sign-in or
-    unlock of their username has cleared: their count and the latest one's time."""
+    unlock of their username, nor unlock of their address, has cleared: their count and the
+    latest one's time."""
     column = "client" if by_client else "username"
     return store.query(
         f"SELECT count(*), max(recorded_at) FROM signins f WHERE f.event = 'failed' "
         f"AND f.{column} = ? AND f.recorded_at >= ? AND NOT EXISTS ("
-        f"SELECT 1 FROM signins c WHERE c.username = f.username AND c.recorded_at > "
-        f"f.recorded_at AND c.event IN ('sign_in', 'unlocked'))", [key, since])[0]
+        f"SELECT 1 FROM signins c WHERE c.recorded_at > f.recorded_at AND ("
+        f"(c.username = f.username AND c.event IN ('sign_in', 'unlocked')) OR "
+        f"(c.username = ? AND c.event = 'unlocked' AND c.client = f.client)))",
+        [key, since, ADDRESS_UNLOCK])[0]
