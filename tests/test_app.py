@@ -7,7 +7,10 @@ import re
 import socket
 import sys
 import json
+import os
 import shutil
+import tempfile
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -584,6 +587,32 @@ def test_a_file_with_a_300_character_name_loads(upload_env):
     assert copy.name.endswith("….csv") and len(copy.name.encode()) < 255
     at.button(key="up_load").click().run()
     assert {m.label: m.value for m in at.metric}["Inserted"] == "3"
+
+
+def test_upload_copies_do_not_stay_in_the_temp_folder(upload_env):
+    """The copy of a loaded file is removed once its rows are in the store, and copies left by
+    tabs closed mid-upload are swept after a day (they used to stay forever)."""
+    temp = Path(tempfile.gettempdir())
+    left = temp / "scorecard-upload-left-by-a-closed-tab"
+    recent = temp / "scorecard-upload-of-a-tab-still-open"
+    for folder, age_hours in ((left, 25), (recent, 1)):
+        folder.mkdir(exist_ok=True)
+        (folder / "extract.csv").write_text("event_id\n")
+        then = time.time() - age_hours * 3600
+        os.utime(folder, (then, then))
+    try:
+        at = run("views/upload.py", user="analyst")
+        extract = ("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
+            f"copy-{i},2026-11-21T09:{i:02d}:00Z,copies,m1,ok,100\n" for i in range(3)))
+        at.file_uploader[0].set_value(("kept.csv", extract.encode(), "text/csv")).run()
+        copy = Path(next(iter(at.session_state["_upload_copies"].values())))
+        assert copy.is_file() and not left.exists() and recent.exists()
+        at.button(key="up_load").click().run()
+        assert {m.label: m.value for m in at.metric}["Inserted"] == "3"
+        assert not copy.exists() and not copy.parent.exists()
+    finally:
+        shutil.rmtree(left, ignore_errors=True)
+        shutil.rmtree(recent, ignore_errors=True)
 
 
 def test_the_mapper_says_a_file_needs_mapping_and_translates_coded_values(upload_env):

@@ -294,3 +294,30 @@ def test_x_forwarded_for_is_believed_only_from_a_configured_proxy(server, browse
     with served(proxied_db, proxied_cfg) as behind_proxy:
         assert address_counted(behind_proxy.url, proxied_db, "proxied-probe") == [
             ("203.0.113.9",)]
+
+
+def test_no_table_offers_its_raw_cells_as_csv(server, browser, tmp_path):
+    """#36 item 5: a table's own "Download as CSV" would hand a spreadsheet a formula typed
+    into the data (`=HYPERLINK(...)` as a system name); it is off, and the app's own downloads
+    neutralise formulas (tests/test_security.py)."""
+    url, db, _, _ = server
+    extract = tmp_path / "formula.csv"
+    extract.write_text("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
+        f"f{i},2026-11-21T12:{i:02d}:00Z,\"\r=HYPERLINK(\"\"http://127.0.0.1:9\"\")\",m-1,ok,200\n"
+        for i in range(30)))
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", str(extract),
+                           "--db", str(db)], capture_output=True, text=True, timeout=120)
+    assert '"inserted": 30' in done.stdout, done.stderr
+    context, page = new_page(browser)
+    try:
+        sign_in(page, url, "pm", DEMO_PASSWORD)
+        page.goto(f"{url}/costs")
+        page.get_by_role("heading", name="Cost attribution").first.wait_for()
+        wait_until_idle(page)
+        table = page.get_by_test_id("stDataFrame").first
+        table.hover()
+        toolbar = page.get_by_test_id("stElementToolbar").first
+        toolbar.get_by_role("button", name="Search").wait_for()  # the toolbar is there
+        assert toolbar.get_by_role("button", name="Download as CSV").count() == 0
+    finally:
+        context.close()

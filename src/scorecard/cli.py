@@ -291,7 +291,10 @@ def cmd_serve(args) -> int:
         raise ScorecardError(f"The web app is missing at {app}; reinstall scorecard from source.")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port),
            "--server.address", args.address, "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none"]
+           "--browser.gatherUsageStats", "false", "--client.showErrorDetails", "none",
+           # a table's own CSV export and copy would hand a spreadsheet raw formulas typed into
+           # the data; the app's download buttons write neutralised CSV instead
+           "--client.disableDataExport", "true"]
     # secrets (company sign-in's [auth] section): Streamlit's usual places, then the config
     # directory's secrets.toml, which wins
     for secrets_file in (Path.home() / ".streamlit", PROJECT_ROOT / ".streamlit",
