@@ -375,3 +375,77 @@ def test_a_product_manager_signs_off_and_changes_a_threshold_on_a_chdb_store(chd
     assert rows == [("pm", "success_rate", "Agreed with support leads")]
     assert ui.store().query("SELECT actor, question, note FROM signoffs") == [
         ("pm", "detect_recover", "Reviewed in the Monday meeting")]
+
+
+KILLED_WHILE_SENDING = """
+import os, signal, sys
+from scorecard.store import loading_room
+
+send = loading_room.ClickHouseRoom._send_table
+
+
+def send_then_die(room, table, ingest_id):
+    send(room, table, ingest_id)
+    if table == "inference_events":  # the events are in ClickHouse, the log line is not
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+loading_room.ClickHouseRoom._send_table = send_then_die
+from scorecard.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _killed_while_sending(tmp_path: Path, address: str, rows: int) -> None:
+    extract = tmp_path / "killed.csv"
+    extract.write_text("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
+        f"k{i},2026-11-2{i % 7}T10:00:00Z,killed,m-1,ok,100\n" for i in range(rows)))
+    done = subprocess.run([sys.executable, "-c", KILLED_WHILE_SENDING, "ingest", str(extract),
+                           "--db", address], capture_output=True, text=True, timeout=300)
+    assert done.returncode == -9, done.stderr
+
+
+def test_a_load_killed_while_sending_to_chdb_is_removed_at_the_next_opening(tmp_path):
+    """#36 item 7: kill -9 after the events reached ClickHouse and before the log line did.
+    Read only, the store shows the rows and whose they are; the next opening for writing
+    removes them and says so in the undo record."""
+    address = address_for("chdb", tmp_path)
+    _killed_while_sending(tmp_path, address, 5000)
+    with open_store(address, read_only=True) as store:
+        assert store.scalar("SELECT count() FROM inference_events") == 5000
+        assert store.scalar("SELECT count() FROM ingest_log") == 0
+        (cut_short,) = store.sends_in_flight()
+    with open_store(address) as store:
+        assert store.scalar("SELECT count() FROM inference_events") == 0
+        assert store.sends_in_flight() == {}
+        assert store.query("SELECT ingest_id, actor, via, events_removed FROM ingest_undos") == [
+            (cut_short, "scorecard", "recovery", 5000)]
+
+
+def test_a_load_cut_short_on_another_machine_is_found_by_undo(tmp_path):
+    """A sender on another machine cannot be judged from here: its rows stay until
+    `scorecard ingest --undo ID` (which finds them by the id the mark keeps) removes them."""
+    address = address_for("chdb", tmp_path)
+    _killed_while_sending(tmp_path, address, 300)
+    with open_store(address, read_only=True) as store:
+        (cut_short,) = store.sends_in_flight()
+    from scorecard.store.clickhouse import SENDING
+
+    done = subprocess.run([sys.executable, "-c", (
+        "import json, sys\nfrom scorecard.store.engines import open_store\n"
+        "from scorecard.store.clickhouse import ClickHouseStore as S\n"
+        "S.remove_sends_cut_short = lambda self: None\n"
+        "with open_store(sys.argv[1]) as store:\n"  # the mark as another machine's
+        f"    store.set_meta({SENDING!r} + sys.argv[2], json.dumps({{'host': 'elsewhere'}}))\n"),
+        address, cut_short], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with open_store(address) as store:
+        assert store.scalar("SELECT count() FROM inference_events") == 300, "not ours to judge"
+    undo = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", "--undo",
+                           cut_short[:10], "--reason", "cut short", "--db", address],
+                          capture_output=True, text=True, timeout=120)
+    assert undo.returncode == 0, undo.stderr
+    assert '"events_removed": 300' in undo.stdout
+    with open_store(address, read_only=True) as store:
+        assert store.scalar("SELECT count() FROM inference_events") == 0
+        assert store.sends_in_flight() == {}

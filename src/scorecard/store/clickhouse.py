@@ -9,12 +9,15 @@ send cut short is taken back, but a reader can see part of a large load while it
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import socket
 import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,6 +26,21 @@ from ..sql import Query, identifier, literal
 from ..sql.clickhouse import SETTINGS, as_parameter_text, render
 from .schema import SCHEMA_VERSION
 from .schema_clickhouse import MIGRATIONS
+
+SENDING = "sending:"  # store_meta key of a load on its way: SENDING + ingest id
+SENT_BY_A_LOAD = ("inference_events", "incidents", "rejected_rows", "ingest_log")
+
+
+def _alive(pid) -> bool:
+    """Whether a process of this machine with this id is running (or cannot be asked)."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, TypeError, ValueError):
+        return True  # another user's process, or no id: not ours to judge
+    return True
+
 
 _ROWS = re.compile(r"\s*\(*\s*(SELECT|WITH|DESCRIBE|SHOW|EXPLAIN)\b", re.IGNORECASE)
 
@@ -207,6 +225,8 @@ class ClickHouseStore:
             else:
                 self._transport = HttpTransport(address, password)
             self._check_or_migrate()
+            if not read_only:
+                self.remove_sends_cut_short()
         except ScorecardError:
             raise
         except Exception as exc:  # the engine's own words, as one sentence
@@ -281,6 +301,49 @@ class ClickHouseStore:
     def set_meta(self, key: str, value: str) -> None:
         for statement in self.dialect.keep_meta():
             self._run(statement, {"key": key, "value": value})
+
+    # -- loads cut short --------------------------------------------------------------------
+
+    def begin_send(self, ingest_id: str) -> None:
+        """Mark a load's rows as on their way: until end_send, a process that dies sending
+        them (kill -9, a power cut) leaves a mark that says whose rows they are."""
+        self.set_meta(SENDING + ingest_id, json.dumps({
+            "host": socket.gethostname(), "pid": os.getpid(),
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}))
+
+    def end_send(self, ingest_id: str) -> None:
+        self._run("DELETE FROM store_meta WHERE key = ?", [SENDING + ingest_id])
+
+    def sends_in_flight(self) -> dict[str, dict]:
+        """The loads being sent, or cut short: ingest id -> who was sending it."""
+        rows = self.query("SELECT key, value FROM store_meta WHERE startsWith(key, ?)",
+                          [SENDING])
+        return {key[len(SENDING):]: json.loads(value or "{}") for key, value in rows}
+
+    def take_back_send(self, ingest_id: str, actor: str, via: str, reason: str) -> dict:
+        """Remove every row a load cut short had sent, and record it as taken back."""
+        removed = {}
+        for table in SENT_BY_A_LOAD:
+            where = f"FROM {identifier(table)} WHERE ingest_id = ?"
+            removed[table] = self.scalar(f"SELECT count() {where}", [ingest_id]) or 0
+            if removed[table]:
+                self._run(f"DELETE {where}", [ingest_id])
+        self._run("INSERT INTO ingest_undos VALUES (?, ?, ?, ?, ?, ?, ?)",
+                  [ingest_id, datetime.now(timezone.utc).replace(tzinfo=None), actor, via,
+                   reason, removed["inference_events"], removed["incidents"]])
+        self.end_send(ingest_id)
+        self.set_meta("data_version", str(self.data_version() + 1))
+        return removed
+
+    def remove_sends_cut_short(self) -> None:
+        """At opening: the rows of loads whose sending process on this machine has died are
+        removed (a load is all or nothing). A load sent from another machine cannot be
+        judged from here: `scorecard ingest --undo ID` removes it."""
+        for ingest_id, sender in self.sends_in_flight().items():
+            if sender.get("host") == socket.gethostname() and not _alive(sender.get("pid")):
+                self.take_back_send(ingest_id, "scorecard", "recovery",
+                                    f"the load started {sender.get('started')} was cut short "
+                                    f"(its process {sender.get('pid')} ended before it finished)")
 
     @contextmanager
     def transaction(self, changes_data: bool = True) -> Iterator[Writer]:

@@ -138,6 +138,10 @@ class Store:
         row = self.cursor().execute(*_statement(sql, params)).fetchone()
         return row[0] if row else None
 
+    def sends_in_flight(self) -> dict[str, dict]:
+        """A DuckDB load is one transaction: none is ever left half sent."""
+        return {}
+
     def checkpoint(self) -> None:
         """Write everything logged so far into the file itself (a file handed on whole)."""
         self.cursor().execute("CHECKPOINT")

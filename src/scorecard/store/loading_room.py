@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..sql import identifier
+from .clickhouse import SENT_BY_A_LOAD as SENT  # the log line last
 from .schema import INGEST_ID, Kind
 
 BATCH_ROWS = 1_000_000  # rows sent to ClickHouse per insert
@@ -57,7 +58,9 @@ class ClickHouseRoom:
 
     def send(self, ingest_id: str) -> None:
         """Send the load's new rows, rejects and log line to ClickHouse, the log line last.
-        A send cut short takes back what it had sent."""
+        A send cut short takes back what it had sent; one whose process is killed is marked
+        (begin_send), and the store removes it at its next opening."""
+        self.store.begin_send(ingest_id)
         try:
             with self.store.transaction():
                 for table in SENT:
@@ -65,6 +68,7 @@ class ClickHouseRoom:
         except BaseException:
             self._take_back(ingest_id)
             raise
+        self.store.end_send(ingest_id)
 
     def _send_table(self, table: str, ingest_id: str) -> None:
         """The load's rows of `table`, BATCH_ROWS at a time (stored by day, as the room's
@@ -85,10 +89,13 @@ class ClickHouseRoom:
                 self.store.cursor().execute(
                     f"DELETE FROM {identifier(table)} WHERE {INGEST_ID} = ?", [ingest_id])
             except Exception:  # the send's own error is the one to report
-                continue
+                return  # the mark stays: the next opening (or --undo) removes the rest
+        try:
+            self.store.end_send(ingest_id)
+        except Exception:
+            pass
 
 
-SENT = ("inference_events", "incidents", "rejected_rows", "ingest_log")
 
 
 def _arrow(cur, sql: str, params: list | None = None):

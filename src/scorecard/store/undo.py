@@ -12,6 +12,9 @@ from .db import Store
 from .schema import INGEST_ID, KINDS
 
 
+CUT_SHORT = "(a load cut short before it was logged)"
+
+
 @dataclass(frozen=True)
 class UndoResult:
     ingest_id: str
@@ -36,6 +39,9 @@ def find_ingest(store: Store, ingest_id: str) -> tuple[str, str]:
                        "ingest_id, 1, length($given)) = $given ORDER BY recorded_at",
                        {"given": given})
     if not rows:
+        cut_short = [i for i in store.sends_in_flight() if i.startswith(given)]
+        if len(cut_short) == 1:
+            return cut_short[0], CUT_SHORT
         raise BadInput(f"No upload has the id {given}.")
     if len(rows) > 1:
         raise BadInput(f"Several uploads have ids starting {given}; give more of the id.")
@@ -57,6 +63,9 @@ def undo_ingest(store: Store, ingest_id: str, *, actor: str, reason: str,
     if not (reason or "").strip():
         raise BadInput("Say why the upload is removed; the reason is kept in the audit log.")
     full, name = find_ingest(store, ingest_id)
+    if name == CUT_SHORT:  # sent in part by a process that died (ClickHouse only)
+        removed = store.take_back_send(full, actor, via, reason.strip())
+        return UndoResult(full, name, removed["inference_events"], removed["incidents"])
     with store.transaction() as cur:
         removed = {}
         for kind in KINDS.values():  # counted first: not every engine says what it deleted
