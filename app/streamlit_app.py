@@ -150,13 +150,13 @@ def signed_in_user(directory: Directory, policy) -> tuple[str | None, str | None
         name, company_role = st.session_state["_tab_user"]
         return (name, company_role) if company_role or directory.role(name) else (None, None)
     token = st.session_state.get("_token") or cookies.read(COOKIE)
-    if token and not ui.store().read_only:
+    if token and (not ui.store().read_only or ui.reading_the_copy()):
         result = sessions.check_session(ui.store(), token, directory, policy)
         if isinstance(result, sessions.Session):
             if "_token" not in st.session_state:
                 st.session_state["_token"] = token
-                sessions.record_attempt(ui.store(), result.username, result.role, "resumed",
-                                        client_address())
+                sessions.record_attempt(ui.security_ledger(), result.username, result.role,
+                                        "resumed", client_address())
             return result.username, result.role if result.company else None
         st.session_state.pop("_token", None)
         st.session_state["_cookie_delete"] = True
@@ -253,6 +253,10 @@ def main() -> None:
         st.html(f"<p><b>{html.escape(name)}</b><br>{ROLE_TITLES[role]}</p>")
         if st.button("Sign out", icon=":material/logout:"):
             sign_out(username, role, company=bool(company_role))
+    if ui.reading_the_copy():
+        st.info("An upload is being loaded: the numbers are those from before it, and changes "
+                "wait until it has finished. Reload in a moment for the new data.",
+                icon=":material/hourglass_top:")
     navigation.run()
 
 

@@ -35,7 +35,7 @@ from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_
 from scorecard.metrics.trends import trend_table
 from scorecard.settings import (config_dir, engine_settings, parse_yaml, read_yaml,
                                 store_address)
-from scorecard.store import records
+from scorecard.store import reading_copy, records
 from scorecard.store.db import Store
 from scorecard.store.engines import open_store, writable
 from scorecard.store.retention import configured_days
@@ -77,8 +77,9 @@ def unexpected_error() -> str:
             "Reload the page, or give the error id to your administrator.")
 
 
-_open: dict[str, list] = {}  # store path -> [Store, script runs using it]
+_open: dict[str, list] = {}  # store path -> [Store, script runs using it, copy read or None]
 _open_lock = threading.Lock()
+_this_run = threading.local()  # the entry of _open this thread's script run holds
 OPEN_WAIT_SECONDS = 10
 
 
@@ -88,9 +89,20 @@ def read_only_store(path: str) -> bool:
     return os.environ.get("SCORECARD_READ_ONLY", "") not in ("", "0") or not writable(path)
 
 
-def _open_store(path: str) -> Store:
-    return open_store(path, read_only=read_only_store(path),
-                      settings=engine_settings(config_dir()), wait_seconds=OPEN_WAIT_SECONDS)
+def _open_entry(path: str) -> list:
+    """The store opened for readers: while an upload writes it, the copy made before."""
+    settings = engine_settings(config_dir())
+    copy = reading_copy.copy_for(path)
+    if copy is not None:
+        try:
+            reading = open_store(copy, read_only=True, settings=settings,
+                                 wait_seconds=OPEN_WAIT_SECONDS)
+            reading.read_only_because = "an upload is being loaded"
+            return [reading, 0, copy]
+        except ScorecardError:
+            pass  # the store itself, as when there is no copy
+    return [open_store(path, read_only=read_only_store(path), settings=settings,
+                       wait_seconds=OPEN_WAIT_SECONDS), 0, None]
 
 
 @contextmanager
@@ -98,11 +110,13 @@ def store_for_this_run():
     """Open the store for one script run; the last run using it closes it. Between page views
     the file is free, so `scorecard ingest` in another process can write to it."""
     path = store_address()
-    _hold(path)
+    previous = getattr(_this_run, "entry", None)
+    _this_run.entry = _hold(path)
     try:
         yield store()
     finally:
-        _let_go(path)
+        _let_go(path, _this_run.entry)
+        _this_run.entry = previous
 
 
 @contextmanager
@@ -110,39 +124,52 @@ def store_released():
     """Let go of this run's hold on the store while another process (an upload's child) writes
     to it, and take it again afterwards."""
     path = store_address()
-    _let_go(path)
+    _let_go(path, getattr(_this_run, "entry", None))
+    _this_run.entry = None
     try:
         yield
     finally:
-        _hold(path)
+        _this_run.entry = _hold(path)
 
 
-def _hold(path: str) -> None:
+def _hold(path: str) -> list:
+    """The open store runs read now (a new one when a load began or ended), held once more."""
     with _open_lock:
         entry = _open.get(path)
-        if entry is None:
-            entry = _open[path] = [_open_store(path), 0]
+        if entry is None or entry[2] != reading_copy.copy_for(path):
+            entry = _open[path] = _open_entry(path)  # an older one closes with its last run
         entry[1] += 1
+        return entry
 
 
-def _let_go(path: str) -> None:
+def _let_go(path: str, entry: list | None) -> None:
     with _open_lock:
-        entry = _open.get(path)
         if entry is not None:
             entry[1] -= 1
             if entry[1] <= 0:
                 entry[0].close()
-                _open.pop(path, None)
+                if _open.get(path) is entry:
+                    _open.pop(path, None)
 
 
 def store() -> Store:
     """The store this run opened (cursors are per thread). A page run without the app's entry
     script (AppTest runs pages directly) opens it and keeps it open."""
+    held = getattr(_this_run, "entry", None)
+    if held is not None:
+        return held[0]
     path = store_address()
     with _open_lock:
         if path not in _open:
-            _open[path] = [_open_store(path), 1]
+            _open[path] = _open_entry(path)
+            _open[path][1] = 1
         return _open[path][0]
+
+
+def reading_the_copy() -> bool:
+    """Whether this run reads the copy kept while an upload is being loaded."""
+    held = getattr(_this_run, "entry", None)
+    return held is not None and held[2] is not None
 
 
 def thresholds_path():
@@ -417,6 +444,8 @@ def read_only_notice() -> bool:
     """Say so, and return True, when the store cannot take changes in this app."""
     if not store().read_only:
         return False
+    if reading_the_copy():
+        return True  # the page's banner says an upload is being loaded
     st.info("The store is open for reading only here (it is read-only for this server, or "
             "$SCORECARD_READ_ONLY is set), so nothing can be loaded or changed from the app.")
     return True

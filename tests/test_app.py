@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,7 @@ from scorecard.metrics.thresholds import PACKAGED, load_thresholds
 from scorecard.sessions import SecurityPolicy, start_session
 from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, engine_settings, store_address
 from scorecard.store.db import Store
+from scorecard.store.mapping import ColumnMap
 from scorecard.users import Directory, NotAllowed
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
@@ -926,3 +928,42 @@ def test_a_company_session_has_the_role_its_groups_gave_and_may_use_it(app_env):
     with open_store(db) as store:
         assert store.query("SELECT actor FROM threshold_changes") == [("pat@example.com",)]
     assert "upload.py" not in offered_pages(at)  # an analyst's page is not offered to them
+
+
+def test_visitors_read_the_scorecard_as_it_was_while_an_upload_is_loaded(upload_env):
+    """#36 item 8: while an upload's child process holds the store, a visitor's page comes from
+    the copy made before the load (numbers, with a word that an upload is running), not "the
+    store is being updated"; after the load, the store itself again."""
+    db, cfg = upload_env
+    extract = db.parent / "during.csv"
+    extract.write_text("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
+        f"d{i},2026-11-21T09:{i % 60:02d}:00Z,loaded-during-a-visit,m1,ok,100\n"
+        for i in range(2000)))
+    token = session_for("exec")
+    seen: list[AppTest] = []
+
+    def a_visit_meanwhile(fraction: float, text: str) -> None:
+        if fraction >= 0.3 and not seen:  # the child holds the store from its start
+            visitor = AppTest.from_file(APP, default_timeout=60)
+            visitor.session_state["_token"] = token
+            seen.append(visitor.run())
+
+    store = open_store(db)
+
+    @contextmanager
+    def let_go():  # as the page lets go of its hold while the child writes
+        store.close()
+        yield
+
+    result = actions.upload(store, Directory.load(cfg, store), "analyst", extract,
+                            display_name="during.csv", kind="events", cmap=ColumnMap(),
+                            cfg_dir=cfg, progress=a_visit_meanwhile, release=let_go)
+    assert result.inserted == 2000
+    (visitor,) = seen
+    assert not visitor.exception and not visitor.warning, [w.value for w in visitor.warning]
+    assert any("An upload is being loaded" in i.value for i in visitor.info), \
+        "the visit read the copy, while the child held the store"
+    assert "loaded-during-a-visit" not in texts(visitor)
+    assert visitor.metric or visitor.markdown, "the scorecard itself is shown"
+    after = run(user="exec")
+    assert not any("An upload is being loaded" in i.value for i in after.info)

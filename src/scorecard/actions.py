@@ -21,6 +21,7 @@ from .store.formats import ImportOptions
 from .store.ingest import IngestResult, Progress
 from .store.mapping import ColumnMap
 from .store.preview import save_map
+from .store.reading_copy import kept_while_loading
 from .store.undo import UndoResult
 from .upload_worker import UploadJob, run_upload
 from .users import Directory
@@ -56,7 +57,8 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
            import_options: ImportOptions | None = None) -> IngestResult:
     """Load an uploaded extract in a child process with its own memory limit (no file can take
     the web server's memory); `save_map_as` keeps its map under that name first. The caller's
-    hold on the store is let go (`release`) while the child writes."""
+    hold on the store is let go (`release`) while the child writes; meanwhile the web server's
+    readers read a copy of the store as it was (reading_copy)."""
     directory.require(username, "upload")
     directory.require_a_signin_after_load(username)
     if save_map_as:
@@ -66,8 +68,11 @@ def upload(store: Store, directory: Directory, username: str, path: Path, *, dis
                     source_format=source_format, import_options=(
                         import_options.model_dump(mode="json") if import_options else None))
     step = progress or (lambda fraction, text: None)
-    with release():
-        result = run_upload(job, step)
+    with kept_while_loading(store) as loaded, release():
+        try:
+            result = run_upload(job, step)
+        finally:
+            loaded()  # readers turn back to the store before this run takes it again
     step(1.0, "Done")
     return result
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ScorecardError
+from ..processes import alive
 from ..sql import Query, identifier, literal
 from ..sql.clickhouse import SETTINGS, as_parameter_text, render
 from .schema import SCHEMA_VERSION
@@ -29,18 +30,6 @@ from .schema_clickhouse import MIGRATIONS
 
 SENDING = "sending:"  # store_meta key of a load on its way: SENDING + ingest id
 SENT_BY_A_LOAD = ("inference_events", "incidents", "rejected_rows", "ingest_log")
-
-
-def _alive(pid) -> bool:
-    """Whether a process of this machine with this id is running (or cannot be asked)."""
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, TypeError, ValueError):
-        return True  # another user's process, or no id: not ours to judge
-    return True
-
 
 _ROWS = re.compile(r"\s*\(*\s*(SELECT|WITH|DESCRIBE|SHOW|EXPLAIN)\b", re.IGNORECASE)
 
@@ -340,7 +329,7 @@ class ClickHouseStore:
         removed (a load is all or nothing). A load sent from another machine cannot be
         judged from here: `scorecard ingest --undo ID` removes it."""
         for ingest_id, sender in self.sends_in_flight().items():
-            if sender.get("host") == socket.gethostname() and not _alive(sender.get("pid")):
+            if sender.get("host") == socket.gethostname() and not alive(sender.get("pid")):
                 self.take_back_send(ingest_id, "scorecard", "recovery",
                                     f"the load started {sender.get('started')} was cut short "
                                     f"(its process {sender.get('pid')} ended before it finished)")

@@ -7,6 +7,7 @@ later stand where DuckDB stands.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from contextlib import contextmanager
@@ -100,6 +101,7 @@ class Store:
 
     dialect = DUCKDB
     events_in_place = None  # a DuckDB store holds its events itself
+    read_only_because: str | None = None  # said when a write is refused (a passing reason)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor (DuckDB connections are not shared across threads)."""
@@ -138,6 +140,13 @@ class Store:
         row = self.cursor().execute(*_statement(sql, params)).fetchone()
         return row[0] if row else None
 
+    def copy_to(self, target: Path) -> None:
+        """A copy of the store as it is now, complete in one file (no write runs meanwhile)."""
+        with self._write_lock:
+            self.cursor().execute("CHECKPOINT")
+            shutil.copyfile(self.path, target)
+            os.chmod(target, 0o600)
+
     def sends_in_flight(self) -> dict[str, dict]:
         """A DuckDB load is one transaction: none is ever left half sent."""
         return {}
@@ -158,6 +167,9 @@ class Store:
         """One atomic write: everything inside commits together or not at all. A write that
         leaves every metric as it was (a sign-in, a sign-off, a log line) says
         `changes_data=False`, so cached results stay valid."""
+        if self.read_only and self.read_only_because:
+            raise ScorecardError(f"Nothing can be saved while {self.read_only_because}; try "
+                                 "again when it has finished.")
         if self.read_only:
             raise ScorecardError(f"The store {self.path} is open for reading only here, so "
                                  "nothing can be saved to it.")

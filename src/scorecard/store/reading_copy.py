@@ -1,0 +1,79 @@
+"""While an upload's child process writes a DuckDB store, nobody else may open the file (DuckDB
+lets one process write a file and no other read it meanwhile). So the web server first copies
+the store as it is, and its readers read that copy until the load has finished: the scorecard
+stays up, showing the state before the upload, instead of "the store is being updated".
+
+The copy is made beside the store (the same disk; one read and write of the file), known
+to this process only (a copy left by a server that died is never read, and is swept at the
+next load), and one copy serves every upload running at once."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..processes import alive
+
+PREFIX = ".scorecard-reading-"  # + the server's process id
+_copies: dict[str, list] = {}  # store path -> [copy's path, uploads using it]
+_lock = threading.Lock()
+
+
+def copy_for(store_path: str | Path) -> Path | None:
+    """The copy readers of `store_path` read while a load writes it, if one is running."""
+    with _lock:
+        entry = _copies.get(str(store_path))
+        return entry[0] if entry else None
+
+
+@contextmanager
+def kept_while_loading(store) -> Iterator[Callable[[], None]]:
+    """Copy a DuckDB store for its readers while the block (a load) runs; the block may call
+    what it is given to send readers back to the store before it ends. A ClickHouse store is
+    read while it is written, and needs no copy."""
+    if store.dialect.name != "duckdb":
+        yield lambda: None
+        return
+    key = str(store.path)
+    with _lock:
+        entry = _copies.get(key)
+        if entry is None:
+            _sweep_copies_of_dead_servers(store.path.parent)
+            # beside the store: same disk, and never a temp folder held in memory
+            folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-",
+                                           dir=store.path.parent))
+            copy = folder / Path(key).name
+            store.copy_to(copy)
+            entry = _copies[key] = [copy, 0]
+        entry[1] += 1
+    done = []
+
+    def loaded() -> None:
+        with _lock:
+            if done:
+                return
+            done.append(True)
+            entry[1] -= 1
+            if entry[1] == 0:
+                _copies.pop(key, None)
+                # readers still on the copy keep reading it until they let go
+                shutil.rmtree(entry[0].parent, ignore_errors=True)
+
+    try:
+        yield loaded
+    finally:
+        loaded()
+
+
+def _sweep_copies_of_dead_servers(folder: Path) -> None:
+    """Remove copies a server left when it died during a load."""
+    for left in folder.glob(PREFIX + "*"):
+        pid = left.name[len(PREFIX):].split("-")[0]
+        if pid.isdigit() and not alive(pid):
+            shutil.rmtree(left, ignore_errors=True)
+
