@@ -305,8 +305,8 @@ def chdb_app(tmp_path, monkeypatch):
     monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
     yield address
     ui = sys.modules.get("ui")  # the app's module, loaded by AppTest in this process
-    for store, _ in (ui._open.values() if ui else []):
-        store.close()
+    for entry in (ui._open.values() if ui else []):
+        entry[0].close()  # [store, runs using it, copy read]
     if ui:
         ui._open.clear()
 
@@ -449,3 +449,81 @@ def test_a_load_cut_short_on_another_machine_is_found_by_undo(tmp_path):
     with open_store(address, read_only=True) as store:
         assert store.scalar("SELECT count() FROM inference_events") == 0
         assert store.sends_in_flight() == {}
+
+
+SQL_MARKS = ["pay$tier", "who? me", "r2 {a:String}", "o'brien \"q\"", "back\\slash\\",
+             "two\nlines"]
+EVERY_TEXT = ("system", "model", "segment", "input_ref", "output_ref", "release", "team",
+              "feature", "customer")
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "chdb"])
+def test_sql_marks_in_every_text_column_are_data_everywhere(engine, tmp_path, monkeypatch):
+    """#36 item 1: `$`, `?`, `{name:Type}`, quotes, backslashes and line breaks in every text
+    column of events and incidents load, and the command line and every page read them as
+    data (a `$` in a system name once broke ingest, metrics, serve and 5 of 7 pages)."""
+    import pandas as pd
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import own_signins
+    from scorecard.sessions import SecurityPolicy, start_session
+    from scorecard.users import Directory
+
+    address = address_for(engine, tmp_path)
+    events = pd.DataFrame([
+        {"event_id": f"{mark}-{i}", "timestamp": f"2026-11-{10 + i % 10:02d}T10:{i % 60:02d}:00Z",
+         "status": "error" if i % 9 == 0 else "ok", "latency_ms": 100 + i,
+         "outcome": "success" if i % 4 else "failure", "cost_usd": 0.01,
+         **{column: mark for column in EVERY_TEXT}}
+        for mark in SQL_MARKS for i in range(40)])
+    incidents = pd.DataFrame([
+        {"incident_id": f"inc {mark}", "system": mark, "severity": "sev2",
+         "started_at": "2026-11-15T10:00:00Z", "detected_at": "2026-11-15T10:20:00Z",
+         "resolved_at": "2026-11-15T11:00:00Z", "summary": mark} for mark in SQL_MARKS])
+    events.to_csv(tmp_path / "events.csv", index=False)
+    incidents.to_csv(tmp_path / "incidents.csv", index=False)
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "scorecard.cli", *args, "--db", address],
+                              capture_output=True, text=True, timeout=300)
+
+    loaded = cli("ingest", str(tmp_path / "events.csv"))
+    assert loaded.returncode == 0 and f'"inserted": {len(events)}' in loaded.stdout, (
+        loaded.stdout, loaded.stderr)
+    assert cli("ingest", str(tmp_path / "incidents.csv"), "--kind", "incidents").returncode == 0
+    again = cli("ingest", str(tmp_path / "events.csv"))
+    assert f'"duplicates": {len(events)}' in again.stdout, again.stdout
+    report = cli("metrics", "--format", "json", "--as-of", "2026-11-20", "--window-days", "28")
+    assert report.returncode == 0, report.stderr
+    assert set(json.loads(report.stdout)["systems"]) == set(SQL_MARKS)
+    sliced = cli("metrics", "--format", "json", "--as-of", "2026-11-20", "--by", "customer")
+    assert sliced.returncode == 0, sliced.stderr
+
+    cfg = tmp_path / "config"
+    import shutil
+
+    shutil.copytree(DEFAULT_CONFIG_DIR, cfg, ignore=shutil.ignore_patterns("users.yaml",
+                                                                          "secrets.yaml"))
+    own_signins(cfg)
+    monkeypatch.setenv("SCORECARD_DB", address)
+    monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
+    with open_store(address) as store:
+        entry = Directory.load(cfg, store).usernames["admin"]
+        token = start_session(store, "admin", "admin", entry["password"], "test",
+                              SecurityPolicy())
+    app = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+    try:
+        for page in PAGES:
+            at = AppTest.from_file(app, default_timeout=120)
+            at.session_state["_token"] = token
+            at.run()
+            at.switch_page(page)
+            at.run()
+            assert not at.exception, (page, [e.message for e in at.exception])
+            assert not at.error, (page, [e.value for e in at.error])
+    finally:
+        ui = sys.modules.get("ui")
+        for entry in (ui._open.values() if ui else []):
+            entry[0].close()
+        if ui:
+            ui._open.clear()

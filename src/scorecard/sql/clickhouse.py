@@ -145,6 +145,12 @@ class ClickHouseDialect(Dialect):
     def now(self) -> str:
         return "now64(6, 'UTC')"
 
+    def literal(self, value) -> str:
+        # ClickHouse reads a backslash in quoted text as an escape: doubled, it is itself
+        if isinstance(value, str):
+            return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+        return literal(value)
+
     def retention_ttl(self, columns: dict[str, str], days: int) -> list[str]:
         # whole UTC days, as `scorecard retention` counts: a row goes once the day it belongs
         # to is more than `days` days before today

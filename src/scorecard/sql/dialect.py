@@ -36,6 +36,17 @@ class Dialect:
     def timestamp(self, value: date | datetime) -> str:
         return f"TIMESTAMP {literal(value.isoformat())}"
 
+    def literal(self, value) -> str:
+        """A value as this engine reads it written in the SQL text (a backslash is itself)."""
+        return literal(value)
+
+    def literal_list(self, values) -> str:
+        """A parenthesised list of literals for IN (never empty)."""
+        items = [self.literal(v) for v in values]
+        if not items:
+            raise ValueError("An SQL list needs at least one value.")
+        return "(" + ", ".join(items) + ")"
+
     def retention_ttl(self, columns: dict[str, str], days: int) -> list[str]:
         """Statements that make the engine itself drop rows past the retention (none here:
         DuckDB has no TTL, so `scorecard retention` runs from a schedule)."""

@@ -23,8 +23,8 @@ from typing import Any, Iterator
 
 from ..errors import ScorecardError
 from ..processes import alive
-from ..sql import Query, identifier, literal
-from ..sql.clickhouse import SETTINGS, as_parameter_text, render
+from ..sql import Query, identifier
+from ..sql.clickhouse import CLICKHOUSE, SETTINGS, as_parameter_text, render
 from .schema import SCHEMA_VERSION
 from .schema_clickhouse import MIGRATIONS
 
@@ -102,7 +102,7 @@ class ChdbTransport:
         names = ", ".join(identifier(c) for c in columns)
         with self._lock:  # the parts of the insert sorted and written on every core
             self._conn.query(f"INSERT INTO {table} ({names}) SELECT {names} FROM "
-                             f"file({literal(str(path))}, ArrowStream) "
+                             f"file({CLICKHOUSE.literal(str(path))}, ArrowStream) "
                              f"SETTINGS max_insert_threads = {os.cpu_count() or 1}", "Null")
 
     def close(self) -> None:

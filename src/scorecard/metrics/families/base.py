@@ -70,7 +70,7 @@ def params_table(ctx: Context, targets: Iterable[str] = ()) -> str:
         name = s or None
         values = [ctx.thresholds.slo_ms(name), ctx.thresholds.floor(name),
                   *(ctx.thresholds.for_metric(t, name).target for t in targets)]
-        rows.append([literal(s), *(literal(float(v)) for v in values)])
+        rows.append([ctx.dialect.literal(s), *(literal(float(v)) for v in values)])
     return ctx.dialect.values_cte("params", columns, rows)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ...sql import literal
 from .base import Context, counts_source
 
 
@@ -13,7 +12,7 @@ def bounds(ctx: Context, rolled: bool | None = None) -> str:
     """CTEs `firsts` and `bounds(scope, b0, b1)`: each system's baseline and the overall one."""
     d = ctx.dialect
     rolled = ctx.rolled if rolled is None else rolled
-    pins = [[literal(s), d.timestamp(pinned.start), d.timestamp(pinned.end)]
+    pins = [[d.literal(s), d.timestamp(pinned.start), d.timestamp(pinned.end)]
             for s in ctx.systems if (pinned := ctx.thresholds.baseline(s))]
     columns = [("system", "VARCHAR"), ("b0", "TIMESTAMP"), ("b1", "TIMESTAMP")]
     source, t, _ = counts_source(replace(ctx, rolled=rolled))

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Callable
 
-from ...sql import Query, identifier, literal_list
+from ...sql import Query, identifier
 from .. import isotonic
 from ..registry import Metric, registry
 from . import baseline_period
@@ -38,7 +38,7 @@ def fit_query(ctx: Context, metric: Metric, systems: list[str] | None = None) ->
     than MOST_POINTS distinct confidences has them rounded to 4 decimals (half to even, as
     numpy rounds), which keeps their order and the result short."""
     rate, x, d = based_on(metric), identifier(metric.field), ctx.dialect
-    only = f" AND e.system IN {literal_list(systems)}" if systems else ""
+    only = f" AND e.system IN {d.literal_list(systems)}" if systems else ""
     return ctx.query(f"""
 WITH {baseline_period.bounds(ctx).strip()},
 points AS (
