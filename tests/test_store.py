@@ -184,3 +184,22 @@ def test_a_clickhouse_store_from_before_the_slice_columns_is_upgraded(tmp_path):
         assert columns(store) == fresh, "the same columns in the same order"
         assert store.query("SELECT event_id, release FROM inference_events") == [
             ("old-1", None)]
+
+
+def test_the_copy_read_during_a_load_is_found_by_any_spelling_and_removed_after(tmp_path,
+                                                                              monkeypatch):
+    """The app asks for the copy by its configured address; the upload made it from the
+    store's own path: one store, whichever way it was written. The copy goes with the load."""
+    from scorecard.store import reading_copy, records
+
+    monkeypatch.chdir(tmp_path)
+    with Store("./store.duckdb") as store:
+        records.set_meta(store, {"mark": "before the load"})
+        with reading_copy.kept_while_loading(store):
+            copy = reading_copy.copy_for(str(tmp_path / "store.duckdb"))
+            assert copy is not None and copy.parent.parent == tmp_path
+            records.set_meta(store, {"mark": "during the load"})
+            with Store(copy, read_only=True) as reading:
+                assert records.meta(reading, "mark") == "before the load"
+        assert reading_copy.copy_for("store.duckdb") is None
+        assert not copy.exists() and not copy.parent.exists()

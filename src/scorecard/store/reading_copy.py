@@ -27,8 +27,13 @@ _lock = threading.Lock()
 def copy_for(store_path: str | Path) -> Path | None:
     """The copy readers of `store_path` read while a load writes it, if one is running."""
     with _lock:
-        entry = _copies.get(str(store_path))
+        entry = _copies.get(_key(store_path))
         return entry[0] if entry else None
+
+
+def _key(store_path: str | Path) -> str:
+    """One name per store file, however its address was written."""
+    return str(Path(store_path).resolve())
 
 
 @contextmanager
@@ -39,18 +44,18 @@ def kept_while_loading(store) -> Iterator[Callable[[], None]]:
     if store.dialect.name != "duckdb":
         yield lambda: None
         return
-    key = str(store.path)
+    key = _key(store.path)
     with _lock:
         entry = _copies.get(key)
         if entry is None:
-            _sweep_copies_of_dead_servers(store.path.parent)
-            # beside the store: same disk, and never a temp folder held in memory
-            folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-",
-                                           dir=store.path.parent))
-            copy = folder / Path(key).name
-            store.copy_to(copy)
-            entry = _copies[key] = [copy, 0]
-        entry[1] += 1
+            copy = _copy_beside(store)
+            if copy is not None:
+                entry = _copies[key] = [copy, 0]
+        if entry is not None:
+            entry[1] += 1
+    if entry is None:  # no room for a copy: readers wait for the load, as before
+        yield lambda: None
+        return
     done = []
 
     def loaded() -> None:
@@ -68,6 +73,21 @@ def kept_while_loading(store) -> Iterator[Callable[[], None]]:
         yield loaded
     finally:
         loaded()
+
+
+def _copy_beside(store) -> Path | None:
+    """A copy of the store in a folder beside it (the same disk, never a temp folder held in
+    memory), or None when the disk refuses it."""
+    folder, beside = None, Path(store.path).resolve().parent
+    try:
+        _sweep_copies_of_dead_servers(beside)
+        folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=beside))
+        store.copy_to(folder / store.path.name)
+    except OSError:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return folder / store.path.name
 
 
 def _sweep_copies_of_dead_servers(folder: Path) -> None:
