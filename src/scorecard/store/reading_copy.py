@@ -77,13 +77,13 @@ def kept_while_loading(store) -> Iterator[Callable[[], None]]:
 
 def _copy_beside(store) -> Path | None:
     """A copy of the store in a folder beside it (the same disk, never a temp folder held in
-    memory), or None when the disk refuses it."""
+    memory), or None when it cannot be made (the load then runs as it would without)."""
     folder, beside = None, Path(store.path).resolve().parent
     try:
         _sweep_copies_of_dead_servers(beside)
         folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=beside))
         store.copy_to(folder / store.path.name)
-    except OSError:
+    except Exception:  # noqa: BLE001 - a full disk, a store already closed: no copy, no harm
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
         return None
