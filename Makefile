@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
 
-.PHONY: install run test bench bench-clickhouse bench-first-numbers bench-slices backtest clean
+.PHONY: install run test bench bench-clickhouse bench-first-numbers bench-slices bench-formats backtest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench-clickhouse: install  # chDB beside DuckDB at 5M and 50M events
 
 bench-first-numbers: install  # sign-in to numbers, and the first scorecard after an upload
 	$(BIN)/python bench/first_numbers.py
+
+bench-formats: install  # ingest of Parquet, CSV and JSON Lines against DuckDB's own reads
+	$(BIN)/python bench/formats.py
 
 bench-slices: install  # metrics per customer and release, compare, the slice table's paint
 	$(BIN)/python bench/slices.py

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-OWN_SECTIONS = ("clickhouse", "slices")  # bench/clickhouse.py, bench/slices.py
+OWN_SECTIONS = ("clickhouse", "slices", "formats")  # bench/<name>.py writes each
 
 
 def markers(name: str) -> tuple[str, str]:

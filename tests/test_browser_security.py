@@ -31,6 +31,13 @@ HIDDEN_IMAGE = "![i](http://127.0.0.1:9/x.png)"
 SHOWN_IMAGE = HIDDEN_IMAGE.replace("http", "http\u2060")  # an invisible joiner: never a link
 
 
+def ingest_all(extract, db, rows: int) -> None:
+    """Load an extract with `scorecard ingest`, as an analyst would, and check every row went in."""
+    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", str(extract),
+                           "--db", str(db)], capture_output=True, text=True, timeout=120)
+    assert f'"inserted": {rows}' in done.stdout, done.stderr
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("attacked")
@@ -185,9 +192,7 @@ def test_markdown_in_a_system_name_is_shown_as_text_and_fetches_nothing(server, 
     extract = tmp_path / "hidden.csv"
     extract.write_text("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
         f"h{i},2026-11-21T10:{i:02d}:00Z,\"{HIDDEN_IMAGE}\",m-1,error,9000\n" for i in range(40)))
-    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", str(extract),
-                           "--db", str(db)], capture_output=True, text=True, timeout=120)
-    assert '"inserted": 40' in done.stdout, done.stderr
+    ingest_all(extract, db, 40)
     context, page = new_page(browser)
     fetched = []
     page.on("request", lambda r: fetched.append(r.url) if ":9/" in r.url else None)
@@ -219,9 +224,7 @@ def test_addresses_and_anchors_in_system_names_are_never_links(server, browser, 
                            "system": name, "model": "m-1", "status": "error" if i % 2 else "ok",
                            "latency_ms": 300, "outcome": "success"}
                           for k, name in enumerate(LINKED_NAMES) for i in range(40)])
-    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", str(extract),
-                           "--db", str(db)], capture_output=True, text=True, timeout=120)
-    assert '"inserted": 80' in done.stdout, done.stderr
+    ingest_all(extract, db, 80)
     context, page = new_page(browser)
     try:
         sign_in(page, url, "pm", DEMO_PASSWORD)
@@ -305,9 +308,7 @@ def test_no_table_offers_its_raw_cells_as_csv(server, browser, tmp_path):
     extract.write_text("event_id,timestamp,system,model,status,latency_ms\n" + "".join(
         f"f{i},2026-11-21T12:{i:02d}:00Z,\"\r=HYPERLINK(\"\"http://127.0.0.1:9\"\")\",m-1,ok,200\n"
         for i in range(30)))
-    done = subprocess.run([sys.executable, "-m", "scorecard.cli", "ingest", str(extract),
-                           "--db", str(db)], capture_output=True, text=True, timeout=120)
-    assert '"inserted": 30' in done.stdout, done.stderr
+    ingest_all(extract, db, 30)
     context, page = new_page(browser)
     try:
         sign_in(page, url, "pm", DEMO_PASSWORD)

@@ -295,15 +295,26 @@ PAGES = ["views/scorecard.py", "views/trends.py", "views/questions.py", "views/t
 def chdb_app(tmp_path, monkeypatch):
     """The demo on chDB with a config folder of its own, as `scorecard serve` would open it;
     the app's store is closed afterwards (chDB serves one folder per process at a time)."""
+    address = ensure_demo_store(f"chdb://{tmp_path / 'ch'}")
+    _app_config(tmp_path / "config", address, monkeypatch)
+    yield address
+    _close_app_stores()
+
+
+def _app_config(cfg: Path, address: str, monkeypatch) -> Path:
+    """A config folder of the app's own (no sign-ins, no secrets), and the app pointed at it
+    and at the store, as `scorecard serve` would be."""
     import shutil
 
-    address = ensure_demo_store(f"chdb://{tmp_path / 'ch'}")
-    cfg = tmp_path / "config"
     shutil.copytree(DEFAULT_CONFIG_DIR, cfg, ignore=shutil.ignore_patterns("users.yaml",
                                                                           "secrets.yaml"))
     monkeypatch.setenv("SCORECARD_DB", address)
     monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
-    yield address
+    return cfg
+
+
+def _close_app_stores() -> None:
+    """Close the stores the app opened in this process (chDB serves one folder per process)."""
     ui = sys.modules.get("ui")  # the app's module, loaded by AppTest in this process
     for entry in (ui._open.values() if ui else []):
         entry[0].close()  # [store, runs using it, copy read]
@@ -311,15 +322,15 @@ def chdb_app(tmp_path, monkeypatch):
         ui._open.clear()
 
 
-def test_every_page_runs_on_a_chdb_store(chdb_app):
+def _every_page_as_admin(address: str, cfg: Path):
+    """Each page as an admin sees it (AppTest), checked to run without an error: (page, app)."""
     from streamlit.testing.v1 import AppTest
 
     from scorecard.sessions import SecurityPolicy, start_session
-    from scorecard.settings import config_dir
     from scorecard.users import Directory
 
-    with open_store(chdb_app) as store:
-        entry = Directory.load(config_dir(), store).usernames["admin"]
+    with open_store(address) as store:
+        entry = Directory.load(cfg, store).usernames["admin"]
         token = start_session(store, "admin", "admin", entry["password"], "test",
                               SecurityPolicy())
     app = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
@@ -331,6 +342,13 @@ def test_every_page_runs_on_a_chdb_store(chdb_app):
         at.run()
         assert not at.exception, (page, [e.message for e in at.exception])
         assert not at.error, (page, [e.value for e in at.error])
+        yield page, at
+
+
+def test_every_page_runs_on_a_chdb_store(chdb_app):
+    from scorecard.settings import config_dir
+
+    for page, at in _every_page_as_admin(chdb_app, config_dir()):
         if page == "views/scorecard.py":
             table = at.dataframe[0].value
             assert "Success rate" in table["Metric"].tolist()
@@ -463,11 +481,7 @@ def test_sql_marks_in_every_text_column_are_data_everywhere(engine, tmp_path, mo
     column of events and incidents load, and the command line and every page read them as
     data (a `$` in a system name once broke ingest, metrics, serve and 5 of 7 pages)."""
     import pandas as pd
-    from streamlit.testing.v1 import AppTest
-
     from conftest import own_signins
-    from scorecard.sessions import SecurityPolicy, start_session
-    from scorecard.users import Directory
 
     address = address_for(engine, tmp_path)
     events = pd.DataFrame([
@@ -499,31 +513,10 @@ def test_sql_marks_in_every_text_column_are_data_everywhere(engine, tmp_path, mo
     sliced = cli("metrics", "--format", "json", "--as-of", "2026-11-20", "--by", "customer")
     assert sliced.returncode == 0, sliced.stderr
 
-    cfg = tmp_path / "config"
-    import shutil
-
-    shutil.copytree(DEFAULT_CONFIG_DIR, cfg, ignore=shutil.ignore_patterns("users.yaml",
-                                                                          "secrets.yaml"))
+    cfg = _app_config(tmp_path / "config", address, monkeypatch)
     own_signins(cfg)
-    monkeypatch.setenv("SCORECARD_DB", address)
-    monkeypatch.setenv("SCORECARD_CONFIG", str(cfg))
-    with open_store(address) as store:
-        entry = Directory.load(cfg, store).usernames["admin"]
-        token = start_session(store, "admin", "admin", entry["password"], "test",
-                              SecurityPolicy())
-    app = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
     try:
-        for page in PAGES:
-            at = AppTest.from_file(app, default_timeout=120)
-            at.session_state["_token"] = token
-            at.run()
-            at.switch_page(page)
-            at.run()
-            assert not at.exception, (page, [e.message for e in at.exception])
-            assert not at.error, (page, [e.value for e in at.error])
+        pages = [page for page, _ in _every_page_as_admin(address, cfg)]
+        assert pages == PAGES
     finally:
-        ui = sys.modules.get("ui")
-        for entry in (ui._open.values() if ui else []):
-            entry[0].close()
-        if ui:
-            ui._open.clear()
+        _close_app_stores()

