@@ -383,22 +383,26 @@ def test_a_40_mb_json_line_is_read_with_its_neighbours(duckdb_store, tmp_path):
 def test_json_lines_read_whole_miss_no_key_and_keep_rejected_lines_verbatim(duckdb_store,
                                                                            tmp_path):
     """A tidy file goes through DuckDB's own JSON reader, whose sample (20,480 lines) would
-    drop a key first seen later: the outcome on line 25,000 and the cost on a line that is
-    also rejected (kept as written, with its line number) are both read."""
-    rows = [event_row(f"e{i}", timestamp=f"2026-11-{1 + i % 20:02d}T10:00:00Z")
-            for i in range(25_000)]
+    drop a key first seen later and fail on a value of another type: the outcome on line
+    25,000, a latency written as a word on line 24,501 and a cost on a rejected line are all
+    read, and the rejected lines are kept as written, with their line numbers."""
+    rows = [event_row(f"e{i}", timestamp=f"2026-11-{1 + i % 20:02d}T10:00:00Z",
+                      latency_ms=100 + i) for i in range(25_000)]
     rows[24_999]["outcome"] = "success"
     rows[24_000].update(cost_usd=0.5, status="lost")
+    rows[24_500]["latency_ms"] = "fast"
     path = write_jsonl(tmp_path / "late.jsonl", rows)
     tidy = path.read_text(encoding="utf-8").splitlines()
-    assert ingest._read_json_whole(duckdb_store.cursor(), path) is not None, "read whole"
+    assert ingest._read_json_whole(duckdb_store.cursor(), path, tmp_path) is not None
     result = ingest_file(duckdb_store, path)
-    assert (result.rows_read, result.inserted, result.rejected) == (25_000, 24_999, 1)
-    assert duckdb_store.query("SELECT outcome FROM inference_events WHERE event_id = "
-                              "'e24999'") == [("success",)]
-    number, reason, raw = duckdb_store.query("SELECT row_number, reason, raw FROM "
-                                             "rejected_rows")[0]
-    assert (number, raw) == (24_001, tidy[24_000]) and "status 'lost'" in reason
+    assert (result.rows_read, result.inserted, result.rejected) == (25_000, 24_998, 2)
+    assert duckdb_store.query("SELECT outcome, latency_ms FROM inference_events WHERE "
+                              "event_id = 'e24999'") == [("success", 25_099.0)]
+    rejected = duckdb_store.query("SELECT row_number, reason, raw FROM rejected_rows "
+                                  "ORDER BY row_number")
+    assert [(n, raw) for n, _, raw in rejected] == [(24_001, tidy[24_000]),
+                                                    (24_501, tidy[24_500])]
+    assert "status 'lost'" in rejected[0][1] and "latency_ms 'fast'" in rejected[1][1]
 
 
 def test_a_3_mb_csv_field_is_read_with_its_neighbours(duckdb_store, tmp_path):

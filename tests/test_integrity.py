@@ -139,7 +139,11 @@ def test_nan_in_optional_numbers_is_missing_in_every_format(store, tmp_path):
     assert reasons(store, csv.ingest_id) == [
         "latency_ms 'inf' is not a number",
         "cost_usd '-Infinity' is not a number; cost_usd '-Infinity' is negative"]
-    assert reasons(store, jsonl.ingest_id) == ["latency_ms 'Infinity' is not a number"]
+    # JSON numbers are read as numbers, and quoted as the reader gives them (the line itself
+    # is kept as written)
+    assert reasons(store, jsonl.ingest_id) == ["latency_ms 'inf' is not a number"]
+    assert "Infinity" in store.scalar("SELECT raw FROM rejected_rows WHERE ingest_id = ?",
+                                      [jsonl.ingest_id])
 
 
 def test_nan_among_numbers_in_a_typed_parquet_column_is_missing(store, tmp_path):

@@ -159,52 +159,71 @@ def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str,
         view = (f"SELECT file_row_number + 1 AS {ROW}, * EXCLUDE (file_row_number) "
                 f"FROM read_parquet({src}, file_row_number=true)")
     else:
-        view = _read_json_whole(cur, path) or _read_json_lines(cur, path, workdir)
+        view = _read_json_whole(cur, path, workdir) or _read_json_lines(cur, path, workdir)
     cur.execute(f"CREATE OR REPLACE TEMP VIEW _stage AS {view}")
     return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
 
 
 JSON_OBJECT_BYTES = 16 * 2**20  # DuckDB's reader's own default largest line
+JSON_AS_READ = ("BIGINT", "UBIGINT", "HUGEINT", "DOUBLE", "BOOLEAN")  # kept as typed; else text
 
 
-def _read_json_whole(cur, path: Path) -> str | None:
-    """JSON Lines into temp table `_json` by DuckDB's own reader (in parallel, every value as
-    its text), when every line is one JSON object whose keys can be columns (its rows as the
-    stage reads them); None (nothing made) otherwise. A rejected row's line is read back from
-    the file afterwards (`_restore_json_lines`)."""
-    probed = _json_key_lists(cur, path)
-    if probed is None:
-        return None
-    key_lists, longest = probed
-    keys = list(dict.fromkeys(k for found in key_lists for k in found))
-    if (not keys or any(not found or len(set(found)) < len(found) for found in key_lists)
-            or len({k.lower() for k in keys}) < len(keys)
-            or {"", ROW, JSON_ERROR, JSON_LINE} & {k.lower() for k in keys}):
-        return None  # a line that is no record, or keys no column (or one column) could take
-    spec = ", ".join(f"{literal(k)}: 'VARCHAR'" for k in keys)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _json AS SELECT NULL::VARCHAR AS {JSON_LINE}, * "
-                f"FROM read_json({literal(str(path))}, format='newline_delimited', "
-                f"records=true, columns={{{spec}}}, "
-                f"maximum_object_size={max(JSON_OBJECT_BYTES, 2 * longest)})")
-    rows, first = cur.execute("SELECT count(*), coalesce(min(rowid), 0) FROM _json").fetchone()
-    if rows != sum(key_lists.values()):  # the reader saw other lines than the line reader
-        cur.execute("DROP TABLE _json")
-        return None
-    return f"SELECT rowid - {int(first) - 1} AS {ROW}, * FROM _json"  # kept in file order
+def _read_json_whole(cur, path: Path, workdir: Path) -> str | None:
+    """JSON Lines read by DuckDB's own reader, in parallel, when every line is one JSON object
+    whose keys can be columns: numbers and booleans as it types them, every other value as
+    its text; the rows as the stage reads them, or None (nothing made) otherwise.
 
-
-def _json_key_lists(cur, path: Path) -> tuple[dict[tuple[str, ...], int], int] | None:
-    """How many lines have each list of keys (a line that is not an object has none), and the
-    longest line's bytes; None when a line is blank or not JSON. Asked of a DuckDB of its own,
-    within the same memory limit: an error there leaves the load's transaction as it was."""
+    The reading happens in a DuckDB of its own (an error there, such as a value of another
+    type than the reader's sample showed, leaves the load's transaction as it was) and goes
+    to a Parquet file in `workdir`, which the load then reads in place as any Parquet file.
+    A rejected row's line is read back from the file afterwards (`_restore_json_lines`)."""
     limit = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    with duckdb.connect(config={"memory_limit": limit}) as probe:
+    target = workdir / "read-whole.parquet"
+    with duckdb.connect(config={"memory_limit": limit,
+                                "temp_directory": str(workdir)}) as own:
+        key_lists, longest = _json_key_lists(own, path) or ({}, 0)
+        keys = list(dict.fromkeys(k for found in key_lists for k in found))
+        if (not keys or any(not found or len(set(found)) < len(found) for found in key_lists)
+                or len({k.lower() for k in keys}) < len(keys)
+                or {"", ROW, JSON_ERROR, JSON_LINE} & {k.lower() for k in keys}):
+            return None  # a line that is no record, or keys no column (or one column) takes
+        src = f"{literal(str(path))}, format='newline_delimited', records=true, " \
+              f"maximum_object_size={max(JSON_OBJECT_BYTES, 2 * longest)}"
         try:
-            found = probe.execute(f"SELECT json_keys(line) AS k, count(*), max(strlen(line)) "
-                                  f"FROM {lines.read_sql(path)} GROUP BY k").fetchall()
+            sampled = dict(own.execute(f"SELECT column_name, column_type FROM (DESCRIBE "
+                                       f"SELECT * FROM read_json({src}))").fetchall())
         except duckdb.Error:
+            sampled = {}
+        typed = {k: sampled.get(k) if sampled.get(k) in JSON_AS_READ else "VARCHAR"
+                 for k in keys}
+        for types in dict.fromkeys([tuple(typed.items()), tuple((k, "VARCHAR") for k in keys)]):
+            spec = ", ".join(f"{literal(k)}: {literal(t)}" for k, t in types)
+            try:
+                own.execute(f"COPY (SELECT * FROM read_json({src}, columns={{{spec}}})) TO "
+                            f"{literal(str(target))} (FORMAT parquet)")
+                break
+            except duckdb.Error:  # a value of another type than the sample's: read as text
+                continue
+        else:
             return None
-    if any(k is None for k, _, _ in found):  # a blank line
+        rows = own.execute(f"SELECT count(*) FROM read_parquet({literal(str(target))})"
+                           ).fetchone()[0]
+    if rows != sum(key_lists.values()):  # the reader saw other lines than the line reader
+        return None
+    return (f"SELECT file_row_number + 1 AS {ROW}, NULL::VARCHAR AS {JSON_LINE}, * EXCLUDE "
+            f"(file_row_number) FROM read_parquet({literal(str(target))}, "
+            "file_row_number=true)")
+
+
+def _json_key_lists(con, path: Path) -> tuple[dict[tuple[str, ...], int], int] | None:
+    """How many lines have each list of keys (a line that is not an object has none), and the
+    longest line's bytes; None when a line is blank or not JSON."""
+    try:
+        found = con.execute(f"SELECT json_keys(line) AS k, count(*), max(strlen(line)) "
+                            f"FROM {lines.read_sql(path)} GROUP BY k").fetchall()
+    except duckdb.Error:
+        return None
+    if not found or any(k is None for k, _, _ in found):  # a blank line
         return None
     return {tuple(k): n for k, n, _ in found}, max(size for _, _, size in found)
 
