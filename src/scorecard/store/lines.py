@@ -78,6 +78,15 @@ class Guarded:
         return column
 
 
+def count(path: Path) -> int:
+    """The file's lines, as a line feed ends them (a last line without one counts too)."""
+    total, last = 0, b""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            total, last = total + chunk.count(b"\n"), chunk[-1:]
+    return total + (last not in (b"", b"\n"))
+
+
 def mixed_endings(path: Path) -> bool:
     """Whether a file ends some lines in CR LF and others in LF or CR alone (counted, not
     parsed: a line break inside a quoted value counts too)."""
