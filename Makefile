@@ -32,7 +32,7 @@ bench-first-numbers: install  # sign-in to numbers, and the first scorecard afte
 	$(BIN)/python bench/first_numbers.py
 
 bench-formats: install  # ingest of Parquet, CSV and JSON Lines against DuckDB's own reads
-	$(BIN)/python bench/formats.py
+	$(BIN)/python bench/formats.py --sizes 1m,5m
 
 bench-slices: install  # metrics per customer and release, compare, the slice table's paint
 	$(BIN)/python bench/slices.py

@@ -129,6 +129,38 @@ def test_phoenix_spans_need_a_system_name_and_then_load(store, exports):
     assert events["s2"]["status"] == "error" and events["s0"]["cost_usd"] == 0.001
 
 
+def test_phoenix_failed_calls_keep_the_model_they_asked_for_and_annotations_their_name(
+        store, exports, tmp_path):
+    """#34: Phoenix leaves `llm.model_name` out of a call that failed; only its invocation
+    parameters name the model. A failed call is never dropped for that: it takes the model it
+    asked for, or `unknown`; a call that succeeded without a model is still rejected.
+    Phoenix's client names an annotation in `annotation_name`."""
+    spans = pd.read_parquet(exports["phoenix"])
+    spans["attributes.llm.invocation_parameters"] = None
+    failed = spans.iloc[[2, 2, 0]].copy()
+    failed["context.span_id"] = ["f-asked", "f-silent", "ok-silent"]
+    failed["status_code"] = ["ERROR", "ERROR", "OK"]
+    failed["status_message"] = ["Request timed out.", "rate limited", ""]
+    failed["attributes.llm.model_name"] = None
+    failed["attributes.llm.invocation_parameters"] = ['{"model": "gpt-4o", "temperature": 0}',
+                                                      None, None]
+    path = tmp_path / "phoenix-failed.parquet"
+    pd.concat([spans, failed]).to_parquet(path, index=False)
+    annotations = pd.read_parquet(exports["phoenix_annotations"]).rename(
+        columns={"name": "annotation_name"})
+    scores = tmp_path / "annotations.parquet"
+    annotations.to_parquet(scores, index=False)
+    options = ImportOptions(scores=scores, outcome_from="correctness")
+    result = ingest_file(store, path, import_options=options,
+                         cmap=ColumnMap(constants={"system": "rag-answers"}))
+    assert (result.rows_read, result.inserted, result.rejected) == (6, 5, 1)
+    events = rows(store)
+    assert (events["f-asked"]["model"], events["f-asked"]["status"]) == ("gpt-4o", "timeout")
+    assert (events["f-silent"]["model"], events["f-silent"]["status"]) == ("unknown", "error")
+    assert "ok-silent" not in events
+    assert [events[s]["outcome"] for s in ("s0", "s1")] == ["success", "failure"]
+
+
 def test_a_line_that_is_not_otlp_is_kept_with_its_reason(store, exports, tmp_path):
     lines = exports["otlp"].read_text().splitlines()
     broken = tmp_path / "broken.jsonl"

@@ -117,6 +117,8 @@ class Privacy(BaseModel):
         every = "|".join(f"(?:{self._pattern(name)})" for name, _ in self.patterns())
         if "card" in self.mask:
             every = "|".join(filter(None, [every, f"(?:{BUILT_IN['card']})"]))
+        if not every:  # nothing to mask (only columns to hash)
+            return expr
         return f"CASE WHEN regexp_matches({expr}, {literal(every)}) THEN {out} ELSE {expr} END"
 
     def _pattern(self, name: str) -> str:

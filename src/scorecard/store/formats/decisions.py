@@ -37,6 +37,7 @@ SPANS_COLUMNS = ("seq BIGINT, trace_id VARCHAR, span_id VARCHAR, parent_id VARCH
 SLICED_BY = ("release", "team", "feature", "customer")  # carried from a span to its decision
 EVALS_COLUMNS = ("trace_id VARCHAR, span_id VARCHAR, name VARCHAR, label VARCHAR, "
                  "score DOUBLE, evaluated_at TIMESTAMP, kind VARCHAR")
+UNKNOWN_MODEL = "unknown"  # a failed call that names no model is kept, under this name
 CACHE_READ = "__cache_read_tokens"  # staged beside the contract's columns, for pricing
 CACHE_WRITE = "__cache_write_tokens"
 
@@ -120,7 +121,9 @@ o AS (SELECT decision, {_outcome(options)} AS outcome, evaluated_at FROM ev e
 p AS (SELECT decision, bool_or(kind IN ('human', 'correction')) AS reviewed,
              bool_or(kind = 'correction') AS overridden FROM ev GROUP BY decision)
 SELECT seq AS __row, * EXCLUDE (seq) FROM (
-  SELECT d.seq, NULL::VARCHAR AS __json_error, d.raw AS __line, d.event_id, d.system, d.model,
+  SELECT d.seq, NULL::VARCHAR AS __json_error, d.raw AS __line, d.event_id, d.system,
+         coalesce(d.model, CASE WHEN d.status <> 'ok' THEN {literal(UNKNOWN_MODEL)} END)
+           AS model,
          d.status, d.started AS timestamp,
          date_diff('microsecond', d.started, d.ended) / 1000.0 AS latency_ms,
          d.cost AS cost_usd, d.input_tokens, d.output_tokens,

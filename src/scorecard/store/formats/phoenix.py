@@ -38,6 +38,18 @@ def _time(have: dict[str, str], name: str) -> str:
     return f"timezone('UTC', TRY_CAST({column} AS TIMESTAMPTZ))"
 
 
+def _model(have: dict[str, str]) -> str:
+    """The model the span names, else the one its call asked for: a failed call carries only
+    its invocation parameters (`{"model": ...}` as JSON text)."""
+    named = _first(have, "attributes.llm.model_name")
+    if "attributes.llm.invocation_parameters" not in have:
+        return named
+    asked = f"TRY_CAST({identifier('attributes.llm.invocation_parameters')} AS VARCHAR)"
+    return (f"coalesce({named}, CASE WHEN json_valid({asked}) THEN coalesce("
+            f"json_extract_string({asked}, '$.model'), "
+            f"json_extract_string({asked}, '$.model_name')) END)")
+
+
 def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     """Fill `_spans` and `_evals` (see decisions.py) from the spans and the annotations."""
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _spans ({SPANS_COLUMNS})")
@@ -55,7 +67,7 @@ def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
 SELECT file_row_number + 1, {_first(have, 'context.trace_id')}, {_first(have, SPAN_ID)},
   NULLIF({_first(have, 'parent_id')}, ''), upper({kind}) = 'LLM',
   {_first(have, 'attributes.openinference.project.name', 'project_name')},
-  {_first(have, 'attributes.llm.model_name')},
+  {_model(have)},
   {_time(have, 'start_time')}, {_time(have, 'end_time')},
   {_first(have, 'attributes.llm.token_count.prompt', cast='BIGINT')},
   {cache_read}, {cache_write},
@@ -80,7 +92,8 @@ def _annotations(cur, path: Path) -> None:
     have = _columns(cur, source)
     annotator = _first(have, "annotator_kind")
     # an evaluations file without a name column is named by its file (correctness.parquet)
-    name = _first(have, "name", "eval_name") if {"name", "eval_name"} & set(have) \
+    names = ("annotation_name", "name", "eval_name")  # Phoenix's client, older exports
+    name = _first(have, *names) if set(names) & set(have) \
         else literal(path.name.split(".")[0])
     at = _time(have, "updated_at") if "updated_at" in have else _time(have, "created_at")
     cur.execute(f"""INSERT INTO _evals
