@@ -161,6 +161,144 @@ def test_phoenix_failed_calls_keep_the_model_they_asked_for_and_annotations_thei
     assert [events[s]["outcome"] for s in ("s0", "s1")] == ["success", "failure"]
 
 
+def _otlp_spans(path: Path, change) -> list[dict]:
+    """The export's lines with `change(span)` applied to every span."""
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    for batch in lines:
+        for resource in batch["resourceSpans"]:
+            for scope in resource["scopeSpans"]:
+                for span in scope["spans"]:
+                    change(span)
+    return lines
+
+
+def _without_labels(span: dict) -> None:
+    for event in span.get("events", []):
+        event["attributes"] = [a for a in event["attributes"]
+                               if a["key"] != "gen_ai.evaluation.score.label"]
+
+
+@pytest.mark.parametrize("outcome_from, labels, why", [
+    ("corectness", True, "none is named 'corectness' (names found: correctness"),
+    ("correctness", False, "their scores are numbers without a label; say which pass with "
+                           "--pass-at"),
+])
+def test_evaluations_asked_for_that_decide_nothing_say_why_and_store_nothing(
+        store, exports, tmp_path, outcome_from, labels, why):
+    """#34: a misspelt --outcome-from, or numeric scores without --pass-at, once loaded every
+    call with no outcome and no word; now the load is refused with a sentence saying what
+    was read and why no outcome came of it."""
+    path = exports["otlp"]
+    if not labels:
+        path = tmp_path / "scores-only.jsonl"
+        path.write_text("".join(json.dumps(line) + "\n"
+                                for line in _otlp_spans(exports["otlp"], _without_labels)))
+    before = table_snapshot(store)
+    with pytest.raises(BadInput) as refused:
+        ingest_file(store, path, import_options=ImportOptions(outcome_from=outcome_from))
+    said = str(refused.value)
+    assert said.startswith(f"{path.name}: ") and "10 model calls" in said, said
+    assert "0 decisions given an outcome" in said and why in said, said
+    assert said.endswith("nothing was stored.")
+    assert table_snapshot(store) == before
+
+
+def test_scores_of_whole_traces_with_one_event_per_call_say_to_use_the_trace_unit(
+        store, exports, tmp_path):
+    """#34: Langfuse scores on a trace (no observation) decide nothing with `--unit call`."""
+    scores = [json.loads(line) | {"observationId": None}
+              for line in exports["langfuse_api_scores"].read_text().splitlines()]
+    path = tmp_path / "trace-scores.jsonl"
+    path.write_text("".join(json.dumps(score) + "\n" for score in scores))
+    options = ImportOptions(scores=path, outcome_from="helpfulness")
+    with pytest.raises(BadInput, match="they score whole traces; load with --unit trace"):
+        ingest_file(store, exports["langfuse_api"], import_options=options)
+    traces = ingest_file(store, exports["langfuse_api"],
+                         import_options=options.model_copy(update={"unit": "trace"}))
+    assert traces.said.endswith("2 decisions given an outcome."), traces.said
+
+
+def test_an_export_with_no_model_call_says_what_a_model_call_is(store, exports, tmp_path):
+    """#34: spans without gen_ai.operation.name (as tools on the conventions' older names
+    write them) loaded as 0 rows with exit 0; now one sentence, and nothing stored."""
+    def not_a_call(span: dict) -> None:
+        span["attributes"] = [a for a in span["attributes"]
+                              if a["key"] != "gen_ai.operation.name"]
+
+    lines = _otlp_spans(exports["otlp"], not_a_call)
+    path = tmp_path / "no-calls.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    with pytest.raises(BadInput, match=r"none of them a model call: a model call is a span "
+                                       r"with gen_ai.operation.name"):
+        ingest_file(store, path)
+    assert store.scalar("SELECT count(*) FROM inference_events") == 0
+
+
+def test_workflow_and_retrieval_spans_are_steps_of_a_trace_not_model_calls(store, exports,
+                                                                           tmp_path):
+    """#34: opentelemetry-util-genai names an agent's run `invoke_workflow` and a lookup
+    `retrieval`; they were taken for model calls and rejected (no model)."""
+    renamed = {"invoke_agent": "invoke_workflow", "execute_tool": "retrieval"}
+
+    def as_util_genai(span: dict) -> None:
+        for attribute in span["attributes"]:
+            value = attribute["value"].get("stringValue")
+            if attribute["key"] == "gen_ai.operation.name" and value in renamed:
+                attribute["value"]["stringValue"] = renamed[value]
+
+    lines = _otlp_spans(exports["otlp"], as_util_genai)
+    assert sum(json.dumps(line).count('"retrieval"') for line in lines) > 0
+    path = tmp_path / "util-genai.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = ingest_file(store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (10, 10, 0)
+    traces = ingest_file(store, path, import_options=ImportOptions(unit="trace"))
+    assert (traces.rows_read, traces.inserted) == (8, 8)  # 6 one-call traces, 2 workflow runs
+
+
+def test_langfuse_reasoning_and_cache_writes_by_lifetime_count_in_the_totals(store, tmp_path,
+                                                                              exports):
+    """#34: Langfuse keeps reasoning tokens apart from `output` and a cache write split by
+    its time to live apart from `input`; both were left out (cost 14% low)."""
+    page = json.loads(exports["langfuse_api"].read_text())
+    call = next(o for o in page["data"] if o["usageDetails"])
+    call["usageDetails"] = {"input": 1000, "output": 200, "output_reasoning_tokens": 300,
+                            "input_cache_read": 400, "input_cache_creation_5m": 100,
+                            "input_cache_creation_1h": 50, "total": 2050}
+    call["costDetails"], call["totalCost"] = {}, None
+    page["data"] = [call]
+    path = tmp_path / "reasoning.json"
+    path.write_text(json.dumps(page))
+    result = ingest_file(store, path, cmap=ColumnMap(constants={"system": "bot"}))
+    assert result.inserted == 1
+    stored = rows(store)[call["id"]]
+    assert (stored["input_tokens"], stored["output_tokens"]) == (1550, 500)
+
+
+def test_an_evaluation_found_by_the_calls_response_id(store, exports, tmp_path):
+    """#34: the GenAI conventions let an evaluation event name the call by its
+    `gen_ai.response.id` instead of trace and span; such events matched nothing."""
+    logs = json.loads(exports["otlp_logs"].read_text())
+    record = logs["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
+    span_id = record.pop("spanId")
+    record.pop("traceId")
+    record["attributes"].append({"key": "gen_ai.response.id",
+                                 "value": {"stringValue": "chatcmpl-3"}})
+
+    def answered(span: dict) -> None:
+        if span["spanId"] == span_id:
+            span["attributes"].append({"key": "gen_ai.response.id",
+                                       "value": {"stringValue": "chatcmpl-3"}})
+
+    traces, scores = tmp_path / "traces.jsonl", tmp_path / "evaluations.jsonl"
+    traces.write_text("".join(json.dumps(line) + "\n"
+                              for line in _otlp_spans(exports["otlp"], answered)))
+    scores.write_text(json.dumps(logs) + "\n")
+    ingest_file(store, traces, import_options=ImportOptions(scores=scores))
+    bot = by_order(store, "support-bot")
+    assert [e["outcome"] for e in bot[:3]] == ["success", "failure", "failure"]
+
+
 def test_a_line_that_is_not_otlp_is_kept_with_its_reason(store, exports, tmp_path):
     lines = exports["otlp"].read_text().splitlines()
     broken = tmp_path / "broken.jsonl"
@@ -206,6 +344,7 @@ def test_the_command_line_reads_an_export_with_its_evaluations(tmp_path, exports
         capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["inserted"] == 8
+    assert done.stderr.strip().endswith("given an outcome."), done.stderr  # what it used
     missing = subprocess.run(
         [sys.executable, "-m", "scorecard.cli", "ingest", str(exports["otlp"]), "--db", str(db),
          "--scores", str(tmp_path / "nowhere.jsonl")], capture_output=True, text=True,

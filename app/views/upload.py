@@ -295,6 +295,8 @@ if result is not None:
               ("Rejected", result.rejected)]
     for col, (label, count) in zip(st.columns(len(counts)), counts):
         col.metric(label, f"{count:,}")
+    if result.said:  # an export's import: what it read and what was used
+        st.caption(ui.as_text(result.said))
     if result.masked:
         st.caption(f"🔒 {result.masked:,} personal value{'s' if result.masked != 1 else ''} "
                    "(e-mail addresses, phone and card numbers, IBANs, or the patterns in "

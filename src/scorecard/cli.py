@@ -56,6 +56,8 @@ def cmd_ingest(args) -> int:
                 failed = True
                 continue
             print(json.dumps({**result.public(), "ingest_id": result.ingest_id}), flush=True)
+            if result.said:  # an export's import: what it read and what was used
+                print(result.said, file=sys.stderr, flush=True)
     return EXIT_BAD_INPUT if failed else 0
 
 

@@ -98,10 +98,12 @@ class IngestResult:
     rejected: int
     ingest_id: str = ""
     masked: int | None = None  # values masked or hashed (None: no privacy rules in force)
+    said: str = ""  # an export's import: what it read and what the load used, in a sentence
 
     def public(self) -> dict:
         data = asdict(self)
         data.pop("ingest_id")
+        data.pop("said")
         if not data["masked"]:  # said only when something was masked (SPEC's keys first)
             data.pop("masked")
         return data
@@ -296,9 +298,10 @@ def _export_format(path: Path, file_type: str, asked: str, kind: str, name: str)
 
 
 def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOptions,
-                  cmap: ColumnMap, name: str) -> list[tuple[str, str]]:
+                  cmap: ColumnMap, name: str) -> tuple[list[tuple[str, str]], str]:
     """An observability tool's export as temp view `_stage` of decisions in the contract's
-    columns (formats.decisions), read by the same checks as any file."""
+    columns (formats.decisions), read by the same checks as any file; with a sentence on what
+    was read and used (BadInput when nothing is usable)."""
     decisions = formats.stage(cur, path, fmt, file_type, options)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _export AS {decisions}")
     named, records = cur.execute(f"SELECT count(system), count(*) FILTER (WHERE {JSON_ERROR} "
@@ -307,12 +310,13 @@ def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOpti
         raise BadInput(f"{name} does not name the AI system its calls belong to; give it a "
                        "name (constants: {system: NAME} in a map file, or the System box on "
                        "the Upload page).")
+    said = formats.account(cur, fmt, options, name)
     # a raw value the reader left out is made only for the rows read as rejects
     pending = formats.raw_until_rejected(fmt)
     cur.execute("CREATE OR REPLACE TEMP VIEW _stage AS SELECT * " + (
         f"REPLACE (coalesce({JSON_LINE}, {pending}) AS {JSON_LINE}) " if pending else "")
         + "FROM _export")
-    return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()]
+    return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()], said
 
 
 JSON_ERROR = "__json_error"  # why a JSON Lines line is not a row
@@ -616,9 +620,11 @@ def ingest_file(
             source = _open_source(path, fmt, gz, Path(tmp), name, limits.max_decompressed_bytes)
             export = _export_format(source, fmt, source_format, kind, name)
             try:
+                said = ""
                 if export:
-                    columns = dict(_stage_export(cur, source, fmt, export,
-                                                 import_options or ImportOptions(), cmap, name))
+                    staged, said = _stage_export(cur, source, fmt, export,
+                                                 import_options or ImportOptions(), cmap, name)
+                    columns = dict(staged)
                 else:
                     columns = dict(_stage(cur, source, fmt, Path(tmp)))
             except duckdb.OutOfMemoryException:
@@ -637,6 +643,7 @@ def ingest_file(
                 )
             result = _load(room, kind_spec, columns, cmap, pricing, limits, ingest_id, name,
                            export or fmt, step, privacy)
+            result.said = said
             if fmt == "jsonl" and not export:
                 _restore_json_lines(cur, source, Path(tmp), ingest_id, columns, cmap, privacy)
             if export:

@@ -133,6 +133,69 @@ class Summary:
         return text + (f"; {self.unreadable:,} unreadable" if self.unreadable else "")
 
 
+WHAT_IS_A_CALL = {
+    "otlp": "a model call is a span with gen_ai.operation.name (OpenTelemetry's GenAI "
+            "conventions)",
+    "langfuse": "a model call is a GENERATION observation",
+    "phoenix": "a model call is a span of kind LLM",
+}
+
+
+def account(cur, fmt: str, options: ImportOptions, name: str) -> str:
+    """One sentence on what an import read and what the load will use, from `_spans`,
+    `_evals` and the staged decisions `_export`. BadInput (nothing is stored) when nothing is
+    usable: no model call, or evaluations asked for (`--scores`, `--outcome-from`,
+    `--pass-at`) of which none gives a decision its outcome."""
+    spans, calls, unreadable = cur.execute(
+        "SELECT count(*) FILTER (WHERE broken IS NULL), count(*) FILTER (WHERE is_call AND "
+        "broken IS NULL), count(broken) FROM _spans").fetchone()
+    noun = "span" if fmt in ("otlp", "phoenix") else "observation"
+    text = f"{name}: {spans:,} {noun}{'s' * (spans != 1)}"
+    if unreadable:
+        text += f" ({unreadable:,} unreadable)"
+    if not calls:
+        raise BadInput(f"{text}, none of them a model call: {WHAT_IS_A_CALL[fmt]}; nothing "
+                       "was stored.")
+    decisions, outcomes = cur.execute(
+        "SELECT count(*) FILTER (WHERE __json_error IS NULL), count(outcome) FROM _export"
+    ).fetchone()
+    text += f", {calls:,} model call{'s' * (calls != 1)}"
+    if options.unit == "trace":
+        text += f" in {decisions:,} trace{'s' * (decisions != 1)}"
+    evaluations = cur.execute("SELECT count(*) FROM _evals").fetchone()[0]
+    asked = (options.scores is not None or options.outcome_from is not None
+             or options.pass_at is not None)
+    if evaluations or asked:
+        text += (f"; {evaluations:,} evaluation{'s' * (evaluations != 1)} read, "
+                 f"{outcomes:,} decision{'s' * (outcomes != 1)} given an outcome")
+        if not outcomes:
+            text += _why_no_outcome(cur, options)
+            if asked:
+                raise BadInput(text + "; nothing was stored.")
+    return text + "."
+
+
+def _why_no_outcome(cur, options: ImportOptions) -> str:
+    """Why evaluations gave no decision an outcome, as the rest of a sentence."""
+    names = [n for n, _ in evaluation_names(cur)]
+    found = f" (names found: {', '.join(names)})" if names else ""
+    labelled, scored, on_traces = cur.execute(
+        "SELECT count(label), count(score), count(*) FILTER (WHERE span_id IS NULL) "
+        "FROM _evals").fetchone()
+    evaluations = cur.execute("SELECT count(*) FROM _evals").fetchone()[0]
+    if not evaluations:
+        return ": the export holds no evaluations"
+    if options.outcome_from is not None and options.outcome_from not in names:
+        return f": none is named '{options.outcome_from}'{found}"
+    if options.outcome_from is None and len(names) > 1:
+        return f": name the one that decides with --outcome-from{found}"
+    if options.unit == "call" and on_traces == evaluations:
+        return ": they score whole traces; load with --unit trace"
+    if scored and not labelled and options.pass_at is None:
+        return ": their scores are numbers without a label; say which pass with --pass-at"
+    return (f": none has a label read as a pass or a fail, or matches a model call{found}")
+
+
 def summarize(path: Path, fmt: str, file_type: str, options: ImportOptions,
               memory_limit: str = "1GB") -> Summary:
     """Read an export as the load would, in a database of its own, and count what it holds."""
@@ -154,5 +217,5 @@ def summarize(path: Path, fmt: str, file_type: str, options: ImportOptions,
                        unreadable)
 
 
-__all__ = ["FORMATS", "NAMES", "READERS", "ImportOptions", "Summary", "detect", "fill_raw",
-           "raw_until_rejected", "stage", "summarize"]
+__all__ = ["FORMATS", "NAMES", "READERS", "ImportOptions", "Summary", "account", "detect",
+           "fill_raw", "raw_until_rejected", "stage", "summarize"]

@@ -83,7 +83,17 @@ def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     cost = _object("costDetails", "cost_details")
     cache_read = _number("u", "input_cached_tokens", "cache_read_input_tokens",
                          "input_cache_read", "cached_tokens")
-    cache_write = _number("u", "cache_creation_input_tokens", "input_cache_creation")
+    # Langfuse keeps each kind of token under its own key, apart from `input` and `output`:
+    # a cache write split by its time to live comes instead of the flat key, and reasoning
+    # apart from `output` (a usage object in the older API's words counts it in completion)
+    ttl = ("input_cache_creation_5m", "input_cache_creation_1h")
+    split = " OR ".join(f"json_exists(u, {literal('$.' + k)})" for k in ttl)
+    by_ttl = " + ".join(f"coalesce({_number('u', k)}, 0)" for k in ttl)
+    flat = _number("u", "cache_creation_input_tokens", "input_cache_creation")
+    cache_write = f"coalesce({flat}, CASE WHEN {split} THEN {by_ttl} END)"
+    reasoning = _number("u", "output_reasoning_tokens", "output_reasoning")
+    output = (f"coalesce({_number('u', 'output')} + coalesce({reasoning}, 0), "
+              f"{_number('u', 'completionTokens', 'completion_tokens', 'output_tokens')})")
     level = f"upper({_field('level')})"
     cur.execute(f"""INSERT INTO _spans
 SELECT seq, {_field('traceId', 'trace_id')}, {_field('id')},
@@ -97,8 +107,7 @@ SELECT seq, {_field('traceId', 'trace_id')}, {_field('id')},
   CAST({_number('u', 'input', 'promptTokens', 'prompt_tokens', 'input_tokens')}
        + coalesce(cache_read, 0) + coalesce(cache_write, 0) AS BIGINT),
   CAST(cache_read AS BIGINT), CAST(cache_write AS BIGINT),
-  CAST({_number('u', 'output', 'completionTokens', 'completion_tokens', 'output_tokens')}
-       AS BIGINT),
+  CAST({output} AS BIGINT),
   coalesce({_number('c', 'total')}, TRY_CAST({_field('totalCost', 'total_cost',
                                                      'calculatedTotalCost')} AS DOUBLE)),
   CASE WHEN {level} = 'ERROR' AND lower({_field('statusMessage', 'status_message')})

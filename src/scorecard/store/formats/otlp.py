@@ -2,7 +2,8 @@
 `{"resourceSpans": [...]}`), optionally with an OTLP/JSON logs file holding
 `gen_ai.evaluation.result` events. SPEC section 5 gives the mapping; the GenAI semantic
 conventions name the attributes, and the deprecated names still in the wild are read too.
-Model calls are the spans with a `gen_ai.operation.name` other than an agent's or a tool's."""
+Model calls are the spans with a `gen_ai.operation.name` other than an agent's, a workflow's, a
+tool's or a retrieval's."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ MAX_LINE_BYTES = 32 << 20  # one export request of many spans per line (8,192 sp
 LOCATOR = "otlp-span:"  # a rejected span's raw value until its JSON is read back from the file
 EVALUATION = "gen_ai.evaluation.result"
 # GenAI operations that are not a model call: an agent's run and its tool calls are spans of
-# the trace, counted in the trace unit, not events of their own
-NOT_CALLS = ("invoke_agent", "create_agent", "execute_tool")
+# the trace, counted in the trace unit, not events of their own. SPEC section 5 names the
+# first three; opentelemetry-util-genai also writes a workflow's run and a retrieval step
+NOT_CALLS = ("invoke_agent", "create_agent", "execute_tool", "invoke_workflow", "retrieval")
 
 _VALUE = {"stringValue": "VARCHAR", "intValue": "VARCHAR", "doubleValue": "VARCHAR",
           "boolValue": "VARCHAR"}
@@ -110,7 +112,7 @@ def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     line is parsed once; a span has no raw value until it is rejected (`locator`, then
     `fill_raw`), and its evaluation events ride along until they are in `_evals`."""
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _spans ({SPANS_COLUMNS}, evaluations "
-                f"{_sql_type([_EVENT])})")
+                f"{_sql_type([_EVENT])}, response_id VARCHAR)")
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _evals ({EVALS_COLUMNS})")
     a, k = "s.attributes", "keys"
     error_type = _attr(a, k, "error.type")
@@ -131,7 +133,8 @@ SELECT NULL, lower(s.traceId), lower(s.spanId), NULLIF(lower(s.parentSpanId), ''
   coalesce({_attr(a, k, "gen_ai.agent.version")}, version), NULL, NULL, NULL,
   NULL, NULL,
   CASE WHEN len(s.events) > 0
-       THEN list_filter(s.events, lambda v: v.name = {literal(EVALUATION)}) END
+       THEN list_filter(s.events, lambda v: v.name = {literal(EVALUATION)}) END,
+  {_attr(a, k, "gen_ai.response.id")}
 FROM ({_spans_of(path, _SPAN)})""")
     # a line that is not an OTLP traces object is kept, as it was, with the reason
     broken = f"NOT {_holds('resourceSpans')} AND NOT regexp_full_match(line, '\\s*')"
@@ -173,13 +176,22 @@ def fill_raw(cur, path: Path, ingest_id: str) -> None:
 
 
 def _logs(cur, path: Path) -> None:
-    """Evaluation events from an OTLP/JSON logs file, matched to spans by trace and span id."""
+    """Evaluation events from an OTLP/JSON logs file, matched to spans by trace and span id,
+    or, for an event that carries neither, by the `gen_ai.response.id` of the call."""
     records = _spans_of(path, _RECORD, "resourceLogs.scopeLogs.logRecords")
-    named = f"coalesce(s.eventName, {_attr('s.attributes', 'keys', 'event.name')})"
-    events = (f"(SELECT s.traceId, s.spanId, struct_pack(timeUnixNano := coalesce(NULLIF("
-              "s.timeUnixNano, '0'), s.observedTimeUnixNano), attributes := s.attributes) AS v "
-              f"FROM ({records}) WHERE {named} = {literal(EVALUATION)})")
-    cur.execute("INSERT INTO _evals " + _evaluations(events, "traceId", "spanId"))
+    a, k = "s.attributes", "keys"
+    named = f"coalesce(s.eventName, {_attr(a, k, 'event.name')})"
+    events = (f"SELECT s.traceId, s.spanId, struct_pack(timeUnixNano := coalesce(NULLIF("
+              "s.timeUnixNano, '0'), s.observedTimeUnixNano), attributes := s.attributes) AS v, "
+              f"{_attr(a, k, 'gen_ai.response.id')} AS response_id "
+              f"FROM ({records}) WHERE {named} = {literal(EVALUATION)}")
+    calls = ("SELECT response_id, any_value(trace_id) AS trace_id, any_value(span_id) AS "
+             "span_id FROM _spans WHERE is_call AND response_id IS NOT NULL GROUP BY ALL")
+    matched = (f"(SELECT coalesce(NULLIF(e.traceId, ''), c.trace_id) AS traceId, "
+               f"coalesce(NULLIF(e.spanId, ''), c.span_id) AS spanId, e.v FROM ({events}) e "
+               f"LEFT JOIN ({calls}) c ON NULLIF(e.spanId, '') IS NULL "
+               "AND c.response_id = e.response_id)")
+    cur.execute("INSERT INTO _evals " + _evaluations(matched, "traceId", "spanId"))
 
 
 def looks_like(first: dict) -> bool:
