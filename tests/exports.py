@@ -1,8 +1,10 @@
 """Small exports of the observability tools the scorecard imports, made by their own libraries
 where they have one: OTLP/JSON traces from spans recorded by the OpenTelemetry Python SDK (a
 fake chat client instrumented per the GenAI conventions, encoded by the SDK's OTLP encoder and
-written as the collector's file exporter writes them), OTLP/JSON evaluation logs from
-OpenTelemetry's protobuf classes, and Langfuse and Phoenix exports in their documented shapes.
+written as the collector's file exporter writes them), the spans the Langfuse SDK sends over
+OpenTelemetry (recorded offline), spans in OpenInference's names (from its semantic-conventions
+package), OTLP/JSON evaluation logs from OpenTelemetry's protobuf classes, and Langfuse and
+Phoenix exports in their documented shapes.
 
 Run `python tests/exports.py DIR` to write them; the tests call `write_all`.
 """
@@ -266,6 +268,87 @@ def write_phoenix(out: Path) -> tuple[Path, Path]:
     return paths
 
 
+def _otlp_line(spans) -> str:
+    return json.dumps(_hex_ids(MessageToDict(encode_spans(spans))))
+
+
+def openinference_rag(tracer) -> None:
+    """OpenInference's names (its semantic-conventions package), as Phoenix's and Arize's
+    instrumentations send them over OTLP: a chain, a retriever, a model call and a failed
+    call that only its invocation parameters name the model of."""
+    from openinference.semconv.trace import OpenInferenceSpanKindValues as Kind
+    from openinference.semconv.trace import SpanAttributes as OI
+
+    root = tracer.start_span("rag", start_time=_ns(START))
+    root.set_attribute(OI.OPENINFERENCE_SPAN_KIND, Kind.CHAIN.value)
+    with use_span(root, end_on_exit=False):
+        lookup = tracer.start_span("retrieve", start_time=_ns(START))
+        lookup.set_attribute(OI.OPENINFERENCE_SPAN_KIND, Kind.RETRIEVER.value)
+        lookup.end(end_time=_ns(START + timedelta(seconds=1)))
+        for i, failed in enumerate((False, True)):
+            at = START + timedelta(seconds=1 + 3 * i)
+            call = tracer.start_span("ChatCompletion", start_time=_ns(at))
+            call.set_attribute(OI.OPENINFERENCE_SPAN_KIND, Kind.LLM.value)
+            call.set_attribute(OI.LLM_INVOCATION_PARAMETERS, json.dumps({"model": "gpt-4o"}))
+            if failed:
+                call.set_status(Status(StatusCode.ERROR, "Request timed out."))
+                call.set_attribute("error.type", "APITimeoutError")
+            else:
+                call.set_attribute(OI.LLM_MODEL_NAME, "gpt-4o-2026-08-06")
+                call.set_attribute(OI.LLM_TOKEN_COUNT_PROMPT, 500)
+                call.set_attribute(OI.LLM_TOKEN_COUNT_PROMPT_DETAILS_CACHE_READ, 200)
+                call.set_attribute(OI.LLM_TOKEN_COUNT_COMPLETION, 60)
+                call.set_attribute(OI.LLM_COST_TOTAL, 0.0031)
+            call.end(end_time=_ns(at + timedelta(seconds=2)))
+    root.end(end_time=_ns(START + timedelta(seconds=8)))
+
+
+def openllmetry_chat(tracer) -> None:
+    """A chat call in the GenAI names from before `gen_ai.operation.name` (as OpenLLMetry
+    writes them): the system, the request type, prompt and completion tokens."""
+    call = tracer.start_span("openai.chat", start_time=_ns(START))
+    call.set_attribute("gen_ai.system", "openai")
+    call.set_attribute("llm.request.type", "chat")
+    call.set_attribute("gen_ai.request.model", "gpt-4o-mini")
+    call.set_attribute("gen_ai.usage.prompt_tokens", 120)
+    call.set_attribute("gen_ai.usage.completion_tokens", 30)
+    call.end(end_time=_ns(START + timedelta(seconds=1)))
+
+
+def langfuse_sdk_spans() -> list:
+    """A trace as the Langfuse SDK sends it over OpenTelemetry (`langfuse.observation.*`):
+    a span holding a generation with usage (reasoning and cache reads apart) and cost, and a
+    generation that timed out. Recorded offline: the SDK's exporter is replaced by one that
+    keeps the spans."""
+    from langfuse import Langfuse
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "lf-bot"}))
+    client = Langfuse(public_key="pk-lf-test", secret_key="sk-lf-test",
+                      host="http://127.0.0.1:9", tracer_provider=provider,
+                      span_exporter=exporter, release="bot-1.2")
+    with client.start_as_current_observation(name="answer", as_type="span"):
+        with client.start_as_current_observation(name="chat", as_type="generation",
+                                                 model="gpt-4o") as call:
+            call.update(usage_details={"input": 100, "output": 20, "output_reasoning_tokens": 5,
+                                       "input_cache_read": 30}, cost_details={"total": 0.002})
+        with client.start_as_current_observation(name="chat", as_type="generation",
+                                                 model="gpt-4o") as call:
+            call.update(level="ERROR", status_message="Request timed out")
+    client.flush()
+    client.shutdown()
+    return list(exporter.get_finished_spans())
+
+
+def write_otlp_vocabularies(out: Path) -> Path:
+    """One OTLP/JSON file with a line from each of those vocabularies."""
+    path = out / "vocabularies.otlp.jsonl"
+    path.write_text("\n".join([_otlp_line(_recorded("rag-oi", openinference_rag)),
+                               _otlp_line(_recorded("chat-old", openllmetry_chat)),
+                               _otlp_line(langfuse_sdk_spans())]) + "\n")
+    return path
+
+
 def write_all(out: Path) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     traces = write_otlp(out)
@@ -274,7 +357,8 @@ def write_all(out: Path) -> dict[str, Path]:
     return {"otlp": traces, "otlp_logs": write_otlp_logs(out, traces),
             "langfuse_api": langfuse[0], "langfuse_api_scores": langfuse[1],
             "langfuse_csv": langfuse[2], "langfuse_csv_scores": langfuse[3],
-            "phoenix": phoenix[0], "phoenix_annotations": phoenix[1]}
+            "phoenix": phoenix[0], "phoenix_annotations": phoenix[1],
+            "otlp_vocabularies": write_otlp_vocabularies(out)}
 
 
 if __name__ == "__main__":

@@ -299,6 +299,28 @@ def test_an_evaluation_found_by_the_calls_response_id(store, exports, tmp_path):
     assert [e["outcome"] for e in bot[:3]] == ["success", "failure", "failure"]
 
 
+def test_model_calls_in_openinference_langfuse_and_older_genai_names(store, exports):
+    """#34: OpenInference's `llm.*` spans, the Langfuse SDK's `langfuse.observation.*` spans
+    and spans in the GenAI names from before `gen_ai.operation.name` loaded as 0 rows with
+    exit 0. Each is read as its model calls, a failed call included."""
+    result = ingest_file(store, exports["otlp_vocabularies"])
+    assert (result.rows_read, result.inserted, result.rejected) == (5, 5, 0)
+    assert "5 model calls" in result.said
+    oi = by_order(store, "rag-oi")
+    assert [(e["model"], e["status"]) for e in oi] == [("gpt-4o-2026-08-06", "ok"),
+                                                       ("gpt-4o", "timeout")]
+    assert (oi[0]["input_tokens"], oi[0]["output_tokens"], oi[0]["cost_usd"]) == (500, 60,
+                                                                                  0.0031)
+    old = by_order(store, "chat-old")
+    assert [(e["model"], e["input_tokens"], e["output_tokens"]) for e in old] == [
+        ("gpt-4o-mini", 120, 30)]
+    langfuse = by_order(store, "lf-bot")
+    assert [(e["model"], e["status"]) for e in langfuse] == [("gpt-4o", "ok"),
+                                                             ("gpt-4o", "timeout")]
+    assert (langfuse[0]["input_tokens"], langfuse[0]["output_tokens"],
+            langfuse[0]["cost_usd"]) == (130, 25, 0.002)
+
+
 def test_a_line_that_is_not_otlp_is_kept_with_its_reason(store, exports, tmp_path):
     lines = exports["otlp"].read_text().splitlines()
     broken = tmp_path / "broken.jsonl"

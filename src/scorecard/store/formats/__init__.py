@@ -135,7 +135,8 @@ class Summary:
 
 WHAT_IS_A_CALL = {
     "otlp": "a model call is a span with gen_ai.operation.name (OpenTelemetry's GenAI "
-            "conventions)",
+            "conventions), of OpenInference's kind LLM, a Langfuse generation, or one with "
+            "gen_ai.system and a model (the conventions' older names)",
     "langfuse": "a model call is a GENERATION observation",
     "phoenix": "a model call is a span of kind LLM",
 }

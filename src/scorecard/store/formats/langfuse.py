@@ -70,6 +70,37 @@ def _number(obj: str, *keys: str) -> str:
         f"TRY_CAST({obj}->>{literal('$.' + k)} AS DOUBLE)" for k in keys) + ")"
 
 
+# Usage details: Langfuse keeps each kind of token under its own key, apart from `input` and
+# `output`: a cache write split by its time to live comes instead of the flat key, and
+# reasoning apart from `output` (a usage object in the older API's words counts it in
+# completion). `u` is SQL for the details as a JSON object.
+
+def cache_read_tokens(u: str) -> str:
+    return _number(u, "input_cached_tokens", "cache_read_input_tokens", "input_cache_read",
+                   "cached_tokens")
+
+
+def cache_write_tokens(u: str) -> str:
+    ttl = ("input_cache_creation_5m", "input_cache_creation_1h")
+    split = " OR ".join(f"json_exists({u}, {literal('$.' + k)})" for k in ttl)
+    by_ttl = " + ".join(f"coalesce({_number(u, k)}, 0)" for k in ttl)
+    flat = _number(u, "cache_creation_input_tokens", "input_cache_creation")
+    return f"coalesce({flat}, CASE WHEN {split} THEN {by_ttl} END)"
+
+
+def input_tokens(u: str, cache_read: str | None = None, cache_write: str | None = None) -> str:
+    """Input tokens with the cache's reads and writes (SQL for them, if already computed)."""
+    read, write = cache_read or cache_read_tokens(u), cache_write or cache_write_tokens(u)
+    return (f"{_number(u, 'input', 'promptTokens', 'prompt_tokens', 'input_tokens')} "
+            f"+ coalesce({read}, 0) + coalesce({write}, 0)")
+
+
+def output_tokens(u: str) -> str:
+    reasoning = _number(u, "output_reasoning_tokens", "output_reasoning")
+    return (f"coalesce({_number(u, 'output')} + coalesce({reasoning}, 0), "
+            f"{_number(u, 'completionTokens', 'completion_tokens', 'output_tokens')})")
+
+
 def _time(text: str) -> str:
     return f"timezone('UTC', TRY_CAST({text} AS TIMESTAMPTZ))"
 
@@ -81,19 +112,6 @@ def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     _records(cur, path, file_type, "_langfuse")
     usage = _object("usageDetails", "usage_details", "usage")
     cost = _object("costDetails", "cost_details")
-    cache_read = _number("u", "input_cached_tokens", "cache_read_input_tokens",
-                         "input_cache_read", "cached_tokens")
-    # Langfuse keeps each kind of token under its own key, apart from `input` and `output`:
-    # a cache write split by its time to live comes instead of the flat key, and reasoning
-    # apart from `output` (a usage object in the older API's words counts it in completion)
-    ttl = ("input_cache_creation_5m", "input_cache_creation_1h")
-    split = " OR ".join(f"json_exists(u, {literal('$.' + k)})" for k in ttl)
-    by_ttl = " + ".join(f"coalesce({_number('u', k)}, 0)" for k in ttl)
-    flat = _number("u", "cache_creation_input_tokens", "input_cache_creation")
-    cache_write = f"coalesce({flat}, CASE WHEN {split} THEN {by_ttl} END)"
-    reasoning = _number("u", "output_reasoning_tokens", "output_reasoning")
-    output = (f"coalesce({_number('u', 'output')} + coalesce({reasoning}, 0), "
-              f"{_number('u', 'completionTokens', 'completion_tokens', 'output_tokens')})")
     level = f"upper({_field('level')})"
     cur.execute(f"""INSERT INTO _spans
 SELECT seq, {_field('traceId', 'trace_id')}, {_field('id')},
@@ -104,10 +122,9 @@ SELECT seq, {_field('traceId', 'trace_id')}, {_field('id')},
   {_field('traceName', 'trace_name')},
   {_field('providedModelName', 'provided_model_name', 'model')},
   {_time(_field('startTime', 'start_time'))}, {_time(_field('endTime', 'end_time'))},
-  CAST({_number('u', 'input', 'promptTokens', 'prompt_tokens', 'input_tokens')}
-       + coalesce(cache_read, 0) + coalesce(cache_write, 0) AS BIGINT),
+  CAST({input_tokens('u', 'cache_read', 'cache_write')} AS BIGINT),
   CAST(cache_read AS BIGINT), CAST(cache_write AS BIGINT),
-  CAST({output} AS BIGINT),
+  CAST({output_tokens('u')} AS BIGINT),
   coalesce({_number('c', 'total')}, TRY_CAST({_field('totalCost', 'total_cost',
                                                      'calculatedTotalCost')} AS DOUBLE)),
   CASE WHEN {level} = 'ERROR' AND lower({_field('statusMessage', 'status_message')})
@@ -116,7 +133,8 @@ SELECT seq, {_field('traceId', 'trace_id')}, {_field('id')},
   {_field('release', 'version')}, {_tagged('team')}, {_tagged('feature')},
   {_field('userId', 'user_id')},
   line, CASE WHEN j IS NULL THEN 'record ' || seq || ' is not a JSON object' END
-FROM (SELECT *, {cache_read} AS cache_read, {cache_write} AS cache_write FROM (
+FROM (SELECT *, {cache_read_tokens('u')} AS cache_read,
+             {cache_write_tokens('u')} AS cache_write FROM (
   SELECT *, {usage} AS u, {cost} AS c FROM _langfuse))""")
     cur.execute("DROP TABLE _langfuse")
     if options.scores:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ...sql import literal, literal_list
 from .. import lines
+from . import langfuse
 from .decisions import EVALS_COLUMNS, SPANS_COLUMNS
 from .options import ImportOptions
 
@@ -29,7 +30,8 @@ _ATTRIBUTES = [{"key": "VARCHAR", "value": _VALUE}]
 _EVENT = {"timeUnixNano": "VARCHAR", "name": "VARCHAR", "attributes": _ATTRIBUTES}
 _SPAN = {"traceId": "VARCHAR", "spanId": "VARCHAR", "parentSpanId": "VARCHAR",
          "startTimeUnixNano": "VARCHAR", "endTimeUnixNano": "VARCHAR",
-         "attributes": _ATTRIBUTES, "events": [_EVENT], "status": {"code": "VARCHAR"}}
+         "attributes": _ATTRIBUTES, "events": [_EVENT],
+         "status": {"code": "VARCHAR", "message": "VARCHAR"}}
 _RECORD = {"timeUnixNano": "VARCHAR", "observedTimeUnixNano": "VARCHAR",
            "eventName": "VARCHAR", "traceId": "VARCHAR", "spanId": "VARCHAR",
            "attributes": _ATTRIBUTES}
@@ -42,6 +44,65 @@ def _attr(attributes: str, keys: str, *names: str) -> str:
     text = [f"coalesce({v}.stringValue, {v}.intValue, {v}.doubleValue, {v}.boolValue)"
             for v in found]
     return text[0] if len(text) == 1 else f"coalesce({', '.join(text)})"
+
+
+LANGFUSE = "langfuse.observation."  # what the Langfuse SDK (v3) sends over OpenTelemetry
+OPENINFERENCE_TOKENS = {"input": "llm.token_count.prompt",
+                        "cache_read": "llm.token_count.prompt_details.cache_read",
+                        "cache_write": "llm.token_count.prompt_details.cache_write",
+                        "output": "llm.token_count.completion"}
+GENAI_TOKENS = {"input": ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"),
+                "cache_read": ("gen_ai.usage.cache_read.input_tokens",),
+                "cache_write": ("gen_ai.usage.cache_creation.input_tokens",),
+                "output": ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")}
+
+
+class _Vocabularies:
+    """SQL reading a span's model call in each vocabulary tools write over OpenTelemetry: the
+    GenAI conventions (with their names from before `gen_ai.operation.name`, as OpenLLMetry
+    still writes them), OpenInference's `llm.*` (Phoenix, Arize) and the Langfuse SDK's
+    `langfuse.observation.*`. The GenAI conventions come first wherever a span has both."""
+
+    def __init__(self, attributes: str, keys: str) -> None:
+        self.a, self.k = attributes, keys
+
+    def _attr(self, *names: str) -> str:
+        return _attr(self.a, self.k, *names)
+
+    def _json(self, name: str) -> str:
+        """An attribute holding a JSON object as text (Langfuse's usage and cost details)."""
+        return f"TRY_CAST({self._attr(name)} AS JSON)"
+
+    def is_call(self) -> str:
+        operation = self._attr("gen_ai.operation.name")
+        kind = self._attr("openinference.span.kind")
+        observation = self._attr(LANGFUSE + "type")
+        model = self._attr("gen_ai.request.model", "gen_ai.response.model")
+        older = self._attr("gen_ai.system", "llm.request.type")
+        # the first vocabulary the span has decides (each is looked up only if none before)
+        return (f"coalesce({operation} NOT IN {literal_list(NOT_CALLS)}, "
+                f"upper({kind}) = 'LLM', lower({observation}) IN ('generation', 'embedding'), "
+                f"{older} IS NOT NULL AND {model} IS NOT NULL)")
+
+    def model(self) -> str:
+        asked = self._json("llm.invocation_parameters")  # a failed OpenInference call's
+        return (f"coalesce({self._attr('gen_ai.response.model', 'gen_ai.request.model')}, "
+                f"{self._attr('llm.model_name', LANGFUSE + 'model.name')}, "
+                f"{asked}->>'$.model', {asked}->>'$.model_name')")
+
+    def tokens(self, which: str) -> str:
+        """Input (cache included), cache reads, cache writes or output (reasoning included)."""
+        usage = self._json(LANGFUSE + "usage_details")
+        from_langfuse = {"input": langfuse.input_tokens, "cache_read": langfuse.cache_read_tokens,
+                         "cache_write": langfuse.cache_write_tokens,
+                         "output": langfuse.output_tokens}[which](usage)
+        named = self._attr(*GENAI_TOKENS[which], OPENINFERENCE_TOKENS[which])
+        return f"coalesce({_integer(named)}, TRY_CAST({from_langfuse} AS BIGINT))"
+
+    def cost(self) -> str:
+        details = self._json(LANGFUSE + "cost_details")
+        return (f"coalesce(TRY_CAST({self._attr('gen_ai.usage.cost', 'llm.cost.total')} AS "
+                f"DOUBLE), TRY_CAST({details}->>'$.total' AS DOUBLE))")
 
 
 def _nanos(text: str) -> str:
@@ -116,22 +177,22 @@ def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _evals ({EVALS_COLUMNS})")
     a, k = "s.attributes", "keys"
     error_type = _attr(a, k, "error.type")
+    said = _Vocabularies(a, k)
     cur.execute(f"""INSERT INTO _spans
 SELECT NULL, lower(s.traceId), lower(s.spanId), NULLIF(lower(s.parentSpanId), ''),
-  coalesce({_attr(a, k, "gen_ai.operation.name")} NOT IN {literal_list(NOT_CALLS)}, false),
-  service,
-  {_attr(a, k, "gen_ai.response.model", "gen_ai.request.model")},
+  {said.is_call()}, service, {said.model()},
   {_nanos("s.startTimeUnixNano")}, {_nanos("s.endTimeUnixNano")},
-  {_integer(_attr(a, k, "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens"))},
-  {_integer(_attr(a, k, "gen_ai.usage.cache_read.input_tokens"))},
-  {_integer(_attr(a, k, "gen_ai.usage.cache_creation.input_tokens"))},
-  {_integer(_attr(a, k, "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens"))},
-  TRY_CAST({_attr(a, k, "gen_ai.usage.cost")} AS DOUBLE),
+  {said.tokens("input")}, {said.tokens("cache_read")}, {said.tokens("cache_write")},
+  {said.tokens("output")}, {said.cost()},
   CASE WHEN lower({error_type}) LIKE '%timeout%' OR lower({error_type}) LIKE '%timed out%'
        THEN 'timeout'
-       WHEN s.status.code IN ('2', 'STATUS_CODE_ERROR') THEN 'error' ELSE 'ok' END,
-  coalesce({_attr(a, k, "gen_ai.agent.version")}, version), NULL, NULL, NULL,
-  NULL, NULL,
+       WHEN s.status.code IN ('2', 'STATUS_CODE_ERROR')
+         OR upper({_attr(a, k, LANGFUSE + "level")}) = 'ERROR'
+       THEN CASE WHEN lower(coalesce(s.status.message, {_attr(a, k, LANGFUSE + "status_message")}))
+                      SIMILAR TO '.*(timeout|timed out).*' THEN 'timeout' ELSE 'error' END
+       ELSE 'ok' END,
+  coalesce({_attr(a, k, "gen_ai.agent.version", "langfuse.release")}, version), NULL, NULL,
+  NULL, NULL, NULL,
   CASE WHEN len(s.events) > 0
        THEN list_filter(s.events, lambda v: v.name = {literal(EVALUATION)}) END,
   {_attr(a, k, "gen_ai.response.id")}
