@@ -90,18 +90,25 @@ def test_loading_an_export_again_stores_nothing_twice(store, exports):
     assert (again.inserted, again.duplicates, again.conflicts) == (0, 10, 0)
 
 
-def test_langfuse_api_json_and_blob_csv_load_the_same_events(tmp_path, exports, pricing):
+def test_langfuse_api_json_and_blob_csv_and_parquet_load_the_same_events(tmp_path, exports,
+                                                                         pricing):
+    """The API's JSON, and the blob-storage export as CSV and as Parquet (#34: refused)."""
     from scorecard.store.db import Store
 
+    blob = {}
+    for name in ("langfuse_csv", "langfuse_csv_scores"):
+        blob[name] = tmp_path / exports[name].with_suffix(".parquet").name
+        pd.read_csv(exports[name]).to_parquet(blob[name], index=False)
     loaded = []
-    for observations, scores in (("langfuse_api", "langfuse_api_scores"),
-                                 ("langfuse_csv", "langfuse_csv_scores")):
-        with Store(tmp_path / f"{observations}.duckdb") as store:
-            result = ingest_file(store, exports[observations], pricing=pricing,
-                                 import_options=ImportOptions(scores=exports[scores]))
+    for observations, scores in ((exports["langfuse_api"], exports["langfuse_api_scores"]),
+                                 (exports["langfuse_csv"], exports["langfuse_csv_scores"]),
+                                 (blob["langfuse_csv"], blob["langfuse_csv_scores"])):
+        with Store(tmp_path / f"{observations.name}.duckdb") as store:
+            result = ingest_file(store, observations, pricing=pricing,
+                                 import_options=ImportOptions(scores=scores))
             assert (result.rows_read, result.inserted) == (3, 3)  # the SPAN is not a call
             loaded.append(rows(store))
-    assert loaded[0] == loaded[1]
+    assert loaded[0] == loaded[1] == loaded[2]
     events = loaded[0]
     assert events["obs-1"]["outcome"] == "success" and events["obs-2"]["outcome"] == "failure"
     assert events["obs-1"]["human_reviewed"] and not events["obs-1"]["human_overridden"]
@@ -319,6 +326,44 @@ def test_model_calls_in_openinference_langfuse_and_older_genai_names(store, expo
                                                              ("gpt-4o", "timeout")]
     assert (langfuse[0]["input_tokens"], langfuse[0]["output_tokens"],
             langfuse[0]["cost_usd"]) == (130, 25, 0.002)
+
+
+def test_a_trace_prices_each_call_at_its_own_model(store, exports, tmp_path, pricing):
+    """#34: with `--unit trace`, a run whose calls use two models was priced as a whole at its
+    first call's model."""
+    def second_call_on_another_model(span: dict) -> None:
+        if span["name"] == "chat claude-sonnet-4" and any(
+                e.get("name") == "gen_ai.evaluation.result" for e in span.get("events", [])):
+            for attribute in span["attributes"]:
+                if attribute["key"] in ("gen_ai.request.model", "gen_ai.response.model"):
+                    attribute["value"]["stringValue"] = "gpt-4o-mini"
+
+    path = tmp_path / "two-models.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in _otlp_spans(
+        exports["otlp"], second_call_on_another_model)))
+    ingest_file(store, path, pricing=pricing, import_options=ImportOptions(unit="trace"))
+    runs = by_order(store, "trip-planner")
+    claude, mini = pricing.price_of("claude-sonnet-4"), pricing.price_of("gpt-4o-mini")
+    assert claude != mini
+    each = (2000 * claude[0] + 300 * claude[1] + 2500 * mini[0] + 400 * mini[1]) / 1e6
+    assert [r["cost_usd"] for r in runs] == [pytest.approx(each)] * 2
+
+
+def test_langfuse_observations_fetched_without_models_say_which_fields_to_ask(store,
+                                                                             exports,
+                                                                             tmp_path):
+    """#34: the observations API returns only its core and basic fields unless asked, so no
+    model and no usage: every call was rejected without a hint."""
+    page = json.loads(exports["langfuse_api"].read_text())
+    kept = ("id", "traceId", "startTime", "endTime", "parentObservationId", "type", "name",
+            "level", "statusMessage", "version", "userId")
+    page["data"] = [{k: v for k, v in o.items() if k in kept} for o in page["data"]]
+    path = tmp_path / "default-fields.json"
+    path.write_text(json.dumps(page))
+    with pytest.raises(BadInput, match="none of them naming its model: .* fetch them with "
+                                       "fields=core,basic,model,usage; nothing was stored"):
+        ingest_file(store, path, cmap=ColumnMap(constants={"system": "bot"}))
+    assert store.scalar("SELECT count(*) FROM inference_events") == 0
 
 
 def test_a_line_that_is_not_otlp_is_kept_with_its_reason(store, exports, tmp_path):

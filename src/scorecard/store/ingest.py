@@ -32,7 +32,7 @@ from .formats import ImportOptions
 from .formats.decisions import CACHE_READ, CACHE_WRITE
 from .loading_room import room_for
 from .mapping import ColumnMap
-from .pricing import Pricing
+from .pricing import Pricing, cost_sql
 from .privacy import Privacy
 from .schema import INGEST_ID, KINDS, Column, Kind
 
@@ -298,11 +298,14 @@ def _export_format(path: Path, file_type: str, asked: str, kind: str, name: str)
 
 
 def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOptions,
-                  cmap: ColumnMap, name: str) -> tuple[list[tuple[str, str]], str]:
+                  cmap: ColumnMap, name: str,
+                  pricing: Pricing | None) -> tuple[list[tuple[str, str]], str]:
     """An observability tool's export as temp view `_stage` of decisions in the contract's
     columns (formats.decisions), read by the same checks as any file; with a sentence on what
     was read and used (BadInput when nothing is usable)."""
     decisions = formats.stage(cur, path, fmt, file_type, options)
+    if options.unit == "trace" and pricing is not None:
+        _price_calls(cur, pricing)
     cur.execute(f"CREATE OR REPLACE TEMP TABLE _export AS {decisions}")
     named, records = cur.execute(f"SELECT count(system), count(*) FILTER (WHERE {JSON_ERROR} "
                                  "IS NULL) FROM _export").fetchone()
@@ -317,6 +320,17 @@ def _stage_export(cur, path: Path, file_type: str, fmt: str, options: ImportOpti
         f"REPLACE (coalesce({JSON_LINE}, {pending}) AS {JSON_LINE}) " if pending else "")
         + "FROM _export")
     return [(r[0], r[1]) for r in cur.execute("DESCRIBE _stage").fetchall()], said
+
+
+def _price_calls(cur, pricing: Pricing) -> None:
+    """Each model call the export gives no cost priced at its own model, before a trace sums
+    them (a trace priced as a whole would take its first call's model for every call)."""
+    pricing.register(cur, "_spans", "model")
+    cached = [f"coalesce(s.{c}, 0)" for c in ("cache_read_tokens", "cache_write_tokens")]
+    priced = cost_sql("s.input_tokens", "s.output_tokens", *cached)
+    cur.execute(f"UPDATE _spans s SET cost = {priced} FROM _prices p "
+                "WHERE p.model = s.model AND s.is_call AND s.cost IS NULL")
+    cur.execute("DROP TABLE _prices")
 
 
 JSON_ERROR = "__json_error"  # why a JSON Lines line is not a row
@@ -623,7 +637,8 @@ def ingest_file(
                 said = ""
                 if export:
                     staged, said = _stage_export(cur, source, fmt, export,
-                                                 import_options or ImportOptions(), cmap, name)
+                                                 import_options or ImportOptions(), cmap, name,
+                                                 pricing)
                     columns = dict(staged)
                 else:
                     columns = dict(_stage(cur, source, fmt, Path(tmp)))
@@ -761,16 +776,11 @@ def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: P
     price_join = ""
     if kind.name == "events" and pricing is not None:
         price_join = pricing.register(cur, "_checked", "v_model")
-        # input tokens include any read from or written to the prompt cache (as the GenAI
-        # conventions count them), which are priced at the cache's own rates
         cached = {c: f"coalesce(c.{identifier(c)}, 0)" if c in columns else "0"
                   for c in (CACHE_READ, CACHE_WRITE)}
-        values["cost_usd"] = (
-            "coalesce(v_cost_usd, CASE WHEN v_input_tokens IS NOT NULL OR v_output_tokens IS NOT "
-            f"NULL THEN ((coalesce(v_input_tokens, 0) - {cached[CACHE_READ]} - "
-            f"{cached[CACHE_WRITE]}) * p.input + {cached[CACHE_READ]} * p.cache_read + "
-            f"{cached[CACHE_WRITE]} * p.cache_write + coalesce(v_output_tokens, 0) * p.output) "
-            "/ 1e6 END)")
+        priced = cost_sql("v_input_tokens", "v_output_tokens", cached[CACHE_READ],
+                          cached[CACHE_WRITE])
+        values["cost_usd"] = f"coalesce(v_cost_usd, {priced})"
     select = ", ".join(f"{expr} AS {identifier(col)}" for col, expr in values.items())
     step(0.3, "Checking every row against the contract and the stored rows")
     identities = ", ".join(f"v_{c} AS {c}" for c in kind.identity)

@@ -44,3 +44,15 @@ class Pricing:
         if rows:
             cur.executemany("INSERT INTO _prices VALUES (?, ?, ?, ?, ?)", rows)
         return f"LEFT JOIN _prices p ON p.model = c.{model_column}"
+
+
+def cost_sql(input_tokens: str, output_tokens: str, cache_read: str, cache_write: str,
+             prices: str = "p") -> str:
+    """SQL: the USD a call's tokens cost at a `_prices` row (`prices`), or NULL without
+    tokens. Input tokens include the cache's reads and writes (as the GenAI conventions count
+    them), which are priced at the cache's own rates; `cache_read` and `cache_write` are SQL
+    that is never NULL."""
+    return (f"CASE WHEN {input_tokens} IS NOT NULL OR {output_tokens} IS NOT NULL THEN "
+            f"((coalesce({input_tokens}, 0) - {cache_read} - {cache_write}) * {prices}.input "
+            f"+ {cache_read} * {prices}.cache_read + {cache_write} * {prices}.cache_write "
+            f"+ coalesce({output_tokens}, 0) * {prices}.output) / 1e6 END")

@@ -34,7 +34,9 @@ def detect(path: Path, file_type: str) -> str:
                 f"DESCRIBE SELECT * FROM read_parquet({literal(str(path))})").fetchall()]
         except duckdb.Error:  # not Parquet after all: the contract's reader says why
             return "contract"
-        return "phoenix" if phoenix.looks_like(names) else "contract"
+        if phoenix.looks_like(names):
+            return "phoenix"
+        return "langfuse" if langfuse.looks_like(names) else "contract"
     if file_type == "csv":
         with _open_text(path) as fh:
             header = [h.strip().strip('"') for h in fh.readline().split(",")]
@@ -142,6 +144,12 @@ WHAT_IS_A_CALL = {
 }
 
 
+NO_MODEL_HINT = {  # where an export without models comes from
+    "langfuse": ": Langfuse's observations API leaves models and usage out unless asked; "
+                "fetch them with fields=core,basic,model,usage",
+}
+
+
 def account(cur, fmt: str, options: ImportOptions, name: str) -> str:
     """One sentence on what an import read and what the load will use, from `_spans`,
     `_evals` and the staged decisions `_export`. BadInput (nothing is stored) when nothing is
@@ -161,6 +169,11 @@ def account(cur, fmt: str, options: ImportOptions, name: str) -> str:
         "SELECT count(*) FILTER (WHERE __json_error IS NULL), count(outcome) FROM _export"
     ).fetchone()
     text += f", {calls:,} model call{'s' * (calls != 1)}"
+    named, answered = cur.execute("SELECT count(model), count(*) FILTER (WHERE status = 'ok') "
+                                  "FROM _spans WHERE is_call AND broken IS NULL").fetchone()
+    if answered and not named:  # (a failed call is kept without one: decisions.UNKNOWN_MODEL)
+        raise BadInput(f"{text}, none of them naming its model{NO_MODEL_HINT.get(fmt, '')}; "
+                       "nothing was stored.")
     if options.unit == "trace":
         text += f" in {decisions:,} trace{'s' * (decisions != 1)}"
     evaluations = cur.execute("SELECT count(*) FROM _evals").fetchone()[0]

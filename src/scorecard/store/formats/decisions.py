@@ -82,7 +82,8 @@ SELECT min(seq) AS seq, trace_id AS event_id, trace_id,
        sum(cache_read_tokens) FILTER (WHERE is_call) AS cache_read_tokens,
        sum(cache_write_tokens) FILTER (WHERE is_call) AS cache_write_tokens,
        sum(output_tokens) FILTER (WHERE is_call) AS output_tokens,
-       sum(cost) FILTER (WHERE is_call) AS cost,
+       CASE WHEN count(cost) FILTER (WHERE is_call) = count(*) FILTER (WHERE is_call)
+            THEN sum(cost) FILTER (WHERE is_call) END AS cost,
        CASE WHEN bool_or(status = 'timeout') FILTER (WHERE parent_id IS NULL) THEN 'timeout'
             WHEN bool_or(status = 'error') FILTER (WHERE parent_id IS NULL) THEN 'error'
             ELSE 'ok' END AS status,

@@ -1,6 +1,6 @@
 """Langfuse observation exports: the public API's camelCase JSON (an array, JSON Lines, or an
-API page's `data`) and the blob-storage export's snake_case JSON Lines or CSV, with a scores
-file in the same shapes. Generations (and embeddings) are the model calls."""
+API page's `data`) and the blob-storage export's snake_case JSON Lines, CSV or Parquet, with a
+scores file in the same shapes. Generations (and embeddings) are the model calls."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def _records(cur, path: Path, file_type: str, table: str) -> None:
     if file_type == "csv":
         body = (f"SELECT to_json(t)::VARCHAR AS line FROM read_csv({src}, all_varchar=true, "
                 "header=true) t")
+    elif file_type == "parquet":  # the blob-storage export as Parquet
+        body = f"SELECT to_json(t)::VARCHAR AS line FROM read_parquet({src}) t"
     else:
         body = (f"SELECT json::VARCHAR AS line FROM read_json_objects({src}, format='auto', "
                 "maximum_object_size=1073741824)")
