@@ -1,8 +1,9 @@
 """Small exports of the observability tools the scorecard imports, made by their own libraries
 where they have one: OTLP/JSON traces from spans recorded by the OpenTelemetry Python SDK (a
 fake chat client instrumented per the GenAI conventions, encoded by the SDK's OTLP encoder and
-written as the collector's file exporter writes them), the spans the Langfuse SDK sends over
-OpenTelemetry (recorded offline), spans in OpenInference's names (from its semantic-conventions
+written as the collector's file exporter writes them), the spans the Langfuse SDK and
+opentelemetry-util-genai's handler send over OpenTelemetry (recorded offline), spans in
+OpenInference's names (from its semantic-conventions
 package), OTLP/JSON evaluation logs from OpenTelemetry's protobuf classes, and Langfuse and
 Phoenix exports in their documented shapes.
 
@@ -340,12 +341,37 @@ def langfuse_sdk_spans() -> list:
     return list(exporter.get_finished_spans())
 
 
+def util_genai_spans() -> list:
+    """An agent's workflow as opentelemetry-util-genai's handler records it: an
+    `invoke_workflow` span holding a `retrieval`, a chat call and a chat call that timed out."""
+    from opentelemetry.util.genai.handler import TelemetryHandler
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider(resource=Resource.create({"service.name": "ug-agent"}))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    handler = TelemetryHandler(tracer_provider=provider)
+    with handler.workflow(name="answer"):
+        with handler.retrieval(data_source_id="kb", provider="chroma"):
+            pass
+        with handler.inference("openai", request_model="gpt-4o") as call:
+            call.response_model_name = "gpt-4o-2026-08-06"
+            call.input_tokens, call.output_tokens = 700, 90
+        try:
+            with handler.inference("openai", request_model="gpt-4o"):
+                raise TimeoutError("Request timed out.")
+        except TimeoutError:
+            pass
+    provider.shutdown()
+    return list(exporter.get_finished_spans())
+
+
 def write_otlp_vocabularies(out: Path) -> Path:
     """One OTLP/JSON file with a line from each of those vocabularies."""
     path = out / "vocabularies.otlp.jsonl"
     path.write_text("\n".join([_otlp_line(_recorded("rag-oi", openinference_rag)),
                                _otlp_line(_recorded("chat-old", openllmetry_chat)),
-                               _otlp_line(langfuse_sdk_spans())]) + "\n")
+                               _otlp_line(langfuse_sdk_spans()),
+                               _otlp_line(util_genai_spans())]) + "\n")
     return path
 
 

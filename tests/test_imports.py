@@ -309,10 +309,14 @@ def test_an_evaluation_found_by_the_calls_response_id(store, exports, tmp_path):
 def test_model_calls_in_openinference_langfuse_and_older_genai_names(store, exports):
     """#34: OpenInference's `llm.*` spans, the Langfuse SDK's `langfuse.observation.*` spans
     and spans in the GenAI names from before `gen_ai.operation.name` loaded as 0 rows with
-    exit 0. Each is read as its model calls, a failed call included."""
+    exit 0; util-genai's workflow and retrieval spans were rejected as calls without a
+    model. Each is read as its model calls, a failed call included."""
     result = ingest_file(store, exports["otlp_vocabularies"])
-    assert (result.rows_read, result.inserted, result.rejected) == (5, 5, 0)
-    assert "5 model calls" in result.said
+    assert (result.rows_read, result.inserted, result.rejected) == (7, 7, 0)
+    assert "7 model calls" in result.said
+    agent = by_order(store, "ug-agent")
+    assert [(e["model"], e["status"], e["input_tokens"]) for e in agent] == [
+        ("gpt-4o-2026-08-06", "ok", 700), ("gpt-4o", "timeout", None)]
     oi = by_order(store, "rag-oi")
     assert [(e["model"], e["status"]) for e in oi] == [("gpt-4o-2026-08-06", "ok"),
                                                        ("gpt-4o", "timeout")]
