@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -325,7 +326,9 @@ def langfuse_sdk_spans() -> list:
 
     exporter = InMemorySpanExporter()
     provider = TracerProvider(resource=Resource.create({"service.name": "lf-bot"}))
-    client = Langfuse(public_key="pk-lf-test", secret_key="sk-lf-test",
+    # the SDK keeps one client per public key in a process: a key of its own each time, or a
+    # second export would go to the first one's (shut down) exporter
+    client = Langfuse(public_key=f"pk-lf-{uuid.uuid4().hex}", secret_key="sk-lf-test",
                       host="http://127.0.0.1:9", tracer_provider=provider,
                       span_exporter=exporter, release="bot-1.2")
     with client.start_as_current_observation(name="answer", as_type="span"):

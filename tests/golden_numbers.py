@@ -16,6 +16,10 @@ And again when the demo gained releases: support-assistant's slower answers from
 belong to the canary release assistant-2026.11.2 (a third of the traffic, then over half),
 not to every answer, so support-assistant's and all systems' numbers from 9 Nov moved (and
 their quiet risks); no other system's number moved.
+And again when a trace came to be priced call by call (each model call at its own model, then
+summed, where the trace's summed tokens were priced at once): research-agent's cost figures
+moved by less than 1e-15 of their value (its calls share one model; the sum is taken in
+another order), and with them the trend tables' digests; no other number moved.
 Run `python tests/golden_numbers.py --write` only when a number is meant to change, and say
 why in the commit.
 """
