@@ -155,9 +155,11 @@ def account(cur, fmt: str, options: ImportOptions, name: str) -> str:
     `_evals` and the staged decisions `_export`. BadInput (nothing is stored) when nothing is
     usable: no model call, or evaluations asked for (`--scores`, `--outcome-from`,
     `--pass-at`) of which none gives a decision its outcome."""
-    spans, calls, unreadable = cur.execute(
+    spans, calls, unreadable, named, answered = cur.execute(
         "SELECT count(*) FILTER (WHERE broken IS NULL), count(*) FILTER (WHERE is_call AND "
-        "broken IS NULL), count(broken) FROM _spans").fetchone()
+        "broken IS NULL), count(broken), count(model) FILTER (WHERE is_call AND broken IS "
+        "NULL), count(*) FILTER (WHERE is_call AND broken IS NULL AND status = 'ok') "
+        "FROM _spans").fetchone()
     noun = "span" if fmt in ("otlp", "phoenix") else "observation"
     text = f"{name}: {spans:,} {noun}{'s' * (spans != 1)}"
     if unreadable:
@@ -169,8 +171,6 @@ def account(cur, fmt: str, options: ImportOptions, name: str) -> str:
         "SELECT count(*) FILTER (WHERE __json_error IS NULL), count(outcome) FROM _export"
     ).fetchone()
     text += f", {calls:,} model call{'s' * (calls != 1)}"
-    named, answered = cur.execute("SELECT count(model), count(*) FILTER (WHERE status = 'ok') "
-                                  "FROM _spans WHERE is_call AND broken IS NULL").fetchone()
     if answered and not named:  # (a failed call is kept without one: decisions.UNKNOWN_MODEL)
         raise BadInput(f"{text}, none of them naming its model{NO_MODEL_HINT.get(fmt, '')}; "
                        "nothing was stored.")
@@ -183,22 +183,22 @@ def account(cur, fmt: str, options: ImportOptions, name: str) -> str:
         text += (f"; {evaluations:,} evaluation{'s' * (evaluations != 1)} read, "
                  f"{outcomes:,} decision{'s' * (outcomes != 1)} given an outcome")
         if not outcomes:
-            text += _why_no_outcome(cur, options)
+            text += _why_no_outcome(cur, options, evaluations)
             if asked:
                 raise BadInput(text + "; nothing was stored.")
     return text + "."
 
 
-def _why_no_outcome(cur, options: ImportOptions) -> str:
-    """Why evaluations gave no decision an outcome, as the rest of a sentence."""
+def _why_no_outcome(cur, options: ImportOptions, evaluations: int) -> str:
+    """Why the export's `evaluations` gave no decision an outcome, as the rest of a
+    sentence."""
+    if not evaluations:
+        return ": the export holds no evaluations"
     names = [n for n, _ in evaluation_names(cur)]
     found = f" (names found: {', '.join(names)})" if names else ""
     labelled, scored, on_traces = cur.execute(
         "SELECT count(label), count(score), count(*) FILTER (WHERE span_id IS NULL) "
         "FROM _evals").fetchone()
-    evaluations = cur.execute("SELECT count(*) FROM _evals").fetchone()[0]
-    if not evaluations:
-        return ": the export holds no evaluations"
     if options.outcome_from is not None and options.outcome_from not in names:
         return f": none is named '{options.outcome_from}'{found}"
     if options.outcome_from is None and len(names) > 1:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ...sql import literal, literal_list
 from .. import lines
-from . import langfuse
+from . import langfuse, phoenix
 from .decisions import EVALS_COLUMNS, SPANS_COLUMNS
 from .options import ImportOptions
 
@@ -85,10 +85,9 @@ class _Vocabularies:
                 f"{older} IS NOT NULL AND {model} IS NOT NULL)")
 
     def model(self) -> str:
-        asked = self._json("llm.invocation_parameters")  # a failed OpenInference call's
+        asked = phoenix.requested_model(self._attr("llm.invocation_parameters"))
         return (f"coalesce({self._attr('gen_ai.response.model', 'gen_ai.request.model')}, "
-                f"{self._attr('llm.model_name', LANGFUSE + 'model.name')}, "
-                f"{asked}->>'$.model', {asked}->>'$.model_name')")
+                f"{self._attr('llm.model_name', LANGFUSE + 'model.name')}, {asked})")
 
     def tokens(self, which: str) -> str:
         """Input (cache included), cache reads, cache writes or output (reasoning included)."""

@@ -38,16 +38,21 @@ def _time(have: dict[str, str], name: str) -> str:
     return f"timezone('UTC', TRY_CAST({column} AS TIMESTAMPTZ))"
 
 
+def requested_model(parameters: str) -> str:
+    """SQL for the model an OpenInference call asked for, from SQL for its
+    `llm.invocation_parameters` (`{"model": ...}` as JSON text): a failed call carries only
+    these."""
+    asked = f"TRY_CAST({parameters} AS JSON)"
+    return f"coalesce({asked}->>'$.model', {asked}->>'$.model_name')"
+
+
 def _model(have: dict[str, str]) -> str:
-    """The model the span names, else the one its call asked for: a failed call carries only
-    its invocation parameters (`{"model": ...}` as JSON text)."""
+    """The model the span names, else the one its call asked for."""
     named = _first(have, "attributes.llm.model_name")
     if "attributes.llm.invocation_parameters" not in have:
         return named
-    asked = f"TRY_CAST({identifier('attributes.llm.invocation_parameters')} AS VARCHAR)"
-    return (f"coalesce({named}, CASE WHEN json_valid({asked}) THEN coalesce("
-            f"json_extract_string({asked}, '$.model'), "
-            f"json_extract_string({asked}, '$.model_name')) END)")
+    parameters = f"TRY_CAST({identifier('attributes.llm.invocation_parameters')} AS VARCHAR)"
+    return f"coalesce({named}, {requested_model(parameters)})"
 
 
 def stage(cur, path: Path, file_type: str, options: ImportOptions) -> None:
