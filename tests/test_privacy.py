@@ -113,10 +113,32 @@ def test_a_card_number_is_masked_only_when_it_passes_the_luhn_check(tmp_path):
                     f"a,2026-11-20T10:00:00Z,s,m,ok,paid with {CARD_OK}\n"
                     f"b,2026-11-20T10:00:00Z,s,m,ok,order {CARD_NOT_LUHN}\n")
     address = str(tmp_path / "store.duckdb")
-    assert ingest(address, cfg, file).returncode == 0
+    done = ingest(address, cfg, file)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["masked"] == 1, "the number that fails the check is no mask"
     with open_store(address, read_only=True) as store:
         refs = dict(store.query("SELECT event_id, input_ref FROM inference_events"))
     assert refs == {"a": "paid with [card]", "b": f"order {CARD_NOT_LUHN}"}
+
+
+def test_one_personal_value_in_a_large_file_is_masked_and_counted_alone(tmp_path):
+    """The rules are applied in the columns where they change a value; the one e-mail
+    address in the file's last row is masked, every other value is stored as read."""
+    cfg = config_with_rules(tmp_path)
+    rows = [f"e{i},2026-11-20T10:00:00Z,s,m,ok,ref-{i},team-{i % 5}" for i in range(20_000)]
+    rows[-1] = rows[-1].replace(f"ref-{len(rows) - 1}", "mail jane@example.com")
+    file = tmp_path / "one.csv"
+    file.write_text("event_id,timestamp,system,model,status,input_ref,team\n"
+                    + "\n".join(rows) + "\n")
+    address = str(tmp_path / "store.duckdb")
+    done = ingest(address, cfg, file)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["masked"] == 1
+    with open_store(address, read_only=True) as store:
+        refs = dict(store.query("SELECT event_id, input_ref FROM inference_events"))
+        teams = store.query("SELECT count(DISTINCT team) FROM inference_events")[0][0]
+    assert refs["e19999"] == "mail [email]" and refs["e0"] == "ref-0" and teams == 5
+    assert sum(ref.startswith("ref-") for ref in refs.values()) == 19_999
 
 
 def test_without_a_key_in_the_environment_a_private_key_file_is_made(tmp_path):

@@ -764,12 +764,17 @@ def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: P
     identities already stored or repeated in the file, one inserts the valid new rows, one keeps
     the rejected and conflicting ones with their reasons."""
     cur = room.cur
-    # every rule as SQL over the file; the passes below ask it only for what they need (the
-    # time order reads one column), and the insert checks every rule as it stores the rows
+    masked, storing = None, None
     if privacy:
         privacy.prepare(cur)
+        step(0.2, "Looking for personal data to mask")
+        changed = _masked_counts(cur, kind, columns, cmap, privacy)
+        masked = sum(changed.values())
+        storing = privacy.only_in([c for c, n in changed.items() if n])
+    # every rule as SQL over the file; the passes below ask it only for what they need (the
+    # time order reads one column), and the insert checks every rule as it stores the rows
     cur.execute("CREATE OR REPLACE TEMP VIEW _checked AS "
-                f"{_checked_sql(kind, columns, cmap, limits, privacy)}")
+                f"{_checked_sql(kind, columns, cmap, limits, storing)}")
     rows_read = cur.execute("SELECT count(*) FROM _stage").fetchone()[0]
 
     values = {c.name: f"v_{c.name}" for c in kind.columns}
@@ -840,7 +845,6 @@ def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: P
         ).fetchone()[0]
         rows_read += extra
         rejected += extra
-    masked = _masked_count(cur, kind, columns, cmap, privacy) if privacy else None
     for view in ("_checked", "_stage"):
         cur.execute(f"DROP VIEW IF EXISTS {view}")
     for table in ("_candidates", "_skips", "_repeats", "_repeated", "_raw", "_json", "_prices",
@@ -850,18 +854,20 @@ def _load(room, kind: Kind, columns: dict[str, str], cmap: ColumnMap, pricing: P
                         conflicts, rejected, ingest_id, masked)
 
 
-def _masked_count(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap,
-                  privacy: Privacy) -> int:
-    """How many of the file's text values the privacy rules changed (one more read of the
-    file's text columns, only while rules are in force)."""
-    changed = [f"coalesce(({privacy.protect(c.name, e)}) IS DISTINCT FROM {e}, false)::INT"
+def _masked_counts(cur, kind: Kind, columns: dict[str, str], cmap: ColumnMap,
+                   privacy: Privacy) -> dict[str, int]:
+    """How many of each text column's values the privacy rules change, in one read of the file
+    before anything is stored. A column where they change nothing is stored as it was read: the
+    patterns then run once per value, not twice (5M events with the shipped rules and no
+    personal data: the whole load 16.8 s to N s)."""
+    changed = {c.name: f"count_if(({privacy.protect(c.name, e)}) IS DISTINCT FROM {e})"
                for c in kind.columns if c.kind == "text"
                and (e := _source_expr(c, columns, cmap)) != "NULL"
-               and (c.name in privacy.hash or c.name in privacy.columns)]
+               and (c.name in privacy.hash or c.name in privacy.columns)}
     if not changed:
-        return 0
-    return int(cur.execute(f"SELECT coalesce(sum({' + '.join(changed)}), 0) FROM _stage"
-                           ).fetchone()[0])
+        return {}
+    counts = cur.execute(f"SELECT {', '.join(changed.values())} FROM _stage").fetchone()
+    return {name: int(n) for name, n in zip(changed, counts)}
 
 
 def _raw_value(columns: dict[str, str], cmap: ColumnMap | None = None,

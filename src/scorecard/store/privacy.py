@@ -82,6 +82,11 @@ class Privacy(BaseModel):
                  and name != "card"]
         return found + [(c.name, c.pattern) for c in self.custom]
 
+    def only_in(self, columns: list[str]) -> "Privacy":
+        """These rules, applied to the given columns only (the others are stored as read)."""
+        return self.model_copy(update={"columns": [c for c in self.columns if c in columns],
+                                       "hash": [c for c in self.hash if c in columns]})
+
     # -- SQL ------------------------------------------------------------------------------------
 
     def prepare(self, cur) -> None:
