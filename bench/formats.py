@@ -52,42 +52,42 @@ def bench_format(fmt: str, source: Path, tmp: Path, runs: int, plain: Path) -> d
 
 
 NOTES = """
-Where the time goes (1M events, measured in one process while building this; this box read
-the Parquet file into DuckDB in 2.1 s where the run at the top of this file took 0.92 s, so
-compare ratios, not seconds):
+Where the time goes (5M events, each step timed in one process while building this; the
+same box's speed varies from one session to the next, so compare ratios, not seconds):
 
+- *Privacy masking* (the shipped rules): the rules first count, per column, the values they
+  would change, and the store pass masks only the columns where they change something. With
+  no personal data in the file, the patterns run over it once instead of twice (once to store,
+  once to count): 6 s of the 16.8 s load to about 1 s. A column whose first 100,000 rows hold
+  few distinct values (segment, team, feature, release, customer) is counted per distinct
+  value: 0.18 s to 0.03 s a column. A column of unique values (an input reference) is tested
+  value by value, 0.2 s each; the pattern engine's cost is per value, about the same for any
+  pattern.
+- *The store pass on text* (CSV, JSON Lines read as text): the engine pushed the filter on
+  the broken-row flag down through the levels that compute each typed value once, computing
+  every value again inside the filter. A volatile term in the flag keeps the filter where it
+  is (1M rows of text: 2.57 s to 1.47 s; 5M CSV: the store pass 19 s to 14 s; Parquet
+  unchanged). What is left on CSV is parsing text: per 1M rows, timestamps 0.16 s, the two
+  whole-number columns 0.23 s (through DECIMAL, so that 3053.5 is refused where a BIGINT cast
+  rounds it), the four numbers 0.26 s, the rest 0.5 s.
+- *CSV staging*: the text is read into a temporary table with the reader's rejects kept,
+  3.4-6.4 s at 5M against DuckDB's own CREATE TABLE AS at 9.5 s (the stage stays in memory,
+  which is why CSV's peak is 2.9x DuckDB's own; the load's memory_limit still bounds it, see
+  the 512MB rows above). Written to a Parquet file instead, as JSON Lines are, it took 7.7-8.3
+  s: less memory, more time; left as it is. Reading CSV typed was tried before and left out:
+  given one row with an extra field, DuckDB's sniffer took the whole file for one column.
 - *JSON Lines* are read by DuckDB's `read_json`, in parallel, when every line is one JSON
-  object: numbers and booleans typed as its sample types them (read again with every key as
-  text if a later value has another type), the rest as text, written to a Parquet file that
-  the load then reads in place. Its sampling (the first 20,480 lines) would drop a key first
-  seen later without a word, so a first pass lists each line's keys (`json_keys` over
-  `read_ndjson_objects`, 1.5 s; over the lines read as text it took 2.9 s), while a thread
-  counts the lines to find blank ones. Both run in a DuckDB of their own, so that an error
-  leaves the load's transaction as it was. A line that is not JSON or not an object, a key
-  held twice or a blank line sends the whole file down the line-by-line path (in one
-  process, 16.2 s for this file against 7.2 s). A rejected row's line is read back from the
-  file.
-- *The store pass* (every rule checked, text masked, rows sorted by day and inserted) takes
-  2.3 s on JSON Lines read this way, about as long as on Parquet (2.5 s); on CSV, every
-  value is text and it takes 3.5 s. Reading CSV typed was tried and left out: given one
-  row with an extra field, DuckDB's CSV sniffer asked for types took the whole file for a
-  single column (or, in another file, found no rows), where the text read that keeps the
-  reader's rejects reads every row right; nothing counts a CSV's rows independently (a
-  quoted value may hold line breaks) to catch that before a load.
-- *Privacy masking* with the shipped rules is the largest single cost left on Parquet: 1.1 s
-  of 4.9 s at 1M and 6 s of 16.8 s at 5M (the ratio 2.17x with it, 1.40x without). Each of
-  seven text columns is read by the pattern engine twice, once to store it and once to
-  count what was masked. Each value is now tested once against all the patterns together
-  and left alone when none matches (the whole load at 1M: 6.7 s to 5.0 s). Next: mask each
-  distinct value once (segment, team, feature, release and customer hold few), and count
-  in the same pass that stores.
-- Each typed value is computed once, in its own level of the checking query, instead of in
-  every rule that reads it (counting the rows that break a rule: 2.75 s to 2.05 s on text).
-- Peak memory: Parquet stays within DuckDB's own at 5M (1,112 MB against 1,160 MB) and JSON
-  Lines within 1.8x; CSV reaches 3.4x (2.5 GB against 0.75 GB at 5M), because its text is
-  held in a temporary table for the checks where DuckDB's own load streams it.
-- Not changed in this run: the sort by day and the derived tables (brought up to date after
-  each load).
+  object, and written to a Parquet file the load reads in place. At 5M: the first pass that
+  lists every line's keys 4.6 s (the reader's sample would drop a key first seen after line
+  20,480 without a word; sampling the whole file instead took 15.5 s), the read and the
+  Parquet file 5.3 s (4.6 s into a table), then the same checks and store pass as Parquet.
+  Reading the keys and the values in one pass over `read_ndjson_objects` took 13.4 s.
+- *The sort by day*: about 1.1 s of the 5M Parquet load (runs of 0.5M, 1M or 2M file rows
+  all within noise; one sort of the whole file 1.2 s slower). Kept: it is what keeps the
+  windows pruning.
+- *The derived tables* are already brought up to date from the new rows only (the rollup and
+  the PSI's daily bins add the rows past those they cover); after a first load into an empty
+  store, as here, that is every row: 1.1 s at 5M.
 """
 
 
