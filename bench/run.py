@@ -128,20 +128,16 @@ def first_paint(db: Path, runs: int, typing_seconds: float = 0.0) -> dict:
     in takes that long to type after the page opens."""
     from playwright.sync_api import sync_playwright
 
-    from scorecard.demo import DEMO_PASSWORD, add_demo_settings
-    from scorecard.settings import DEFAULT_CONFIG_DIR
-    from scorecard.store.engines import open_store
-    from served_app import (CHROMIUM, CHROMIUM_ARGS, copy_config, served, wait_for_scorecard,
-                            wait_until_idle)
+    from scorecard.demo import DEMO_PASSWORD
+    from served_app import (CHROMIUM, CHROMIUM_ARGS, served, signed_in_config,
+                            wait_for_scorecard, wait_until_idle)
 
-    with open_store(str(db)) as store:
-        add_demo_settings(store)
     cold, warm = Measure(), Measure()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as tmp, served(
-                    db, copy_config(DEFAULT_CONFIG_DIR, Path(tmp) / "config")) as server:
+                    db, signed_in_config(Path(tmp))) as server:
                 for into in (cold,) if typing_seconds else (cold, warm):
                     context = browser.new_context(viewport={"width": 1440, "height": 1000})
                     page = context.new_page()

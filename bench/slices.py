@@ -63,19 +63,16 @@ def slice_paint(db: Path, runs: int) -> Measure:
     drawn, on a freshly started server (a cold cache each run)."""
     from playwright.sync_api import sync_playwright
 
-    from scorecard.demo import DEMO_PASSWORD, add_demo_settings
-    from scorecard.settings import DEFAULT_CONFIG_DIR
-    from scorecard.store.engines import open_store
-    from served_app import CHROMIUM, CHROMIUM_ARGS, copy_config, served, sign_in, wait_until_idle
+    from scorecard.demo import DEMO_PASSWORD
+    from served_app import (CHROMIUM, CHROMIUM_ARGS, served, sign_in, signed_in_config,
+                            wait_until_idle)
 
-    with open_store(str(db)) as store:
-        add_demo_settings(store)
     paint = Measure()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as tmp, served(
-                    db, copy_config(DEFAULT_CONFIG_DIR, Path(tmp) / "config")) as server:
+                    db, signed_in_config(Path(tmp))) as server:
                 page = browser.new_page(viewport={"width": 1440, "height": 1000})
                 page.set_default_timeout(300_000)
                 sign_in(page, server.url, "exec", DEMO_PASSWORD)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -11,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.store.db import Store
@@ -37,21 +35,6 @@ def event_row(event_id="e1", timestamp="2026-11-01T10:00:00Z", system="sys", mod
     return row
 
 
-@functools.cache
-def _own_signins_yaml() -> str:
-    from scorecard.demo import DEMO_PASSWORD, DEMO_SIGNINS
-    from scorecard.users import demo_signins
-
-    return yaml.safe_dump({"credentials": {"usernames": json.loads(demo_signins(
-        DEMO_SIGNINS, lambda _: DEMO_PASSWORD))}})
-
-
-def own_signins(cfg: Path) -> Path:
-    """The team's own sign-ins in the config, under the demo's names and password: a load into
-    the demo store needs them, as it ends the demo sign-ins (whose password is public)."""
-    path = cfg / "users.yaml"
-    path.write_text(_own_signins_yaml(), encoding="utf-8")
-    return path
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> Path:

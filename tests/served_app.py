@@ -5,6 +5,8 @@ Shared by the browser tests and the first-paint benchmark (bench/run.py).
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import shutil
 import socket
@@ -15,6 +17,8 @@ import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 CHROMIUM = Path(os.environ.get("SCORECARD_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -102,10 +106,37 @@ def served(db: Path, cfg: Path, timeout: float = 90, extra: tuple[str, ...] = ()
         log.close()
 
 
+@functools.cache
+def _own_signins_yaml() -> str:
+    from scorecard.demo import DEMO_PASSWORD, DEMO_SIGNINS
+    from scorecard.users import demo_signins
+
+    return yaml.safe_dump({"credentials": {"usernames": json.loads(demo_signins(
+        DEMO_SIGNINS, lambda _: DEMO_PASSWORD))}})
+
+
+def own_signins(cfg: Path) -> Path:
+    """The team's own sign-ins in the config, under the demo's names and password: a load into
+    the demo store needs them, as it ends the demo sign-ins (whose password is public)."""
+    path = cfg / "users.yaml"
+    path.write_text(_own_signins_yaml(), encoding="utf-8")
+    return path
+
+
 def copy_config(source: Path, target: Path) -> Path:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("users.yaml", "secrets.yaml",
                                                                   "maps"))
     return target
+
+
+def signed_in_config(folder: Path) -> Path:
+    """The shipped config copied into `folder`, with the demo's names and password as the
+    team's own sign-ins (a store of loaded data has no demo sign-ins)."""
+    from scorecard.settings import DEFAULT_CONFIG_DIR
+
+    cfg = copy_config(DEFAULT_CONFIG_DIR, folder / "config")
+    own_signins(cfg)
+    return cfg
 
 
 def wait_until_idle(page, quiet_seconds: float = 2.0, limit: float = 600) -> None:

@@ -19,7 +19,7 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from conftest import as_read, own_signins
+from conftest import as_read
 from scorecard import actions
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.metrics.threshold_changes import Proposal
@@ -30,6 +30,7 @@ from scorecard.settings import DEFAULT_CONFIG_DIR, config_dir, engine_settings, 
 from scorecard.store.db import Store
 from scorecard.store.mapping import ColumnMap
 from scorecard.users import Directory, NotAllowed
+from served_app import own_signins
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 RESTRICTED = {"views/thresholds.py": "edit_thresholds", "views/upload.py": "upload",

@@ -10,11 +10,10 @@ import sys
 
 import pytest
 
-from conftest import own_signins
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
-from served_app import (copy_config, open_sign_in, require_chromium, served, sign_in,
-                        wait_for_scorecard, wait_for_sign_in_cookie, wait_until_idle)
+from served_app import (copy_config, open_sign_in, own_signins, require_chromium, served,
+                        sign_in, wait_for_scorecard, wait_for_sign_in_cookie, wait_until_idle)
 
 pytestmark = pytest.mark.browser
 

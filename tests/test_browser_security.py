@@ -14,12 +14,13 @@ import sys
 import duckdb
 import pytest
 
-from conftest import own_signins, write_jsonl
+from conftest import write_jsonl
 from scorecard.demo import DEMO_PASSWORD, ensure_demo_store
 from scorecard.settings import DEFAULT_CONFIG_DIR
 from scorecard.users import add_user
-from served_app import (copy_config, open_sign_in, require_chromium, resident_peak_mib,
-                        served, sign_in, streamlit_server, wait_for_scorecard, wait_until_idle)
+from served_app import (copy_config, open_sign_in, own_signins, require_chromium,
+                        resident_peak_mib, served, sign_in, streamlit_server, wait_for_scorecard,
+                        wait_until_idle)
 
 pytestmark = pytest.mark.browser
 

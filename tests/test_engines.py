@@ -481,7 +481,7 @@ def test_sql_marks_in_every_text_column_are_data_everywhere(engine, tmp_path, mo
     column of events and incidents load, and the command line and every page read them as
     data (a `$` in a system name once broke ingest, metrics, serve and 5 of 7 pages)."""
     import pandas as pd
-    from conftest import own_signins
+    from served_app import own_signins
 
     address = address_for(engine, tmp_path)
     events = pd.DataFrame([

@@ -11,13 +11,14 @@ import sys
 
 import pytest
 
-from conftest import as_read, event_row, own_signins, write_csv
+from conftest import as_read, event_row, write_csv
 from scorecard.errors import BadInput, ScorecardError
 from scorecard.metrics.thresholds import load_thresholds
 from scorecard.settings import parse_yaml, read_yaml
 from scorecard.store.mapping import load_map
 from scorecard.upload_worker import UploadJob, run_upload
 from scorecard.users import Directory, add_user
+from served_app import own_signins
 from test_app import app_env, demo_db, open_store, run  # noqa: F401 - shared fixtures
 
 ALIASES = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n"
