@@ -35,8 +35,6 @@ def event_row(event_id="e1", timestamp="2026-11-01T10:00:00Z", system="sys", mod
     return row
 
 
-
-
 def write_csv(path: Path, rows: list[dict], columns: list[str] | None = None) -> Path:
     columns = columns or HEADER.split(",")
     lines = [",".join(columns)]

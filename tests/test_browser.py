@@ -87,7 +87,8 @@ def test_a_product_manager_changes_a_threshold_and_sees_the_status_change(app_ur
     drift = page.get_by_text("1. credit-precheck: it now sees inputs unlike those it was built "
                              "for, so errors can grow before anyone sees them (input drift 1.25; "
                              "limit 0.25)")
-    drift.wait_for()
+    wait_for_scorecard(page)
+    drift.first.wait_for()  # .first: while a rerun draws, the old list can still be on screen
     go_to(page, "Thresholds", "Thresholds")
     page.get_by_role("combobox", name="Metric").fill("Input drift")
     page.get_by_role("option", name="Performance Degradation · Input drift (confidence PSI)").click()
