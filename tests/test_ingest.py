@@ -414,6 +414,21 @@ def test_a_3_mb_csv_field_is_read_with_its_neighbours(duckdb_store, tmp_path):
     assert duckdb_store.query("SELECT row_number FROM rejected_rows") == [(4,)]
 
 
+def test_a_quoted_csv_value_of_several_lines_past_2_mb_is_kept_whole(duckdb_store, tmp_path):
+    """No line reaches 2 MB, the quoted value does: read with DuckDB's default it would be cut
+    and its other lines taken for malformed rows."""
+    note = "\n".join(["x" * 900_000] * 3)
+    rows = [event_row("a"), event_row("b", timestamp="not a time", note=f'"{note}"'),
+            event_row("c")]
+    path = write_csv(tmp_path / "x.csv", rows, [*event_row(), "note"])
+    result = ingest_file(duckdb_store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
+    [(row, raw)] = duckdb_store.query("SELECT row_number, raw FROM rejected_rows")
+    assert row == 2 and json.loads(raw)["note"] == note
+    columns, first = preview_file(path, "x.csv", rows=3)
+    assert [r[0] for r in first] == ["a", "b", "c"]
+
+
 def test_a_csv_mixing_line_endings_is_read_row_by_row(store, tmp_path):
     """Spreadsheet exports glued to Unix ones: CR LF, LF and CR alone in one file."""
     header = "event_id,timestamp,system,model,status"

@@ -139,10 +139,21 @@ def file_fingerprint(path: Path) -> tuple[int, str]:
 
 def _read_csv(cur: duckdb.DuckDBPyConnection, path: Path) -> None:
     """The CSV file into temp table `_raw`, every value as text; malformed rows into
-    `_csv_errors` with their line and raw text. A field may be as long as a line may."""
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv({literal(str(path))}, "
-                f"all_varchar=true, header=true, max_line_size={lines.MAX_LINE_BYTES}, "
-                "store_rejects=true, rejects_table='_csv_errors', rejects_scan='_csv_scans')")
+    `_csv_errors` with their line and raw text. A field may be as long as a line may: a file
+    with a long line is read allowing 1 GiB lines, and so is one the reader found malformed rows
+    in, read again (with DuckDB's 2 MB, a quoted value of several lines longer than that is cut
+    and its other lines taken for malformed rows)."""
+    def read(room: str) -> None:
+        for table in ("_csv_errors", "_csv_scans"):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv("
+                    f"{literal(str(path))}, all_varchar=true, header=true{room}, "
+                    "store_rejects=true, rejects_table='_csv_errors', rejects_scan='_csv_scans')")
+
+    room = lines.csv_line_room(path)
+    read(room)
+    if not room and cur.execute("SELECT count(*) FROM _csv_errors").fetchone()[0]:
+        read(lines.long_lines())
 
 
 def _stage(cur: duckdb.DuckDBPyConnection, path: Path, fmt: str,

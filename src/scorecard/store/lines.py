@@ -19,6 +19,7 @@ from ..sql import literal
 
 DELIMITER = "\x1f\x1e\x1d\x1c"  # a JSON line is one column: a delimiter no text should hold
 MAX_LINE_BYTES = 1 << 30  # a longer line refuses the file; DuckDB's own default is 2 MB
+LINE_END_BLOCK = 1 << 20  # a block this long without a line end may be part of a 2 MB line
 CHUNK = 1 << 24
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
@@ -85,6 +86,25 @@ def count(path: Path) -> int:
         while chunk := fh.read(CHUNK):
             total, last = total + chunk.count(b"\n"), chunk[-1:]
     return total + (last not in (b"", b"\n"))
+
+
+def csv_line_room(path: Path) -> str:
+    """The read_csv option for the longest line a CSV file may need: DuckDB's own (2 MB) unless
+    some 1 MB block of the file holds no line end. The reader sizes its buffer to the longest
+    line allowed, so allowing 1 GiB for every file read 1 GiB at a time (5M events: 7-9.6 s
+    and 2.5 GB instead of 4.6-5.6 s and 1.7 GB, and no read at all under a 512 MB limit)."""
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            for start in range(0, len(chunk) - LINE_END_BLOCK + 1, LINE_END_BLOCK):
+                end = start + LINE_END_BLOCK
+                if chunk.find(b"\n", start, end) < 0 and chunk.find(b"\r", start, end) < 0:
+                    return long_lines()
+    return ""
+
+
+def long_lines() -> str:
+    """The read_csv option that lets a line (or a quoted value's lines together) be 1 GiB."""
+    return f", max_line_size={MAX_LINE_BYTES}"
 
 
 def mixed_endings(path: Path) -> bool:

@@ -27,9 +27,10 @@ READERS = {
 
 
 def _reader(fmt: str, source: Path, packed: bool = False) -> str:
-    """DuckDB's reader of the file. A plain CSV file's line may be as long as a load allows;
-    a gzipped one's keeps DuckDB's default, as its read buffer is 16 times the longest line."""
-    sized = "" if packed else f", max_line_size={lines.MAX_LINE_BYTES}"
+    """DuckDB's reader of the file. A plain CSV file's line may be as long as a load allows
+    (when it has long lines); a gzipped one's keeps DuckDB's default, as its read buffer is 16
+    times the longest line."""
+    sized = "" if packed else lines.csv_line_room(source)
     return READERS[fmt].format(src=literal(str(source)), sized=sized)
 
 
