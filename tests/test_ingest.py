@@ -429,6 +429,32 @@ def test_a_quoted_csv_value_of_several_lines_past_2_mb_is_kept_whole(duckdb_stor
     assert [r[0] for r in first] == ["a", "b", "c"]
 
 
+@pytest.mark.parametrize("suffix", ["csv", "jsonl"])
+def test_a_line_just_past_duckdbs_own_longest_is_read_wherever_it_lies(duckdb_store, tmp_path,
+                                                                       suffix):
+    """DuckDB's readers allow 2,000,000-byte lines unless told more, and the ingest tells them
+    only when the file may hold a longer line. A 2,050,000-byte line starting 28,576 bytes in
+    holds no whole 1 MiB block of the file: it must still be found (and its row, rejected,
+    kept whole: a JSON line is read back from the file for that)."""
+    long_at, long_bytes = 28_576, 2_050_000
+    rows = [event_row("a", note=""), event_row("b", status="lost", note=""), event_row("c")]
+    path, before = tmp_path / f"x.{suffix}", 1 + (suffix == "csv")  # (the header and) row a
+
+    def line_sizes() -> list[int]:
+        written = (write_csv(path, rows, [*event_row(), "note"]) if suffix == "csv"
+                   else write_jsonl(path, rows))
+        return [len(line) + 1 for line in written.read_bytes().split(b"\n")]
+
+    rows[0]["note"] = "x" * (long_at - sum(line_sizes()[:before]))
+    rows[1]["note"] = "y" * (long_bytes - line_sizes()[before])
+    sizes = line_sizes()
+    assert (sum(sizes[:before]), sizes[before]) == (long_at, long_bytes)
+    result = ingest_file(duckdb_store, path)
+    assert (result.rows_read, result.inserted, result.rejected) == (3, 2, 1)
+    [(raw,)] = duckdb_store.query("SELECT raw FROM rejected_rows")
+    assert json.loads(raw)["note"] == rows[1]["note"]
+
+
 def test_a_csv_mixing_line_endings_is_read_row_by_row(store, tmp_path):
     """Spreadsheet exports glued to Unix ones: CR LF, LF and CR alone in one file."""
     header = "event_id,timestamp,system,model,status"

@@ -143,6 +143,29 @@ def test_one_personal_value_in_a_large_file_is_masked_and_counted_alone(tmp_path
     assert sum(ref.startswith("ref-") for ref in refs.values()) == 19_999
 
 
+def test_a_rejected_rows_typed_times_and_measures_are_kept_as_read_and_its_text_masked(tmp_path):
+    """A Parquet row breaking a rule is kept with its values as they were: the privacy
+    patterns mask its text (an e-mail in the status, a phone number in a reference) but not
+    its typed time or measures, which as text look like phone numbers to them."""
+    import duckdb
+    file = tmp_path / "typed.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM (VALUES ('a', TIMESTAMP '2026-11-01 10:00:00', 's', 'm', "
+        "'jane@example.com', 0.824928263090793, 'call 030 1234 5678'), ('b', TIMESTAMP "
+        "'2026-11-01 10:00:00', 's', 'm', 'odd', 0.5, 'ref-1')) t(event_id, timestamp, system, "
+        f"model, status, confidence, input_ref)) TO '{file}' (FORMAT parquet)")
+    address = str(tmp_path / "store.duckdb")
+    done = ingest(address, config_with_rules(tmp_path), file)
+    assert done.returncode == 0, done.stderr
+    with open_store(address, read_only=True) as store:
+        raws = [json.loads(raw) for (raw,) in store.query(
+            "SELECT raw FROM rejected_rows ORDER BY row_number")]
+    assert [r["timestamp"] for r in raws] == ["2026-11-01 10:00:00"] * 2
+    assert [r["confidence"] for r in raws] == [0.824928263090793, 0.5]
+    assert [r["status"] for r in raws] == ["[email]", "odd"]
+    assert [r["input_ref"] for r in raws] == ["call [phone]", "ref-1"]
+
+
 def test_without_a_key_in_the_environment_a_private_key_file_is_made(tmp_path):
     cfg = config_with_rules(tmp_path)
     csv, _, _ = personal_file(tmp_path)

@@ -18,15 +18,21 @@ from pathlib import Path
 from ..sql import literal
 
 DELIMITER = "\x1f\x1e\x1d\x1c"  # a JSON line is one column: a delimiter no text should hold
-MAX_LINE_BYTES = 1 << 30  # a longer line refuses the file; DuckDB's own default is 2 MB
-LINE_END_BLOCK = 1 << 20  # a block this long without a line end may be part of a 2 MB line
+MAX_LINE_BYTES = 1 << 30  # a longer line refuses the file
+DUCKDB_LINE_BYTES = 2_000_000  # DuckDB's own longest line, and what its read buffer is sized to
+# a line past DuckDB's own longest holds a whole aligned block this long without a line end
+LINE_END_BLOCK = 1 << 19
 CHUNK = 1 << 24
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
-def read_sql(path: Path, max_line_bytes: int = MAX_LINE_BYTES, buffer: bool = False) -> str:
+def read_sql(path: Path, max_line_bytes: int | None = None, buffer: bool = False) -> str:
     """DuckDB's reader of the file's lines as one VARCHAR column `line`; with `buffer`, a read
-    buffer as large as the longest line (DuckDB parses a buffer's lines together)."""
+    buffer as large as the longest line (DuckDB parses a buffer's lines together). The longest
+    line allowed is DuckDB's own unless the file may hold a longer one (`has_long_lines`)."""
+    if max_line_bytes is None:
+        long = has_long_lines(path, b"\n")
+        max_line_bytes = MAX_LINE_BYTES if long else DUCKDB_LINE_BYTES
     sized = f", buffer_size={max_line_bytes}" if buffer else ""
     return (f"read_csv({literal(str(path))}, columns={{'line': 'VARCHAR'}}, "
             f"delim={literal(DELIMITER)}, quote='', escape='', header=false, auto_detect=false, "
@@ -88,18 +94,24 @@ def count(path: Path) -> int:
     return total + (last not in (b"", b"\n"))
 
 
-def csv_line_room(path: Path) -> str:
-    """The read_csv option for the longest line a CSV file may need: DuckDB's own (2 MB) unless
-    some 1 MB block of the file holds no line end. The reader sizes its buffer to the longest
-    line allowed, so allowing 1 GiB for every file read 1 GiB at a time (5M events: 7-9.6 s
+def has_long_lines(path: Path, ends: bytes = b"\n\r") -> bool:
+    """Whether a line of the file may be longer than DuckDB's own longest (2 MB): some aligned
+    512 KiB block holds none of the line-end bytes. DuckDB sizes its read buffer to the longest
+    line allowed, so allowing 1 GiB for every file read 1 GiB at a time (a 5M-event CSV: 7-9.6 s
     and 2.5 GB instead of 4.6-5.6 s and 1.7 GB, and no read at all under a 512 MB limit)."""
     with path.open("rb") as fh:
         while chunk := fh.read(CHUNK):
             for start in range(0, len(chunk) - LINE_END_BLOCK + 1, LINE_END_BLOCK):
                 end = start + LINE_END_BLOCK
-                if chunk.find(b"\n", start, end) < 0 and chunk.find(b"\r", start, end) < 0:
-                    return long_lines()
-    return ""
+                if not any(chunk.find(bytes([end_byte]), start, end) >= 0 for end_byte in ends):
+                    return True
+    return False
+
+
+def csv_line_room(path: Path) -> str:
+    """The read_csv option for the longest line a CSV file may need: DuckDB's own unless the
+    file may hold a longer line."""
+    return long_lines() if has_long_lines(path) else ""
 
 
 def long_lines() -> str:
