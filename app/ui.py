@@ -213,9 +213,13 @@ def freshness(key: tuple, window_days: int, as_of: str | None):
 @st.cache_data(show_spinner=False, max_entries=32)
 def attention_drivers(key: tuple, window_days: int, as_of: str | None) -> dict:
     """system -> the sentence naming the slice that drives its red metric, where one does."""
-    card = scorecard(key, window_days, as_of)
-    flagged = {a.system: a.metric for a in attention.needing_attention(card)}
-    found = drivers.find_drivers(store(), thresholds(), card, flagged)
+    found = None
+    if window_days == 7 and as_of is None:
+        found = snapshot.kept_drivers(store(), thresholds())
+    if found is None:
+        card = scorecard(key, window_days, as_of)
+        flagged = {a.system: a.metric for a in attention.needing_attention(card)}
+        found = drivers.find_drivers(store(), thresholds(), card, flagged)
     return {system: driver.sentence() for system, driver in found.items()}
 
 
@@ -275,6 +279,11 @@ def scorecard_with(key: tuple, thresholds_yaml: str, window_days: int = 7):
 
 @st.cache_data(show_spinner="Computing trends...", max_entries=32)
 def weekly_table(key: tuple, period: str = "week"):
+    """Every metric family's trend table; weekly from the store's snapshot while current."""
+    if period == "week":
+        kept = snapshot.kept_weekly(store(), thresholds())
+        if kept is not None:
+            return kept
     return trend_table(store(), thresholds(), period, {m.family for m in registry().metrics})
 
 

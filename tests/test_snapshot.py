@@ -10,7 +10,7 @@ import pytest
 from conftest import event_row, write_csv
 from scorecard.cli import store_to_serve
 from scorecard.demo import ensure_demo_store
-from scorecard.metrics import budgets, snapshot
+from scorecard.metrics import attention, budgets, drivers, snapshot
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.thresholds import PACKAGED, load_thresholds, thresholds_for
 from scorecard.store.db import Store
@@ -44,6 +44,11 @@ def test_the_kept_scorecard_is_the_computed_one(db):
         budgets_kept = snapshot.kept_budgets(store, thresholds)
         assert budgets_kept is not None and budgets_kept == budgets.evaluate(store, thresholds)
         assert budgets_kept.firing(), "the demo has firing alerts, kept as alerts"
+        weekly = snapshot.kept_weekly(store, thresholds)
+        assert weekly is not None and weekly == snapshot.weekly_table(store, thresholds)
+        flagged = {a.system: a.metric for a in attention.needing_attention(kept)}
+        found = snapshot.kept_drivers(store, thresholds)
+        assert found and found == drivers.find_drivers(store, thresholds, kept, flagged)
 
 
 def test_new_data_or_other_thresholds_make_the_kept_scorecard_stale(db, tmp_path):
@@ -53,6 +58,8 @@ def test_new_data_or_other_thresholds_make_the_kept_scorecard_stale(db, tmp_path
         stricter = thresholds.model_copy(deep=True)
         stricter.defaults["success_rate"].target = 0.99
         assert snapshot.kept(store, stricter) is None
+        assert snapshot.kept_weekly(store, stricter) is None
+        assert snapshot.kept_drivers(store, stricter) is None
         ingest_file(store, write_csv(tmp_path / "e.csv", [event_row("new-1", system="new")]))
         assert snapshot.kept(store, thresholds) is None
         assert snapshot.keep(store, thresholds) is True

@@ -1,6 +1,6 @@
-"""The newest scorecard and error budgets kept in the store, so that the first person to open
-the app after a server start sees them at once instead of waiting for every metric query
-(seconds at 100M events). `scorecard serve` keeps them at start when missing or stale. They
+"""The newest scorecard, error budgets, weekly trend table and attention drivers kept in the
+store, so that the first person to open the app after a server start sees them at once instead
+of waiting for every metric query (seconds at 100M events). `scorecard serve` keeps them at start when missing or stale. They
 are derived data: the app uses them only while everything they were computed from is
 unchanged (the data version, whether the rollup was read, the thresholds in force, the metric
 registry); otherwise they are computed live, as before."""
@@ -14,14 +14,17 @@ from datetime import date, datetime
 
 from ..store import records
 from ..store.db import Store
-from . import budgets, rollups
+from . import attention, budgets, drivers, rollups
 from .compute import MetricValue, Scorecard, Window, compute_scorecard
 from .registry import registry
 from .thresholds import Thresholds
+from .trends import trend_table
 
 KEY = "scorecard_snapshot"
 BUDGETS_KEY = "budgets_snapshot"
-FORMAT = 2  # raise when the kept form changes
+WEEKLY_KEY = "weekly_snapshot"
+DRIVERS_KEY = "drivers_snapshot"
+FORMAT = 3  # raise when the kept form changes
 
 
 def _fingerprint(store: Store, thresholds: Thresholds) -> str:
@@ -47,8 +50,8 @@ def _decode(obj: dict):
 
 
 def keep(store: Store, thresholds: Thresholds) -> bool:
-    """Compute the newest scorecard and keep it, unless the kept one is current or the store
-    holds no events; says whether it computed."""
+    """Compute the newest scorecard and what its page shows first, and keep them, unless the
+    kept ones are current or the store holds no events; says whether it computed."""
     if not records.event_count(store):
         return False
     fingerprint = _fingerprint(store, thresholds)
@@ -56,11 +59,26 @@ def keep(store: Store, thresholds: Thresholds) -> bool:
         return False
     card = compute_scorecard(store, thresholds)
     report = budgets.evaluate(store, thresholds)
+    weekly = weekly_table(store, thresholds)
+    flagged = {a.system: a.metric for a in attention.needing_attention(card)}
+    found = drivers.find_drivers(store, thresholds, card, flagged)
+
+    def kept_as(name: str, value) -> str:
+        return json.dumps({"fingerprint": fingerprint, name: value}, default=_encode)
+
     records.set_meta(store, {
-        KEY: json.dumps({"fingerprint": fingerprint, "card": asdict(card)}, default=_encode),
-        BUDGETS_KEY: json.dumps({"fingerprint": fingerprint, "report": asdict(report)},
-                                default=_encode)}, changes_data=False)
+        KEY: kept_as("card", asdict(card)),
+        BUDGETS_KEY: kept_as("report", asdict(report)),
+        WEEKLY_KEY: kept_as("table", [[scope, start, metrics]
+                                      for (scope, start), metrics in weekly.items()]),
+        DRIVERS_KEY: kept_as("drivers", {system: asdict(d) for system, d in found.items()})},
+        changes_data=False)
     return True
+
+
+def weekly_table(store: Store, thresholds: Thresholds) -> dict:
+    """The weekly trend table of every metric family (what the leadership table reads)."""
+    return trend_table(store, thresholds, "week", {m.family for m in registry().metrics})
 
 
 def _current(store: Store, thresholds: Thresholds, key: str,
@@ -84,6 +102,22 @@ def kept_budgets(store: Store, thresholds: Thresholds) -> budgets.BudgetReport |
         system: {name: budgets.Indicator(**{**fields, "alerts": [
             budgets.Alert(**a) for a in fields["alerts"]]}) for name, fields in ind.items()}
         for system, ind in report["systems"].items()})
+
+
+def kept_weekly(store: Store, thresholds: Thresholds) -> dict | None:
+    """The kept weekly trend table (`weekly_table`), if it is current."""
+    data = _current(store, thresholds, WEEKLY_KEY)
+    if data is None:
+        return None
+    return {(scope, start): metrics for scope, start, metrics in data["table"]}
+
+
+def kept_drivers(store: Store, thresholds: Thresholds) -> dict[str, drivers.Driver] | None:
+    """The kept drivers of the newest scorecard's flagged metrics, if they are current."""
+    data = _current(store, thresholds, DRIVERS_KEY)
+    if data is None:
+        return None
+    return {system: drivers.Driver(**fields) for system, fields in data["drivers"].items()}
 
 
 def kept(store: Store, thresholds: Thresholds, fingerprint: str | None = None
