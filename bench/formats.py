@@ -70,12 +70,16 @@ same box's speed varies from one session to the next, so compare ratios, not sec
   unchanged). What is left on CSV is parsing text: per 1M rows, timestamps 0.16 s, the two
   whole-number columns 0.23 s (through DECIMAL, so that 3053.5 is refused where a BIGINT cast
   rounds it), the four numbers 0.26 s, the rest 0.5 s.
-- *CSV staging*: the text is read into a temporary table with the reader's rejects kept,
-  3.4-6.4 s at 5M against DuckDB's own CREATE TABLE AS at 9.5 s (the stage stays in memory,
-  which is why CSV's peak is 2.9x DuckDB's own; the load's memory_limit still bounds it, see
-  the 512MB rows above). Written to a Parquet file instead, as JSON Lines are, it took 7.7-8.3
-  s: less memory, more time; left as it is. Reading CSV typed was tried before and left out:
-  given one row with an extra field, DuckDB's sniffer took the whole file for one column.
+- *CSV staging*: the text is read into a temporary table with the reader's rejects kept.
+  DuckDB sizes its read buffer to the longest line allowed, so the file is read with its
+  default (2 MB) unless a 512 KiB stretch of it holds no line end, and again allowing 1 GiB
+  only if the reader finds malformed rows (a quoted value of several lines past 2 MB): read
+  alone at 5M, 4.6-5.6 s and 1.7 GB instead of 6.9-9.6 s and 2.5 GB when every file allowed
+  1 GiB. The stage stays in memory, which is why CSV's peak is 2.8x DuckDB's own; the load's
+  memory_limit bounds it (642 MB under 512MB in `bench/run.py`). Written to a Parquet file
+  instead, as JSON Lines are, it took 7.7-8.3 s: less memory, more time; left as it is.
+  Reading CSV typed was tried before and left out: given one row with an extra field,
+  DuckDB's sniffer took the whole file for one column.
 - *JSON Lines* are read by DuckDB's `read_json`, in parallel, when every line is one JSON
   object, and written to a Parquet file the load reads in place. At 5M: the first pass that
   lists every line's keys 4.6 s (the reader's sample would drop a key first seen after line

@@ -1,9 +1,9 @@
 """The newest scorecard, error budgets, weekly trend table and attention drivers kept in the
 store, so that the first person to open the app after a server start sees them at once instead
-of waiting for every metric query (seconds at 100M events). `scorecard serve` keeps them at start when missing or stale. They
-are derived data: the app uses them only while everything they were computed from is
-unchanged (the data version, whether the rollup was read, the thresholds in force, the metric
-registry); otherwise they are computed live, as before."""
+of waiting for every metric query (seconds at 100M events). `scorecard serve` keeps them at
+start when missing or stale. They are derived data: the app uses them only while everything
+they were computed from is unchanged (the data version, whether the rollup was read, the
+thresholds in force, the metric registry); otherwise they are computed live, as before."""
 
 from __future__ import annotations
 
