@@ -32,7 +32,7 @@ from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.formatting import status_label
 from scorecard.metrics.registry import registry
 from scorecard.metrics.thresholds import in_force, parse_thresholds, thresholds_for
-from scorecard.metrics.trends import trend_table
+from scorecard.metrics.trends import every_family_table
 from scorecard.settings import (config_dir, engine_settings, parse_yaml, read_yaml,
                                 store_address)
 from scorecard.store import reading_copy, records
@@ -217,9 +217,7 @@ def attention_drivers(key: tuple, window_days: int, as_of: str | None) -> dict:
     if window_days == 7 and as_of is None:
         found = snapshot.kept_drivers(store(), thresholds())
     if found is None:
-        card = scorecard(key, window_days, as_of)
-        flagged = {a.system: a.metric for a in attention.needing_attention(card)}
-        found = drivers.find_drivers(store(), thresholds(), card, flagged)
+        found = drivers.attention_drivers(store(), thresholds(), scorecard(key, window_days, as_of))
     return {system: driver.sentence() for system, driver in found.items()}
 
 
@@ -284,7 +282,7 @@ def weekly_table(key: tuple, period: str = "week"):
         kept = snapshot.kept_weekly(store(), thresholds())
         if kept is not None:
             return kept
-    return trend_table(store(), thresholds(), period, {m.family for m in registry().metrics})
+    return every_family_table(store(), thresholds(), period)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

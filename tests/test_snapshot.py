@@ -10,9 +10,10 @@ import pytest
 from conftest import event_row, write_csv
 from scorecard.cli import store_to_serve
 from scorecard.demo import ensure_demo_store
-from scorecard.metrics import attention, budgets, drivers, snapshot
+from scorecard.metrics import budgets, drivers, snapshot
 from scorecard.metrics.compute import compute_scorecard
 from scorecard.metrics.thresholds import PACKAGED, load_thresholds, thresholds_for
+from scorecard.metrics.trends import every_family_table
 from scorecard.store.db import Store
 from scorecard.store.ingest import ingest_file
 
@@ -45,10 +46,9 @@ def test_the_kept_scorecard_is_the_computed_one(db):
         assert budgets_kept is not None and budgets_kept == budgets.evaluate(store, thresholds)
         assert budgets_kept.firing(), "the demo has firing alerts, kept as alerts"
         weekly = snapshot.kept_weekly(store, thresholds)
-        assert weekly is not None and weekly == snapshot.weekly_table(store, thresholds)
-        flagged = {a.system: a.metric for a in attention.needing_attention(kept)}
+        assert weekly is not None and weekly == every_family_table(store, thresholds, "week")
         found = snapshot.kept_drivers(store, thresholds)
-        assert found and found == drivers.find_drivers(store, thresholds, kept, flagged)
+        assert found and found == drivers.attention_drivers(store, thresholds, kept)
 
 
 def test_new_data_or_other_thresholds_make_the_kept_scorecard_stale(db, tmp_path):

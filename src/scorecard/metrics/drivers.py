@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ..sql import Query, identifier
 from ..store.db import Store
 from ..store.schema import DIMENSIONS
+from .attention import needing_attention
 from .compute import Scorecard
 from .families import base
 from .families.window import NO_VALUE, Slicing
@@ -104,3 +105,10 @@ def find_drivers(store: Store, thresholds: Thresholds, card: Scorecard,
         if best is not None:
             found[system] = best
     return found
+
+
+def attention_drivers(store: Store, thresholds: Thresholds, card: Scorecard
+                      ) -> dict[str, Driver]:
+    """The drivers of the metric each system needs attention for first, where one does."""
+    flagged = {a.system: a.metric for a in needing_attention(card)}
+    return find_drivers(store, thresholds, card, flagged)

@@ -14,11 +14,11 @@ from datetime import date, datetime
 
 from ..store import records
 from ..store.db import Store
-from . import attention, budgets, drivers, rollups
+from . import budgets, drivers, rollups
 from .compute import MetricValue, Scorecard, Window, compute_scorecard
 from .registry import registry
 from .thresholds import Thresholds
-from .trends import trend_table
+from .trends import every_family_table
 
 KEY = "scorecard_snapshot"
 BUDGETS_KEY = "budgets_snapshot"
@@ -59,9 +59,8 @@ def keep(store: Store, thresholds: Thresholds) -> bool:
         return False
     card = compute_scorecard(store, thresholds)
     report = budgets.evaluate(store, thresholds)
-    weekly = weekly_table(store, thresholds)
-    flagged = {a.system: a.metric for a in attention.needing_attention(card)}
-    found = drivers.find_drivers(store, thresholds, card, flagged)
+    weekly = every_family_table(store, thresholds, "week")
+    found = drivers.attention_drivers(store, thresholds, card)
 
     def kept_as(name: str, value) -> str:
         return json.dumps({"fingerprint": fingerprint, name: value}, default=_encode)
@@ -74,11 +73,6 @@ def keep(store: Store, thresholds: Thresholds) -> bool:
         DRIVERS_KEY: kept_as("drivers", {system: asdict(d) for system, d in found.items()})},
         changes_data=False)
     return True
-
-
-def weekly_table(store: Store, thresholds: Thresholds) -> dict:
-    """The weekly trend table of every metric family (what the leadership table reads)."""
-    return trend_table(store, thresholds, "week", {m.family for m in registry().metrics})
 
 
 def _current(store: Store, thresholds: Thresholds, key: str,
@@ -105,7 +99,7 @@ def kept_budgets(store: Store, thresholds: Thresholds) -> budgets.BudgetReport |
 
 
 def kept_weekly(store: Store, thresholds: Thresholds) -> dict | None:
-    """The kept weekly trend table (`weekly_table`), if it is current."""
+    """The kept weekly trend table (`every_family_table`), if it is current."""
     data = _current(store, thresholds, WEEKLY_KEY)
     if data is None:
         return None

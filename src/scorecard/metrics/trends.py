@@ -65,6 +65,11 @@ def trend_table(store: Store, thresholds: Thresholds, period: str, families: set
     return table
 
 
+def every_family_table(store: Store, thresholds: Thresholds, period: str) -> dict:
+    """The trend table of every metric family (what the leadership table reads)."""
+    return trend_table(store, thresholds, period, {m.family for m in registry().metrics})
+
+
 def trend_series(store: Store, thresholds: Thresholds, metric_id: str, period: str = "week",
                  system: str | None = None, baseline_days: int = 28) -> list[TrendPoint]:
     """One point per period that holds events, oldest first, for one scope."""
